@@ -1,0 +1,201 @@
+package io.jrnn;
+
+import io.jrnn.io.Npy;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * A dense float32 tensor in off-heap host memory, row-major (C order).
+ *
+ * <p>A tensor owns its memory: close it when done (closing twice is harmless; any use after
+ * close throws {@link IllegalStateException}). Memory of a tensor that is never closed is
+ * released when it is garbage-collected.
+ *
+ * <pre>{@code
+ * try (Tensor x = Tensor.of(values, 4, 25, 16);
+ *      Tensor y = model.forward(x)) {
+ *     float[] out = y.toArray();
+ * }
+ * }</pre>
+ */
+public final class Tensor implements AutoCloseable {
+    private final int[] shape;
+    private final long size;
+    private FloatPointer data;
+
+    private Tensor(int[] shape) {
+        this.shape = shape.clone();
+        this.size = checkedSize(shape);
+        // JavaCPP rejects zero-length allocations; keep one spare float so empty tensors work.
+        this.data = new FloatPointer(Math.max(1, size));
+        this.data.zero();
+    }
+
+    private static long checkedSize(int[] shape) {
+        long n = 1;
+        for (int d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("Tensor shape must not be negative, got " + Arrays.toString(shape));
+            }
+            n = Math.multiplyExact(n, d);
+        }
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("Tensor of shape " + Arrays.toString(shape) + " has " + n
+                    + " elements; at most " + Integer.MAX_VALUE + " are supported");
+        }
+        return n;
+    }
+
+    /** A tensor of zeros. */
+    public static Tensor zeros(int... shape) {
+        return new Tensor(shape);
+    }
+
+    /** A tensor holding a copy of {@code values} (row-major), which must have exactly the shape's element count. */
+    public static Tensor of(float[] values, int... shape) {
+        Tensor t = new Tensor(shape);
+        if (values.length != t.size) {
+            t.close();
+            throw new IllegalArgumentException("Tensor of shape " + Arrays.toString(shape) + " needs " + t.size
+                    + " values, got " + values.length);
+        }
+        t.data.put(values, 0, values.length);
+        return t;
+    }
+
+    /** A tensor holding a copy of the remaining floats of {@code values} (its position is not moved). */
+    public static Tensor of(FloatBuffer values, int... shape) {
+        Tensor t = new Tensor(shape);
+        if (values.remaining() != t.size) {
+            t.close();
+            throw new IllegalArgumentException("Tensor of shape " + Arrays.toString(shape) + " needs " + t.size
+                    + " values, the buffer has " + values.remaining());
+        }
+        t.data.asBuffer().put(values.duplicate());
+        return t;
+    }
+
+    /** Reads a float32 (or float64/integer, converted) {@code .npy} file. */
+    public static Tensor readNpy(Path path) {
+        return Npy.read(path);
+    }
+
+    /** Writes this tensor as a float32 {@code .npy} file. */
+    public void writeNpy(Path path) {
+        Npy.write(path, this);
+    }
+
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    public int dim(int axis) {
+        return shape[axis];
+    }
+
+    /** Number of elements. */
+    public long size() {
+        return size;
+    }
+
+    /** A copy of the contents, row-major. */
+    public float[] toArray() {
+        float[] out = new float[(int) size];
+        pointer().get(out, 0, out.length);
+        return out;
+    }
+
+    /** Copies the contents into {@code dst} from its current position (the position advances). */
+    public void copyTo(FloatBuffer dst) {
+        dst.put(view());
+    }
+
+    /**
+     * A buffer viewing this tensor's memory: reads and writes go straight to the tensor. Valid only
+     * until the tensor is closed.
+     */
+    public FloatBuffer view() {
+        FloatBuffer b = pointer().asBuffer();
+        b.limit((int) size);
+        return b;
+    }
+
+    /** The element at a full index. */
+    public float get(int... index) {
+        return pointer().get(offset(index));
+    }
+
+    /** Sets the element at a full index. */
+    public void set(float value, int... index) {
+        pointer().put(offset(index), value);
+    }
+
+    private long offset(int[] index) {
+        if (index.length != shape.length) {
+            throw new IllegalArgumentException("Index of rank " + index.length + " for a tensor of shape "
+                    + Arrays.toString(shape));
+        }
+        long off = 0;
+        for (int i = 0; i < shape.length; i++) {
+            if (index[i] < 0 || index[i] >= shape[i]) {
+                throw new IndexOutOfBoundsException("Index " + Arrays.toString(index) + " outside shape "
+                        + Arrays.toString(shape));
+            }
+            off = off * shape[i] + index[i];
+        }
+        return off;
+    }
+
+    /** A copy with another shape of the same element count. */
+    public Tensor reshape(int... newShape) {
+        Tensor t = new Tensor(newShape);
+        if (t.size != size) {
+            t.close();
+            throw new IllegalArgumentException("Cannot reshape " + Arrays.toString(shape) + " (" + size
+                    + " elements) to " + Arrays.toString(newShape));
+        }
+        Pointer.memcpy(t.data, pointer(), size * Float.BYTES);
+        return t;
+    }
+
+    /** A copy. */
+    public Tensor copy() {
+        return reshape(shape);
+    }
+
+    /**
+     * The native memory, for backends. Valid only until the tensor is closed; do not deallocate it.
+     */
+    public FloatPointer pointer() {
+        if (data == null) {
+            throw new IllegalStateException("Tensor " + Arrays.toString(shape) + " is closed");
+        }
+        return data;
+    }
+
+    public boolean isClosed() {
+        return data == null;
+    }
+
+    /** Releases the memory. Closing twice is harmless. */
+    @Override
+    public void close() {
+        FloatPointer d = data;
+        data = null;
+        if (d != null) {
+            d.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + Arrays.toString(shape) + (data == null ? " (closed)" : "");
+    }
+}

@@ -1,0 +1,73 @@
+package io.jrnn.backend;
+
+import io.jrnn.UnsupportedConfigurationException;
+import io.jrnn.backend.dnnl.DnnlBackend;
+import io.jrnn.backend.reference.ReferenceBackend;
+import java.util.List;
+import java.util.Locale;
+
+/** Backend selection: {@code -Djrnn.backend=auto|cpu|reference|cuda}, with a logged reason for each rejection. */
+public final class Backends {
+    /** The system property that overrides {@link Backend#auto()}. */
+    public static final String PROPERTY = "jrnn.backend";
+    /** Every name {@link #named(String)} accepts. */
+    public static final List<String> NAMES = List.of("auto", "cpu", "reference", "cuda");
+
+    private static final System.Logger LOG = System.getLogger("io.jrnn.backend");
+    private static volatile String lastAutoReason = "";
+
+    private Backends() {
+    }
+
+    /** The backend the system property names, or the best available one. */
+    public static Backend auto() {
+        String requested = System.getProperty(PROPERTY);
+        if (requested != null && !requested.isBlank() && !requested.trim().equalsIgnoreCase("auto")) {
+            return named(requested);
+        }
+        // cuDNN first once it exists; today the CPU (oneDNN), then the pure-Java reference.
+        String cudaReason = "cuda: no cuDNN backend in this release";
+        try {
+            Backend cpu = DnnlBackend.instance();
+            lastAutoReason = cudaReason + "; chose cpu (oneDNN)";
+            return cpu;
+        } catch (Throwable t) {
+            lastAutoReason = cudaReason + "; cpu: oneDNN unavailable (" + t + "); chose reference";
+            LOG.log(System.Logger.Level.WARNING, "jrnn: " + lastAutoReason);
+            return ReferenceBackend.instance();
+        }
+    }
+
+    /** Why the last {@link #auto()} call chose what it chose. */
+    public static String lastAutoReason() {
+        return lastAutoReason;
+    }
+
+    /**
+     * The backend with this name.
+     *
+     * @throws IllegalArgumentException for an unknown name (the message lists the valid ones)
+     * @throws UnsupportedConfigurationException when the named backend cannot run here
+     */
+    public static Backend named(String name) {
+        String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+        switch (n) {
+            case "auto":
+                return auto();
+            case "reference":
+                return ReferenceBackend.instance();
+            case "cpu":
+                try {
+                    return DnnlBackend.instance();
+                } catch (LinkageError | RuntimeException e) {
+                    throw new UnsupportedConfigurationException("Backend 'cpu' (oneDNN) cannot load here: " + e);
+                }
+            case "cuda":
+                throw new UnsupportedConfigurationException(
+                        "Backend 'cuda' is not available: this release of jrnn has no cuDNN backend yet; use one of "
+                                + List.of("auto", "cpu", "reference"));
+            default:
+                throw new IllegalArgumentException("Unknown backend '" + name + "'; valid names: " + NAMES);
+        }
+    }
+}

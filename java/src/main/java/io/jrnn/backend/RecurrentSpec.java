@@ -1,0 +1,50 @@
+package io.jrnn.backend;
+
+import io.jrnn.layers.Activation;
+import io.jrnn.weights.CellType;
+import io.jrnn.weights.KerasRnnWeights;
+
+/**
+ * Everything a backend needs to run one recurrent layer: the cell, its activations, the weights
+ * in Keras standard layout (bias materialised: zeros when the layer has {@code use_bias=false}),
+ * and the time options. Time-major input and stateful storage are handled by the layer, not here.
+ *
+ * @param layerName       for messages and logs
+ * @param resetAfter      GRU only: reset gate after the recurrent product (Keras {@code reset_after})
+ * @param goBackwards     consume time in reverse; outputs stay in processing order (spec §3.1)
+ * @param returnSequences the output is {@code [N, T, H]} instead of {@code [N, H]}
+ */
+public record RecurrentSpec(
+        String layerName,
+        CellType cellType,
+        Activation activation,
+        Activation recurrentActivation,
+        boolean useBias,
+        boolean resetAfter,
+        boolean goBackwards,
+        boolean returnSequences,
+        KerasRnnWeights weights) {
+
+    public int units() {
+        return weights.hiddenSize();
+    }
+
+    public int inputSize() {
+        return weights.inputSize();
+    }
+
+    /** Number of state tensors: 2 for LSTM ({@code h, c}), else 1. */
+    public int stateCount() {
+        return cellType == CellType.LSTM ? 2 : 1;
+    }
+
+    /** A short description of the layer type for messages, e.g. {@code "LSTM 'lstm_1'"}. */
+    public String describe() {
+        String type = switch (cellType) {
+            case LSTM -> "LSTM";
+            case GRU -> "GRU";
+            case SIMPLE_RNN -> "SimpleRNN";
+        };
+        return type + " '" + layerName + "'";
+    }
+}

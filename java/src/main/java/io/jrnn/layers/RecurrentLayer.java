@@ -1,0 +1,560 @@
+package io.jrnn.layers;
+
+import io.jrnn.Outputs;
+import io.jrnn.Tensor;
+import io.jrnn.backend.RecurrentExecutor;
+import io.jrnn.backend.RecurrentSpec;
+import io.jrnn.weights.CellType;
+import io.jrnn.weights.KerasRnnWeights;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The common part of {@link LSTM}, {@link GRU} and {@link SimpleRNN}: Keras's {@code RNN} options
+ * (spec §2.1, §3), weights in Keras standard layout, stateful storage, and the executor compiled
+ * by the layer's backend.
+ *
+ * <p>Training-only Keras arguments (dropout, initializers, regularizers, constraints, unroll,
+ * implementation, seed) are accepted and kept, and have no effect on {@link #forward}.
+ */
+public abstract class RecurrentLayer extends Layer {
+    private final int units;
+    private final Activation activation;
+    private final Activation recurrentActivation;
+    private final boolean useBias;
+    private final boolean returnSequences;
+    private final boolean returnState;
+    private final boolean goBackwards;
+    private final boolean stateful;
+    private final boolean timeMajor;
+    private final boolean unitForgetBias;
+    private final Integer batchSize;
+    private final TrainingOptions trainingOptions;
+    private final long seed;
+
+    private KerasRnnWeights weights;
+    private RecurrentExecutor executor;
+    private Tensor[] storedStates;
+    private int statefulBatch;
+
+    protected RecurrentLayer(Builder<?, ?> b, String defaultPrefix) {
+        super(b.name, defaultPrefix);
+        if (b.units <= 0) {
+            throw new IllegalArgumentException(typeNameFor(defaultPrefix) + " '" + name() + "': units must be > 0, got " + b.units);
+        }
+        this.units = b.units;
+        this.activation = requireElementwise(b.activation, "activation");
+        this.recurrentActivation = requireElementwise(b.recurrentActivation, "recurrent_activation");
+        this.useBias = b.useBias;
+        this.returnSequences = b.returnSequences;
+        this.returnState = b.returnState;
+        this.goBackwards = b.goBackwards;
+        this.stateful = b.stateful;
+        this.timeMajor = b.timeMajor;
+        this.unitForgetBias = b.unitForgetBias;
+        this.batchSize = b.batchSize;
+        this.trainingOptions = b.training;
+        this.seed = b.seed != null ? b.seed : new SplittableRandom().nextLong();
+        this.statefulBatch = b.batchSize != null ? b.batchSize : -1;
+    }
+
+    private static String typeNameFor(String prefix) {
+        return switch (prefix) {
+            case "lstm" -> "LSTM";
+            case "gru" -> "GRU";
+            default -> "SimpleRNN";
+        };
+    }
+
+    private Activation requireElementwise(Activation a, String key) {
+        if (a == null || !a.isElementwise()) {
+            throw new IllegalArgumentException(typeName() + " '" + name() + "': " + key
+                    + " must be an elementwise activation, got " + a);
+        }
+        return a;
+    }
+
+    /** The cell family. */
+    public abstract CellType cellType();
+
+    /** GRU only ({@code false} elsewhere). */
+    public boolean resetAfter() {
+        return false;
+    }
+
+    public int units() {
+        return units;
+    }
+
+    public Activation activation() {
+        return activation;
+    }
+
+    /** The gate activation (unused by SimpleRNN). */
+    public Activation recurrentActivation() {
+        return recurrentActivation;
+    }
+
+    public boolean useBias() {
+        return useBias;
+    }
+
+    public boolean returnSequences() {
+        return returnSequences;
+    }
+
+    public boolean returnState() {
+        return returnState;
+    }
+
+    public boolean goBackwards() {
+        return goBackwards;
+    }
+
+    public boolean stateful() {
+        return stateful;
+    }
+
+    public boolean timeMajor() {
+        return timeMajor;
+    }
+
+    /** Initialisation only: the forget-gate bias starts at one (LSTM). */
+    public boolean unitForgetBias() {
+        return unitForgetBias;
+    }
+
+    /** The declared batch size (Keras {@code batch_input_shape}), or {@code null}. */
+    public Integer batchSize() {
+        return batchSize;
+    }
+
+    /** The training-only Keras arguments, kept as given. */
+    public TrainingOptions trainingOptions() {
+        return trainingOptions;
+    }
+
+    /** Number of state tensors: 2 for LSTM ({@code h, c}), else 1. */
+    public int stateCount() {
+        return cellType() == CellType.LSTM ? 2 : 1;
+    }
+
+    /** The weights in Keras standard layout, or {@code null} before they are set or initialised. */
+    public KerasRnnWeights weights() {
+        return weights;
+    }
+
+    /** Sets the weights (Keras standard layout). The input size is taken from them. */
+    public void setWeights(KerasRnnWeights newWeights) {
+        ensureOpen();
+        int biasLength = cellType().gateCount() * units * (resetAfter() ? 2 : 1);
+        if (newWeights.type() != cellType()) {
+            throw new IllegalArgumentException(describe() + ": weights are for " + newWeights.type() + ", expected " + cellType());
+        }
+        if (newWeights.hiddenSize() != units) {
+            throw new IllegalArgumentException(describe() + ": weights have hidden size " + newWeights.hiddenSize()
+                    + ", expected units=" + units);
+        }
+        if (cellType() == CellType.GRU && newWeights.resetAfter() != resetAfter()) {
+            throw new IllegalArgumentException(describe() + ": weights are for reset_after=" + newWeights.resetAfter()
+                    + ", the layer has reset_after=" + resetAfter()
+                    + " (the two GRU variants are not convertible into each other)");
+        }
+        if (useBias != newWeights.hasBias()) {
+            throw new IllegalArgumentException(describe() + ": use_bias=" + useBias + " but the weights "
+                    + (newWeights.hasBias() ? "have a bias of " + biasLength + " values" : "have no bias"));
+        }
+        this.weights = newWeights;
+        backendChanged();
+    }
+
+    /**
+     * Sets the weights from Keras arrays: {@code kernel [C, G·H]}, {@code recurrent_kernel [H, G·H]}
+     * and, with {@code use_bias}, {@code bias [G·H]} (GRU {@code reset_after}: {@code [2, 3H]}).
+     */
+    public void setWeights(float[] kernel, float[] recurrentKernel, float[] bias) {
+        int gh = cellType().gateCount() * units;
+        if (kernel.length == 0 || kernel.length % gh != 0) {
+            throw new IllegalArgumentException(describe() + ": kernel must have C·" + gh + " values ([C, "
+                    + gh + "]), got " + kernel.length);
+        }
+        if (recurrentKernel.length != units * gh) {
+            throw new IllegalArgumentException(describe() + ": recurrent_kernel must be [" + units + ", " + gh
+                    + "] (" + units * gh + " values), got " + recurrentKernel.length);
+        }
+        int biasLength = gh * (resetAfter() ? 2 : 1);
+        if (bias != null && bias.length != biasLength) {
+            throw new IllegalArgumentException(describe() + ": bias must have " + biasLength + " values"
+                    + (resetAfter() ? " ([2, " + gh + "])" : "") + ", got " + bias.length);
+        }
+        setWeights(KerasRnnWeights.of(cellType(), resetAfter(), kernel.length / gh, units, kernel, recurrentKernel, bias));
+    }
+
+    /** Sets the weights from Keras arrays as tensors, in Keras order (kernel, recurrent_kernel[, bias]). */
+    public void setWeights(Tensor... kerasArrays) {
+        int expected = useBias ? 3 : 2;
+        if (kerasArrays.length != expected) {
+            throw new IllegalArgumentException(describe() + ": expected " + expected + " weight arrays (kernel, recurrent_kernel"
+                    + (useBias ? ", bias" : "") + "), got " + kerasArrays.length);
+        }
+        setWeights(kerasArrays[0].toArray(), kerasArrays[1].toArray(), useBias ? kerasArrays[2].toArray() : null);
+    }
+
+    /** Draws Keras-default weights (glorot_uniform, orthogonal, zeros; forget bias one with unit_forget_bias) for {@code inputSize} features. */
+    public void initializeWeights(int inputSize) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int gh = cellType().gateCount() * units;
+        float[] kernel = Initializers.glorotUniform(inputSize, gh, rng);
+        float[] recurrent = new float[units * gh];
+        // Keras draws one orthogonal [H, G·H] matrix for the whole recurrent kernel.
+        float[] ortho = Initializers.orthogonal(units, gh, rng);
+        System.arraycopy(ortho, 0, recurrent, 0, recurrent.length);
+        float[] bias = null;
+        if (useBias) {
+            bias = new float[gh * (resetAfter() ? 2 : 1)];
+            if (cellType() == CellType.LSTM && unitForgetBias) {
+                Arrays.fill(bias, units, 2 * units, 1f);
+            }
+        }
+        setWeights(KerasRnnWeights.of(cellType(), resetAfter(), inputSize, units, kernel, recurrent, bias));
+    }
+
+    @Override
+    public long parameterCount() {
+        if (weights == null) {
+            return 0;
+        }
+        int gh = cellType().gateCount() * units;
+        return (long) weights.inputSize() * gh + (long) units * gh + (useBias ? gh * (resetAfter() ? 2L : 1L) : 0L);
+    }
+
+    @Override
+    public int[] outputShape(int[] inputShape) {
+        int steps = inputShape.length > 0 ? inputShape[timeMajor ? 0 : 0] : -1;
+        return returnSequences ? new int[] {steps, units} : new int[] {units};
+    }
+
+    @Override
+    public String executionPath() {
+        return executor == null ? "not compiled yet (backend " + backend().name() + ")" : executor.executionPath();
+    }
+
+    /** Compiles (once) and returns the executor; exposes the execution path before the first call. */
+    public String compile(int inputSize) {
+        ensureOpen();
+        if (weights == null) {
+            initializeWeights(inputSize);
+        }
+        return executor().executionPath();
+    }
+
+    private RecurrentExecutor executor() {
+        if (executor == null) {
+            KerasRnnWeights w = weights;
+            if (!useBias) {
+                int gh = cellType().gateCount() * units * (resetAfter() ? 2 : 1);
+                w = KerasRnnWeights.of(cellType(), resetAfter(), w.inputSize(), units, w.kernel(), w.recurrentKernel(), new float[gh]);
+            }
+            executor = backend().compile(new RecurrentSpec(name(), cellType(), activation, recurrentActivation, useBias,
+                    resetAfter(), goBackwards, returnSequences, w));
+        }
+        return executor;
+    }
+
+    @Override
+    public Outputs forward(Tensor x, Tensor... initialStates) {
+        ensureOpen();
+        x.pointer(); // fails fast on a closed input
+        if (x.rank() != 3) {
+            throw new IllegalArgumentException(describe() + ": expected input of rank 3 "
+                    + (timeMajor ? "[time, batch, features]" : "[batch, time, features]") + ", got shape "
+                    + Arrays.toString(x.shape()));
+        }
+        int batch = x.dim(timeMajor ? 1 : 0);
+        int steps = x.dim(timeMajor ? 0 : 1);
+        int features = x.dim(2);
+        if (batch == 0) {
+            throw new IllegalArgumentException(describe() + ": empty batch (input shape " + Arrays.toString(x.shape())
+                    + "); expected at least one sample");
+        }
+        if (steps == 0) {
+            throw new IllegalArgumentException(describe() + ": no time steps (input shape " + Arrays.toString(x.shape())
+                    + "); expected at least one");
+        }
+        if (weights == null) {
+            initializeWeights(features);
+        } else if (features != weights.inputSize()) {
+            throw new IllegalArgumentException(describe() + ": expected " + weights.inputSize()
+                    + " input features (last axis), got " + features + " (input shape " + Arrays.toString(x.shape()) + ")");
+        }
+        Tensor[] initial = null;
+        if (initialStates != null && initialStates.length > 0) {
+            if (initialStates.length != stateCount()) {
+                throw new IllegalArgumentException(describe() + " has " + stateCount() + " state(s) but was passed "
+                        + initialStates.length + " initial state(s)");
+            }
+            for (int i = 0; i < initialStates.length; i++) {
+                int[] s = initialStates[i].shape();
+                if (s.length != 2 || s[0] != batch || s[1] != units) {
+                    throw new IllegalArgumentException(describe() + ": initial state " + i + " must have shape ["
+                            + batch + ", " + units + "], got " + Arrays.toString(s));
+                }
+            }
+            initial = initialStates;
+        }
+        if (stateful) {
+            if (statefulBatch >= 0 && statefulBatch != batch) {
+                throw new IllegalArgumentException(describe() + " is stateful with batch size " + statefulBatch
+                        + " but got a batch of " + batch + " (a stateful layer keeps one state per sample; call with "
+                        + statefulBatch + " samples)");
+            }
+            statefulBatch = batch;
+            if (initial == null && storedStates != null) {
+                initial = storedStates;
+            }
+        }
+
+        Tensor input = timeMajor ? swapFirstAxes(x) : x;
+        Tensor[] result;
+        try {
+            result = executor().run(input, initial);
+        } finally {
+            if (input != x) {
+                input.close();
+            }
+        }
+        if (stateful) {
+            Tensor[] old = storedStates;
+            storedStates = new Tensor[stateCount()];
+            for (int i = 0; i < storedStates.length; i++) {
+                storedStates[i] = result[1 + i].copy();
+            }
+            closeAll(old);
+        }
+        if (timeMajor && returnSequences) {
+            Tensor batchMajor = result[0];
+            result[0] = swapFirstAxes(batchMajor);
+            batchMajor.close();
+        }
+        List<Tensor> out = new ArrayList<>();
+        out.add(result[0]);
+        for (int i = 1; i < result.length; i++) {
+            if (returnState) {
+                out.add(result[i]);
+            } else {
+                result[i].close();
+            }
+        }
+        return new Outputs(out);
+    }
+
+    /** [A, B, C] → [B, A, C]. */
+    private static Tensor swapFirstAxes(Tensor t) {
+        int a = t.dim(0);
+        int b = t.dim(1);
+        int c = t.dim(2);
+        float[] src = t.toArray();
+        float[] dst = new float[src.length];
+        for (int i = 0; i < a; i++) {
+            for (int j = 0; j < b; j++) {
+                System.arraycopy(src, (i * b + j) * c, dst, (j * a + i) * c, c);
+            }
+        }
+        return Tensor.of(dst, b, a, c);
+    }
+
+    /** The stored states of a stateful layer (copies), or {@code null} when none are stored. */
+    public Tensor[] storedStates() {
+        if (storedStates == null) {
+            return null;
+        }
+        Tensor[] copies = new Tensor[storedStates.length];
+        for (int i = 0; i < copies.length; i++) {
+            copies[i] = storedStates[i].copy();
+        }
+        return copies;
+    }
+
+    /** Zeroes the stored states of a stateful layer (the batch size stays fixed). */
+    @Override
+    public void resetStates() {
+        ensureOpen();
+        closeAll(storedStates);
+        storedStates = null;
+    }
+
+    @Override
+    protected void backendChanged() {
+        if (executor != null) {
+            executor.close();
+            executor = null;
+        }
+    }
+
+    @Override
+    protected void release() {
+        backendChanged();
+        closeAll(storedStates);
+        storedStates = null;
+    }
+
+    private static void closeAll(Tensor[] ts) {
+        if (ts != null) {
+            for (Tensor t : ts) {
+                t.close();
+            }
+        }
+    }
+
+    /** The training-only Keras arguments: accepted, kept, reported, not used at inference (spec §3.6). */
+    public record TrainingOptions(
+            double dropout,
+            double recurrentDropout,
+            String kernelInitializer,
+            String recurrentInitializer,
+            String biasInitializer,
+            Object kernelRegularizer,
+            Object recurrentRegularizer,
+            Object biasRegularizer,
+            Object activityRegularizer,
+            Object kernelConstraint,
+            Object recurrentConstraint,
+            Object biasConstraint,
+            boolean unroll,
+            int implementation) {
+
+        /** Keras's defaults. */
+        public static TrainingOptions defaults() {
+            return new TrainingOptions(0, 0, "glorot_uniform", "orthogonal", "zeros", null, null, null, null, null, null,
+                    null, false, 2);
+        }
+    }
+
+    /**
+     * Builder shared by the recurrent layers. Every Keras argument that matters at inference has a
+     * setter; training-only ones are kept in {@link TrainingOptions}.
+     */
+    @SuppressWarnings("unchecked")
+    public abstract static class Builder<B extends Builder<B, L>, L extends RecurrentLayer> {
+        String name;
+        int units;
+        Activation activation = Activation.TANH;
+        Activation recurrentActivation = Activation.SIGMOID;
+        boolean useBias = true;
+        boolean returnSequences;
+        boolean returnState;
+        boolean goBackwards;
+        boolean stateful;
+        boolean timeMajor;
+        boolean unitForgetBias = true;
+        Integer batchSize;
+        Long seed;
+        TrainingOptions training = TrainingOptions.defaults();
+
+        public B name(String name) {
+            this.name = name;
+            return (B) this;
+        }
+
+        public B units(int units) {
+            this.units = units;
+            return (B) this;
+        }
+
+        public B activation(Activation activation) {
+            this.activation = activation;
+            return (B) this;
+        }
+
+        /** Keras name; {@code hard_sigmoid} means the Keras 3 definition (use the enum for Keras 2's). */
+        public B activation(String kerasName) {
+            return activation(Activation.fromKeras(kerasName));
+        }
+
+        public B recurrentActivation(Activation recurrentActivation) {
+            this.recurrentActivation = recurrentActivation;
+            return (B) this;
+        }
+
+        /** Keras name; {@code hard_sigmoid} means the Keras 3 definition (use the enum for Keras 2's). */
+        public B recurrentActivation(String kerasName) {
+            return recurrentActivation(Activation.fromKeras(kerasName));
+        }
+
+        public B useBias(boolean useBias) {
+            this.useBias = useBias;
+            return (B) this;
+        }
+
+        public B returnSequences(boolean returnSequences) {
+            this.returnSequences = returnSequences;
+            return (B) this;
+        }
+
+        public B returnState(boolean returnState) {
+            this.returnState = returnState;
+            return (B) this;
+        }
+
+        public B goBackwards(boolean goBackwards) {
+            this.goBackwards = goBackwards;
+            return (B) this;
+        }
+
+        public B stateful(boolean stateful) {
+            this.stateful = stateful;
+            return (B) this;
+        }
+
+        /** Input and output sequences are {@code [T, N, ·]} (tf.keras {@code time_major}); states stay {@code [N, H]}. */
+        public B timeMajor(boolean timeMajor) {
+            this.timeMajor = timeMajor;
+            return (B) this;
+        }
+
+        public B unitForgetBias(boolean unitForgetBias) {
+            this.unitForgetBias = unitForgetBias;
+            return (B) this;
+        }
+
+        /** The fixed batch size of a stateful layer (Keras {@code batch_input_shape[0]}). */
+        public B batchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return (B) this;
+        }
+
+        /** Seed for the default initializers. */
+        public B seed(long seed) {
+            this.seed = seed;
+            return (B) this;
+        }
+
+        /** Training-only arguments (kept, not used at inference). */
+        public B trainingOptions(TrainingOptions training) {
+            this.training = training;
+            return (B) this;
+        }
+
+        public B dropout(double dropout) {
+            TrainingOptions t = training;
+            training = new TrainingOptions(dropout, t.recurrentDropout(), t.kernelInitializer(), t.recurrentInitializer(),
+                    t.biasInitializer(), t.kernelRegularizer(), t.recurrentRegularizer(), t.biasRegularizer(),
+                    t.activityRegularizer(), t.kernelConstraint(), t.recurrentConstraint(), t.biasConstraint(), t.unroll(),
+                    t.implementation());
+            return (B) this;
+        }
+
+        public B recurrentDropout(double recurrentDropout) {
+            TrainingOptions t = training;
+            training = new TrainingOptions(t.dropout(), recurrentDropout, t.kernelInitializer(), t.recurrentInitializer(),
+                    t.biasInitializer(), t.kernelRegularizer(), t.recurrentRegularizer(), t.biasRegularizer(),
+                    t.activityRegularizer(), t.kernelConstraint(), t.recurrentConstraint(), t.biasConstraint(), t.unroll(),
+                    t.implementation());
+            return (B) this;
+        }
+
+        public abstract L build();
+    }
+}
