@@ -1,0 +1,884 @@
+package io.jrnn.io;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jrnn.UnsupportedConfigurationException;
+import io.jrnn.layers.Activation;
+import io.jrnn.layers.ActivationLayer;
+import io.jrnn.layers.Dense;
+import io.jrnn.layers.Dropout;
+import io.jrnn.layers.Embedding;
+import io.jrnn.layers.GRU;
+import io.jrnn.layers.HardSigmoid;
+import io.jrnn.layers.LSTM;
+import io.jrnn.layers.Layer;
+import io.jrnn.layers.RecurrentLayer;
+import io.jrnn.layers.RecurrentLayer.TrainingOptions;
+import io.jrnn.layers.SimpleRNN;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.IntFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * The pure-JSON half of the Keras importer: reads a Keras {@code model_config} (Keras 1.x–3.x
+ * dialects) into a chain of {@link LayerSpec}s and maps each one onto a jrnn layer. It never touches
+ * HDF5 or zip files ({@link KerasArchive} does) and never reads weights ({@link KerasWeights} does).
+ *
+ * <p>Dialects handled: the Sequential config as a bare list (Keras ≤ 2.2) or as
+ * {@code {"name", "layers"}}; functional {@code Model}/{@code Functional} configs that are a plain
+ * chain; Keras 3's {@code module}/{@code registered_name}/{@code build_config} and dtype-policy
+ * dicts; {@code InputLayer} with {@code batch_input_shape} or {@code batch_shape}; Keras 1 key
+ * names (spec §2.1), renamed to Keras 2 names on the way in.
+ */
+final class KerasConfig {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String source;
+    private final KerasVersion version;
+    private final HardSigmoid hardSigmoid;
+
+    /**
+     * @param source      the file, for messages
+     * @param version     the Keras version that wrote the file (decides defaults of absent keys)
+     * @param hardSigmoid the {@code hard_sigmoid} definition to use
+     */
+    KerasConfig(String source, KerasVersion version, HardSigmoid hardSigmoid) {
+        this.source = source;
+        this.version = version;
+        this.hardSigmoid = hardSigmoid;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Versions
+
+    /** A Keras version string as written in a file ({@code "2.2.4-tf"}, {@code "3.13.2"}); major −1 when unknown. */
+    record KerasVersion(String text, int major, int minor, int patch) {
+        private static final Pattern NUMBERS = Pattern.compile("^\\s*(\\d+)(?:\\.(\\d+))?(?:\\.(\\d+))?");
+
+        static KerasVersion parse(String text) {
+            if (text == null) {
+                return new KerasVersion(null, -1, 0, 0);
+            }
+            Matcher m = NUMBERS.matcher(text);
+            if (!m.find()) {
+                return new KerasVersion(text, -1, 0, 0);
+            }
+            return new KerasVersion(text, Integer.parseInt(m.group(1)),
+                    m.group(2) == null ? 0 : Integer.parseInt(m.group(2)),
+                    m.group(3) == null ? 0 : Integer.parseInt(m.group(3)));
+        }
+
+        boolean known() {
+            return major >= 0;
+        }
+
+        /** Whether this is a known version strictly before {@code major.minor.patch}. */
+        boolean before(int ma, int mi, int pa) {
+            if (!known()) {
+                return false;
+            }
+            if (major != ma) {
+                return major < ma;
+            }
+            if (minor != mi) {
+                return minor < mi;
+            }
+            return patch < pa;
+        }
+
+        @Override
+        public String toString() {
+            return text == null ? "unknown" : text;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Model structure
+
+    /** One layer entry: Keras class, layer name, and its config with Keras 1 keys renamed. */
+    record LayerSpec(String className, String name, ObjectNode config, JsonNode entry) {
+        /** {@code "layer 'lstm_1' (LSTM)"}, for messages. */
+        String describe() {
+            return "layer '" + name + "' (" + className + ")";
+        }
+    }
+
+    /**
+     * A model config as a chain.
+     *
+     * @param className  {@code Sequential}, {@code Model} or {@code Functional}
+     * @param name       the model's name (may be {@code null} in Keras ≤ 2.2 list configs)
+     * @param inputShape the input shape without the batch axis ({@code -1} where free), or {@code null}
+     * @param batchSize  the fixed batch size of {@code batch_input_shape}/{@code batch_shape}, or {@code null}
+     * @param inputs     the {@code InputLayer} entries
+     * @param layers     the other layers, in the order data flows through them
+     * @param problem    why the graph is not a chain jrnn can run, or {@code null}
+     */
+    record ModelSpec(String className, String name, int[] inputShape, Integer batchSize, List<LayerSpec> inputs,
+            List<LayerSpec> layers, String problem) {
+    }
+
+    /** Parses a {@code model_config} / {@code config.json} document. */
+    static ModelSpec parseModel(String json, String source) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(source + ": the model config is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        if (root == null || !root.isObject() || !root.path("class_name").isTextual()) {
+            throw new IllegalArgumentException(source + ": the model config has no 'class_name' (got "
+                    + abbreviate(String.valueOf(root)) + ")");
+        }
+        String modelClass = root.get("class_name").asText();
+        JsonNode config = root.get("config");
+        switch (modelClass) {
+            case "Sequential" -> {
+                return parseSequential(root, config, source);
+            }
+            case "Model", "Functional" -> {
+                return parseFunctional(modelClass, config, source);
+            }
+            default -> throw new UnsupportedConfigurationException(source + ": model class '" + modelClass
+                    + "' is not supported; jrnn loads Sequential models and single-input functional chains");
+        }
+    }
+
+    private static ModelSpec parseSequential(JsonNode root, JsonNode config, String source) {
+        JsonNode layerList;
+        String name = null;
+        if (config != null && config.isArray()) {
+            // Keras ≤ 2.2: "config" is the bare list of layers.
+            layerList = config;
+        } else if (config != null && config.isObject() && config.path("layers").isArray()) {
+            layerList = config.get("layers");
+            name = textOrNull(config.get("name"));
+        } else {
+            throw new IllegalArgumentException(source + ": Sequential config has no layer list (expected \"config\": [...] or"
+                    + " \"config\": {\"layers\": [...]}), got " + abbreviate(String.valueOf(config)));
+        }
+        List<LayerSpec> inputs = new ArrayList<>();
+        List<LayerSpec> layers = new ArrayList<>();
+        for (JsonNode entry : layerList) {
+            LayerSpec spec = layerSpec(entry, source);
+            if (spec.className().equals("InputLayer")) {
+                if (!layers.isEmpty()) {
+                    throw new UnsupportedConfigurationException(source + ": " + spec.describe()
+                            + " appears after other layers in a Sequential model");
+                }
+                inputs.add(spec);
+            } else {
+                layers.add(spec);
+            }
+        }
+        if (inputs.size() > 1) {
+            throw new UnsupportedConfigurationException(source + ": Sequential model has " + inputs.size() + " InputLayers");
+        }
+        ShapeAndBatch shape = inputShape(inputs, layers);
+        if (shape == null) {
+            // Keras 3 / tf.keras keep the build shape on the model when no layer carries one.
+            JsonNode build = config.isObject() ? config.get("build_input_shape") : null;
+            if (build == null || build.isNull()) {
+                build = root.path("build_config").get("input_shape");
+            }
+            shape = fromBatchShape(build);
+        }
+        return new ModelSpec("Sequential", name, shape == null ? null : shape.shape, shape == null ? null : shape.batch,
+                inputs, layers, null);
+    }
+
+    /** A functional config loads when it is a chain: one input, one output, each layer fed by the one before. */
+    private static ModelSpec parseFunctional(String modelClass, JsonNode config, String source) {
+        if (config == null || !config.isObject() || !config.path("layers").isArray()) {
+            throw new IllegalArgumentException(source + ": " + modelClass + " config has no 'layers' list");
+        }
+        String name = textOrNull(config.get("name"));
+        String label = source + ": functional model '" + name + "' (" + modelClass + ")";
+        Map<String, LayerSpec> byName = new LinkedHashMap<>();
+        List<LayerSpec> inputs = new ArrayList<>();
+        List<LayerSpec> all = new ArrayList<>();
+        for (JsonNode entry : config.get("layers")) {
+            LayerSpec spec = layerSpec(entry, source);
+            byName.put(spec.name(), spec);
+            if (spec.className().equals("InputLayer")) {
+                inputs.add(spec);
+            } else {
+                all.add(spec);
+            }
+        }
+        List<String> inputNames = tensorRefs(config.get("input_layers"));
+        List<String> outputNames = tensorRefs(config.get("output_layers"));
+        ShapeAndBatch shape = inputShape(inputs, all);
+        Integer batch = shape == null ? null : shape.batch;
+        int[] inShape = shape == null ? null : shape.shape;
+        if (inputNames.size() != 1 || inputs.size() != 1) {
+            List<String> names = inputNames.size() >= inputs.size() ? inputNames : inputs.stream().map(LayerSpec::name).toList();
+            return new ModelSpec(modelClass, name, inShape, batch, inputs, all, label + " has " + names.size()
+                    + " inputs " + names + "; only single-input chains load as Sequential");
+        }
+        if (outputNames.size() != 1) {
+            return new ModelSpec(modelClass, name, inShape, batch, inputs, all, label + " has " + outputNames.size()
+                    + " outputs " + outputNames + "; only single-output chains load as Sequential");
+        }
+        // Walk back from the output to the input; every step must have exactly one inbound tensor.
+        List<LayerSpec> chain = new ArrayList<>();
+        String current = outputNames.get(0);
+        while (true) {
+            LayerSpec spec = byName.get(current);
+            if (spec == null) {
+                throw new IllegalArgumentException(label + " refers to layer '" + current + "', which is not in its layer list");
+            }
+            if (spec.className().equals("InputLayer")) {
+                if (!current.equals(inputNames.get(0))) {
+                    return new ModelSpec(modelClass, name, inShape, batch, inputs, all, label + " reaches InputLayer '"
+                            + current + "', which is not its declared input");
+                }
+                break;
+            }
+            if (chain.size() > byName.size()) {
+                throw new IllegalArgumentException(label + " has a cycle through " + spec.describe());
+            }
+            InboundResult inbound = inbound(spec);
+            if (inbound.problem != null) {
+                return new ModelSpec(modelClass, name, inShape, batch, inputs, all, label + ": " + spec.describe()
+                        + " " + inbound.problem + "; only plain chains load as Sequential");
+            }
+            chain.add(0, spec);
+            current = inbound.layer;
+        }
+        if (chain.size() != all.size()) {
+            List<String> off = all.stream().filter(s -> !chain.contains(s)).map(LayerSpec::describe).toList();
+            return new ModelSpec(modelClass, name, inShape, batch, inputs, all, label + " is not a chain: " + off
+                    + " not on the path from input to output");
+        }
+        return new ModelSpec(modelClass, name, inShape, batch, inputs, chain, null);
+    }
+
+    private record InboundResult(String layer, String problem) {
+    }
+
+    /** The single inbound layer of a functional layer entry (Keras 1/2 list nodes or Keras 3 dict nodes). */
+    private static InboundResult inbound(LayerSpec spec) {
+        JsonNode nodes = spec.entry().get("inbound_nodes");
+        if (nodes == null || !nodes.isArray() || nodes.isEmpty()) {
+            return new InboundResult(null, "has no inbound node");
+        }
+        if (nodes.size() != 1) {
+            return new InboundResult(null, "is called " + nodes.size() + " times (shared layer)");
+        }
+        JsonNode node = nodes.get(0);
+        List<JsonNode> history = new ArrayList<>();
+        if (node.isArray()) {
+            // Keras 1/2: [[layer, node_index, tensor_index(, kwargs)], ...]
+            for (JsonNode t : node) {
+                history.add(t);
+                JsonNode kwargs = t.size() > 3 ? t.get(3) : null;
+                String bad = tensorKwargs(kwargs);
+                if (bad != null) {
+                    return new InboundResult(null, "is called with " + bad);
+                }
+            }
+        } else if (node.isObject()) {
+            // Keras 3: {"args": [keras tensors], "kwargs": {...}}
+            collectKerasTensors(node.get("args"), history);
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.path("kwargs").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> kw = it.next();
+                List<JsonNode> tensors = new ArrayList<>();
+                collectKerasTensors(kw.getValue(), tensors);
+                if (!tensors.isEmpty()) {
+                    return new InboundResult(null, "is called with tensor keyword argument '" + kw.getKey() + "'");
+                }
+            }
+        }
+        if (history.size() != 1) {
+            return new InboundResult(null, "has " + history.size() + " inbound tensors");
+        }
+        JsonNode h = history.get(0);
+        if (h.size() < 3 || !h.get(0).isTextual()) {
+            return new InboundResult(null, "has an unreadable inbound node " + abbreviate(h.toString()));
+        }
+        if (h.get(1).asInt() != 0 || h.get(2).asInt() != 0) {
+            return new InboundResult(null, "reads output " + h.get(2).asInt() + " of call " + h.get(1).asInt() + " of '"
+                    + h.get(0).asText() + "' (not its main output)");
+        }
+        return new InboundResult(h.get(0).asText(), null);
+    }
+
+    /** Keras 2 call kwargs that change the computation (initial_state, mask, constants). */
+    private static String tensorKwargs(JsonNode kwargs) {
+        if (kwargs == null || !kwargs.isObject()) {
+            return null;
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = kwargs.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getKey().equals("training") && !e.getValue().isNull()) {
+                return "keyword argument '" + e.getKey() + "' = " + abbreviate(e.getValue().toString());
+            }
+        }
+        return null;
+    }
+
+    private static void collectKerasTensors(JsonNode n, List<JsonNode> out) {
+        if (n == null) {
+            return;
+        }
+        if (n.isObject() && "__keras_tensor__".equals(n.path("class_name").asText())) {
+            out.add(n.path("config").path("keras_history"));
+        } else if (n.isContainerNode()) {
+            for (JsonNode c : n) {
+                collectKerasTensors(c, out);
+            }
+        }
+    }
+
+    /** {@code input_layers}/{@code output_layers}: a list of [name, node, tensor] triples, or one bare triple. */
+    private static List<String> tensorRefs(JsonNode refs) {
+        List<String> names = new ArrayList<>();
+        if (refs == null || !refs.isArray() || refs.isEmpty()) {
+            return names;
+        }
+        if (refs.get(0).isTextual()) {
+            names.add(refs.get(0).asText());
+            return names;
+        }
+        for (JsonNode r : refs) {
+            if (r.isArray() && !r.isEmpty()) {
+                names.add(r.get(0).asText());
+            }
+        }
+        return names;
+    }
+
+    private record ShapeAndBatch(int[] shape, Integer batch) {
+    }
+
+    /** From the InputLayer, else from the first layer's {@code batch_input_shape}/{@code input_shape}/{@code build_config}. */
+    private static ShapeAndBatch inputShape(List<LayerSpec> inputs, List<LayerSpec> layers) {
+        if (!inputs.isEmpty()) {
+            ObjectNode c = inputs.get(0).config();
+            ShapeAndBatch s = fromBatchShape(firstPresent(c, "batch_shape", "batch_input_shape"));
+            if (s == null && c.hasNonNull("input_shape")) {
+                s = new ShapeAndBatch(dims(c.get("input_shape")), null);
+            }
+            if (s != null && c.hasNonNull("batch_size")) {
+                s = new ShapeAndBatch(s.shape, c.get("batch_size").asInt());
+            }
+            if (s != null) {
+                return s;
+            }
+        }
+        if (layers.isEmpty()) {
+            return null;
+        }
+        LayerSpec first = layers.get(0);
+        ObjectNode c = first.config();
+        ShapeAndBatch s = fromBatchShape(firstPresent(c, "batch_input_shape", "batch_shape"));
+        if (s != null) {
+            return s;
+        }
+        if (c.hasNonNull("input_shape")) {
+            return new ShapeAndBatch(dims(c.get("input_shape")), c.hasNonNull("batch_size") ? c.get("batch_size").asInt() : null);
+        }
+        if (c.hasNonNull("input_dim") && !first.className().equals("Embedding")) {
+            // Keras 1/2 legacy: input_dim (+ input_length) on the first layer.
+            int length = c.hasNonNull("input_length") ? c.get("input_length").asInt() : -1;
+            boolean recurrent = Set.of("LSTM", "GRU", "SimpleRNN").contains(first.className());
+            return new ShapeAndBatch(recurrent ? new int[] {length, c.get("input_dim").asInt()}
+                    : new int[] {c.get("input_dim").asInt()}, null);
+        }
+        return fromBatchShape(first.entry().path("build_config").get("input_shape"));
+    }
+
+    private static JsonNode firstPresent(ObjectNode c, String... keys) {
+        for (String k : keys) {
+            if (c.hasNonNull(k)) {
+                return c.get(k);
+            }
+        }
+        return null;
+    }
+
+    private static ShapeAndBatch fromBatchShape(JsonNode batchShape) {
+        if (batchShape == null || !batchShape.isArray() || batchShape.isEmpty()) {
+            return null;
+        }
+        int[] all = dims(batchShape);
+        int[] shape = new int[all.length - 1];
+        System.arraycopy(all, 1, shape, 0, shape.length);
+        return new ShapeAndBatch(shape, all[0] >= 0 ? all[0] : null);
+    }
+
+    private static int[] dims(JsonNode array) {
+        int[] d = new int[array.size()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = array.get(i).isNull() ? -1 : array.get(i).asInt();
+        }
+        return d;
+    }
+
+    private static LayerSpec layerSpec(JsonNode entry, String source) {
+        if (entry == null || !entry.isObject() || !entry.path("class_name").isTextual()) {
+            throw new IllegalArgumentException(source + ": layer entry without 'class_name': " + abbreviate(String.valueOf(entry)));
+        }
+        String className = entry.get("class_name").asText();
+        JsonNode config = entry.get("config");
+        if (config == null || !config.isObject()) {
+            throw new IllegalArgumentException(source + ": layer entry of class " + className + " has no 'config' object: "
+                    + abbreviate(entry.toString()));
+        }
+        String name = textOrNull(config.get("name"));
+        if (name == null) {
+            name = textOrNull(entry.get("name"));
+        }
+        if (name == null) {
+            name = "?";
+        }
+        return new LayerSpec(className, name, renameKeras1Keys(className, (ObjectNode) config), entry);
+    }
+
+    /** Keras 1 argument names → Keras 2 names (spec §2.1; K2 {@code legacy/interfaces.py}). New names win when both are present. */
+    static ObjectNode renameKeras1Keys(String className, ObjectNode config) {
+        ObjectNode c = config.deepCopy();
+        boolean embedding = className.equals("Embedding");
+        if (!embedding) {
+            rename(c, "output_dim", "units");
+        }
+        rename(c, "init", embedding ? "embeddings_initializer" : "kernel_initializer");
+        rename(c, "W_regularizer", embedding ? "embeddings_regularizer" : "kernel_regularizer");
+        rename(c, "W_constraint", embedding ? "embeddings_constraint" : "kernel_constraint");
+        rename(c, "inner_init", "recurrent_initializer");
+        rename(c, "inner_activation", "recurrent_activation");
+        rename(c, "U_regularizer", "recurrent_regularizer");
+        rename(c, "b_regularizer", "bias_regularizer");
+        rename(c, "U_constraint", "recurrent_constraint");
+        rename(c, "b_constraint", "bias_constraint");
+        rename(c, "dropout_W", "dropout");
+        rename(c, "dropout_U", "recurrent_dropout");
+        if (className.equals("Dense")) {
+            rename(c, "bias", "use_bias");
+        }
+        if (className.equals("Dropout")) {
+            rename(c, "p", "rate");
+        }
+        if (c.has("consume_less")) {
+            JsonNode v = c.remove("consume_less");
+            if (!c.has("implementation")) {
+                int impl = switch (v.asText()) {
+                    case "mem" -> 1;
+                    case "gpu" -> 2;
+                    default -> 0;
+                };
+                c.put("implementation", impl);
+            }
+        }
+        if (c.has("forget_bias_init")) {
+            JsonNode v = c.remove("forget_bias_init");
+            if (!c.has("unit_forget_bias")) {
+                c.put("unit_forget_bias", "one".equals(v.asText()));
+            }
+        }
+        return c;
+    }
+
+    private static void rename(ObjectNode c, String from, String to) {
+        if (c.has(from)) {
+            JsonNode v = c.remove(from);
+            if (!c.has(to)) {
+                c.set(to, v);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Layer mapping
+
+    /** What a layer entry becomes: its resolved settings (for reports) and a factory for the jrnn layer. */
+    record LayerPlan(LayerSpec spec, Map<String, String> settings, IntFunction<Layer> factory) {
+        /** Builds the layer; {@code batchSize} ≤ 0 means unknown. */
+        Layer build(int batchSize) {
+            return factory.apply(batchSize);
+        }
+
+        String summary() {
+            return settings.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "));
+        }
+    }
+
+    private static final Set<String> COMMON_KEYS = Set.of("name", "trainable", "dtype", "batch_input_shape", "batch_shape",
+            "input_shape", "batch_size", "input_dtype", "input_length", "input_dim");
+    private static final Set<String> RECURRENT_KEYS = Set.of("units", "activation", "recurrent_activation", "use_bias",
+            "return_sequences", "return_state", "go_backwards", "stateful", "unroll", "time_major", "zero_output_for_mask",
+            "kernel_initializer", "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
+            "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint",
+            "dropout", "recurrent_dropout", "implementation", "seed", "use_cudnn");
+    private static final Set<String> DENSE_KEYS = Set.of("units", "activation", "use_bias", "kernel_initializer",
+            "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+            "bias_constraint", "lora_rank", "lora_alpha", "quantization_config");
+    private static final Set<String> EMBEDDING_KEYS = Set.of("output_dim", "mask_zero", "embeddings_initializer",
+            "embeddings_regularizer", "activity_regularizer", "embeddings_constraint", "sparse", "lora_rank", "lora_alpha",
+            "quantization_config", "dropout");
+    private static final Set<String> DROPOUT_KEYS = Set.of("rate", "noise_shape", "seed");
+    private static final Set<String> ACTIVATION_KEYS = Set.of("activation");
+
+    /**
+     * Maps one layer entry. Throws {@link UnsupportedConfigurationException} for a class or value
+     * jrnn cannot run, {@link IllegalArgumentException} for a malformed config; both name the file,
+     * the layer, its class and the key.
+     */
+    LayerPlan resolve(LayerSpec spec) {
+        String registered = textOrNull(spec.entry().get("registered_name"));
+        if (registered != null && !registered.equals(spec.className())) {
+            throw unsupported(spec, "is a custom registered class '" + registered + "'");
+        }
+        return switch (spec.className()) {
+            case "LSTM", "GRU", "SimpleRNN" -> recurrent(spec);
+            case "Dense" -> dense(spec);
+            case "Embedding" -> embedding(spec);
+            case "Dropout" -> dropout(spec);
+            case "Activation" -> activationLayer(spec);
+            default -> throw unsupported(spec, "is not supported" + wrapped(spec)
+                    + "; jrnn imports InputLayer, Embedding, SimpleRNN, GRU, LSTM, Dense, Dropout and Activation");
+        };
+    }
+
+    private static String wrapped(LayerSpec spec) {
+        JsonNode inner = spec.config().get("layer");
+        if (inner != null && inner.path("class_name").isTextual()) {
+            String innerName = inner.path("config").path("name").asText("?");
+            return " (it wraps " + inner.get("class_name").asText() + " '" + innerName + "')";
+        }
+        return "";
+    }
+
+    private LayerPlan recurrent(LayerSpec spec) {
+        ObjectNode c = spec.config();
+        String cls = spec.className();
+        Set<String> extra = switch (cls) {
+            case "LSTM" -> Set.of("unit_forget_bias");
+            case "GRU" -> Set.of("reset_after");
+            default -> Set.of();
+        };
+        checkKeys(spec, RECURRENT_KEYS, extra);
+        Map<String, String> settings = new LinkedHashMap<>();
+        int units = positiveInt(spec, "units");
+        settings.put("units", Integer.toString(units));
+        Activation activation = activation(spec, "activation", "tanh");
+        settings.put("activation", describe(activation));
+        Activation recurrentActivation = Activation.SIGMOID;
+        if (!cls.equals("SimpleRNN")) {
+            // Keras ≤ 2.2 (and Keras 1's inner_activation) default to hard_sigmoid, 2.3+ to sigmoid.
+            String defaultGate = version.known() && !version.before(2, 3, 0) ? "sigmoid" : "hard_sigmoid";
+            recurrentActivation = activation(spec, "recurrent_activation", defaultGate);
+            settings.put("recurrent_activation", describe(recurrentActivation));
+        } else if (c.hasNonNull("recurrent_activation")) {
+            throw unsupported(spec, "has key 'recurrent_activation' = " + c.get("recurrent_activation")
+                    + ", which SimpleRNN does not have");
+        }
+        boolean useBias = bool(spec, "use_bias", true);
+        boolean returnSequences = bool(spec, "return_sequences", false);
+        boolean returnState = bool(spec, "return_state", false);
+        boolean goBackwards = bool(spec, "go_backwards", false);
+        boolean stateful = bool(spec, "stateful", false);
+        if (bool(spec, "time_major", false)) {
+            throw unsupported(spec, "has key 'time_major' = true; time-major Keras layers are not imported"
+                    + " (the model's batch axis would not be axis 0)");
+        }
+        boolean unitForgetBias = cls.equals("LSTM") && bool(spec, "unit_forget_bias", true);
+        Boolean resetAfter = null;
+        if (cls.equals("GRU")) {
+            // reset_after exists since Keras 2.1.5; a file without the key predates it (false) unless Keras 3 wrote it.
+            boolean defaultResetAfter = version.major() >= 3;
+            resetAfter = bool(spec, "reset_after", defaultResetAfter);
+            settings.put("reset_after", resetAfter + (c.has("reset_after") ? "" : " (absent; default for Keras " + version + ")"));
+        }
+        settings.put("use_bias", Boolean.toString(useBias));
+        settings.put("return_sequences", Boolean.toString(returnSequences));
+        if (returnState) {
+            settings.put("return_state", "true");
+        }
+        if (goBackwards) {
+            settings.put("go_backwards", "true");
+        }
+        settings.put("stateful", Boolean.toString(stateful));
+        if (bool(spec, "zero_output_for_mask", false)) {
+            settings.put("zero_output_for_mask", "true (only matters with a mask)");
+        }
+        putDtype(spec, settings);
+        TrainingOptions training = trainingOptions(spec);
+        final Boolean gruResetAfter = resetAfter;
+        final Activation act = activation;
+        final Activation gate = recurrentActivation;
+        return new LayerPlan(spec, settings, batchSize -> {
+            RecurrentLayer.Builder<?, ?> b = switch (cls) {
+                case "LSTM" -> LSTM.builder().unitForgetBias(unitForgetBias);
+                case "GRU" -> GRU.builder().resetAfter(gruResetAfter);
+                default -> SimpleRNN.builder();
+            };
+            b.name(spec.name()).units(units).activation(act).recurrentActivation(gate).useBias(useBias)
+                    .returnSequences(returnSequences).returnState(returnState).goBackwards(goBackwards).stateful(stateful)
+                    .trainingOptions(training);
+            if (stateful && batchSize > 0) {
+                b.batchSize(batchSize);
+            }
+            return b.build();
+        });
+    }
+
+    private TrainingOptions trainingOptions(LayerSpec spec) {
+        ObjectNode c = spec.config();
+        TrainingOptions d = TrainingOptions.defaults();
+        int implementationDefault = !version.known() || version.before(2, 0, 0) ? 0
+                : version.before(2, 1, 0) ? 0 : version.before(2, 3, 0) ? 1 : 2;
+        return new TrainingOptions(
+                number(spec, "dropout", 0),
+                number(spec, "recurrent_dropout", 0),
+                initializerName(c.get("kernel_initializer"), d.kernelInitializer()),
+                initializerName(c.get("recurrent_initializer"), d.recurrentInitializer()),
+                initializerName(c.get("bias_initializer"), d.biasInitializer()),
+                plain(c.get("kernel_regularizer")),
+                plain(c.get("recurrent_regularizer")),
+                plain(c.get("bias_regularizer")),
+                plain(c.get("activity_regularizer")),
+                plain(c.get("kernel_constraint")),
+                plain(c.get("recurrent_constraint")),
+                plain(c.get("bias_constraint")),
+                bool(spec, "unroll", false),
+                c.hasNonNull("implementation") ? c.get("implementation").asInt() : implementationDefault);
+    }
+
+    private LayerPlan dense(LayerSpec spec) {
+        checkKeys(spec, DENSE_KEYS, Set.of());
+        ObjectNode c = spec.config();
+        if (c.hasNonNull("lora_rank") && c.get("lora_rank").asInt() != 0) {
+            throw unsupported(spec, "has key 'lora_rank' = " + c.get("lora_rank") + "; LoRA layers are not imported");
+        }
+        if (c.hasNonNull("quantization_config")) {
+            throw unsupported(spec, "has key 'quantization_config' = " + abbreviate(c.get("quantization_config").toString())
+                    + "; quantized layers are not imported");
+        }
+        Map<String, String> settings = new LinkedHashMap<>();
+        int units = positiveInt(spec, "units");
+        Activation activation = activation(spec, "activation", "linear");
+        boolean useBias = bool(spec, "use_bias", true);
+        settings.put("units", Integer.toString(units));
+        settings.put("activation", describe(activation));
+        settings.put("use_bias", Boolean.toString(useBias));
+        putDtype(spec, settings);
+        return new LayerPlan(spec, settings, batchSize -> Dense.builder().name(spec.name()).units(units)
+                .activation(activation).useBias(useBias).build());
+    }
+
+    private LayerPlan embedding(LayerSpec spec) {
+        checkKeys(spec, EMBEDDING_KEYS, Set.of());
+        ObjectNode c = spec.config();
+        if (c.hasNonNull("lora_rank") && c.get("lora_rank").asInt() != 0) {
+            throw unsupported(spec, "has key 'lora_rank' = " + c.get("lora_rank") + "; LoRA layers are not imported");
+        }
+        if (c.hasNonNull("quantization_config")) {
+            throw unsupported(spec, "has key 'quantization_config'; quantized layers are not imported");
+        }
+        int inputDim = positiveInt(spec, "input_dim");
+        int outputDim = positiveInt(spec, "output_dim");
+        boolean maskZero = bool(spec, "mask_zero", false);
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("input_dim", Integer.toString(inputDim));
+        settings.put("output_dim", Integer.toString(outputDim));
+        settings.put("mask_zero", Boolean.toString(maskZero));
+        putDtype(spec, settings);
+        return new LayerPlan(spec, settings, batchSize -> new Embedding(spec.name(), inputDim, outputDim, maskZero));
+    }
+
+    private LayerPlan dropout(LayerSpec spec) {
+        checkKeys(spec, DROPOUT_KEYS, Set.of());
+        double rate = number(spec, "rate", 0);
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("rate", Double.toString(rate));
+        settings.put("inference", "identity");
+        return new LayerPlan(spec, settings, batchSize -> new Dropout(spec.name(), rate));
+    }
+
+    private LayerPlan activationLayer(LayerSpec spec) {
+        checkKeys(spec, ACTIVATION_KEYS, Set.of());
+        if (!spec.config().has("activation")) {
+            throw new IllegalArgumentException(source + ": " + spec.describe() + " has no key 'activation'");
+        }
+        Activation activation = activation(spec, "activation", "linear");
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("activation", describe(activation));
+        return new LayerPlan(spec, settings, batchSize -> new ActivationLayer(spec.name(), activation));
+    }
+
+    /** Unknown keys are tolerated only with an empty value (null, false, 0, ""): anything else could change the result. */
+    private void checkKeys(LayerSpec spec, Set<String> known, Set<String> extra) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = spec.config().fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String k = e.getKey();
+            if (COMMON_KEYS.contains(k) || known.contains(k) || extra.contains(k)) {
+                continue;
+            }
+            JsonNode v = e.getValue();
+            boolean empty = v.isNull() || (v.isBoolean() && !v.asBoolean()) || (v.isNumber() && v.asDouble() == 0)
+                    || (v.isTextual() && v.asText().isEmpty()) || (v.isContainerNode() && v.isEmpty());
+            if (!empty) {
+                throw unsupported(spec, "has key '" + k + "' = " + abbreviate(v.toString())
+                        + ", which jrnn does not know for " + spec.className());
+            }
+        }
+    }
+
+    /** Parses an activation value: a name, {@code null} (linear), or a Keras 3 serialized function dict. */
+    private Activation activation(LayerSpec spec, String key, String defaultName) {
+        JsonNode v = spec.config().get(key);
+        String name;
+        if (v == null) {
+            name = defaultName;
+        } else if (v.isNull()) {
+            name = "linear";
+        } else if (v.isTextual()) {
+            name = v.asText();
+        } else if (v.isObject() && v.path("config").isTextual()) {
+            // Keras 3 / tf.keras serialize_keras_object of a function: {"class_name": "function", "config": "tanh", ...}
+            name = v.get("config").asText();
+        } else if (v.isObject() && v.path("config").path("name").isTextual() && "function".equals(v.path("class_name").asText())) {
+            name = v.get("config").get("name").asText();
+        } else {
+            String what = v.isObject() && v.path("class_name").isTextual() ? "the object " + v.get("class_name").asText()
+                    : abbreviate(v.toString());
+            throw unsupported(spec, "has key '" + key + "' = " + what + "; only named Keras activations are supported");
+        }
+        Activation a;
+        try {
+            a = Activation.fromKeras(name, hardSigmoid);
+        } catch (IllegalArgumentException e) {
+            throw unsupported(spec, "has key '" + key + "' = '" + name + "': " + e.getMessage());
+        }
+        boolean recurrentClass = Set.of("LSTM", "GRU", "SimpleRNN").contains(spec.className());
+        if (!a.isElementwise() && recurrentClass) {
+            throw unsupported(spec, "has key '" + key + "' = '" + name + "', which is not elementwise");
+        }
+        return a;
+    }
+
+    private static String describe(Activation a) {
+        return switch (a) {
+            case HARD_SIGMOID_KERAS2 -> "hard_sigmoid (Keras 2: clip(0.2x+0.5))";
+            case HARD_SIGMOID_KERAS3 -> "hard_sigmoid (Keras 3: clip(x/6+0.5))";
+            default -> a.kerasName();
+        };
+    }
+
+    private static void putDtype(LayerSpec spec, Map<String, String> settings) {
+        JsonNode d = spec.config().get("dtype");
+        String name = d == null || d.isNull() ? null : d.isTextual() ? d.asText() : d.path("config").path("name").asText(null);
+        if (name != null && !name.equals("float32")) {
+            settings.put("dtype", name + " (jrnn computes in float32)");
+        }
+    }
+
+    private int positiveInt(LayerSpec spec, String key) {
+        JsonNode v = spec.config().get(key);
+        if (v == null || v.isNull()) {
+            throw new IllegalArgumentException(source + ": " + spec.describe() + " has no key '" + key + "'");
+        }
+        if (!v.isNumber() || v.asDouble() != Math.rint(v.asDouble()) || v.asDouble() <= 0 || v.asDouble() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(source + ": " + spec.describe() + " has key '" + key + "' = " + v
+                    + "; expected a positive integer");
+        }
+        return v.asInt();
+    }
+
+    private boolean bool(LayerSpec spec, String key, boolean defaultValue) {
+        JsonNode v = spec.config().get(key);
+        if (v == null || v.isNull()) {
+            return defaultValue;
+        }
+        if (v.isBoolean()) {
+            return v.asBoolean();
+        }
+        if (v.isNumber() && (v.asInt() == 0 || v.asInt() == 1)) {
+            return v.asInt() == 1;
+        }
+        throw new IllegalArgumentException(source + ": " + spec.describe() + " has key '" + key + "' = " + v
+                + "; expected true or false");
+    }
+
+    private double number(LayerSpec spec, String key, double defaultValue) {
+        JsonNode v = spec.config().get(key);
+        if (v == null || v.isNull()) {
+            return defaultValue;
+        }
+        if (!v.isNumber()) {
+            throw new IllegalArgumentException(source + ": " + spec.describe() + " has key '" + key + "' = " + v
+                    + "; expected a number");
+        }
+        return v.asDouble();
+    }
+
+    /** The initializer's name: Keras 1 strings as given, Keras 2/3 dicts by {@code class_name}. */
+    private static String initializerName(JsonNode v, String defaultName) {
+        if (v == null || v.isNull()) {
+            return defaultName;
+        }
+        if (v.isTextual()) {
+            return v.asText();
+        }
+        return v.path("class_name").asText(defaultName);
+    }
+
+    /** A JSON value as plain Java (Map, List, String, Number, Boolean), or {@code null}. */
+    private static Object plain(JsonNode v) {
+        return v == null || v.isNull() ? null : JSON.convertValue(v, Object.class);
+    }
+
+    private UnsupportedConfigurationException unsupported(LayerSpec spec, String what) {
+        return new UnsupportedConfigurationException(source + ": " + spec.describe() + " " + what);
+    }
+
+    private static String textOrNull(JsonNode n) {
+        return n != null && n.isTextual() ? n.asText() : null;
+    }
+
+    static String abbreviate(String s) {
+        return s.length() <= 160 ? s : s.substring(0, 157) + "...";
+    }
+
+    /**
+     * The key Keras 3's {@code .keras} weight store uses for a layer: its class name in snake case,
+     * numbered from the second layer of the same class on ({@code lstm}, {@code lstm_1}, …); Keras 3
+     * {@code saving_lib._save_container_state} deliberately ignores the layer's own name.
+     */
+    static List<String> kerasStorePaths(List<LayerSpec> layers) {
+        Map<String, Integer> used = new HashMap<>();
+        List<String> paths = new ArrayList<>();
+        for (LayerSpec l : layers) {
+            String base = toSnakeCase(l.className());
+            Integer n = used.get(base);
+            if (n == null) {
+                used.put(base, 0);
+                paths.add(base);
+            } else {
+                used.put(base, n + 1);
+                paths.add(base + "_" + (n + 1));
+            }
+        }
+        return paths;
+    }
+
+    /** Keras 3 {@code naming.to_snake_case}: {@code SimpleRNN → simple_rnn}, {@code LSTM → lstm}. */
+    static String toSnakeCase(String name) {
+        String s = name.replaceAll("\\W+", "");
+        s = s.replaceAll("(.)([A-Z][a-z]+)", "$1_$2");
+        s = s.replaceAll("([a-z])([A-Z])", "$1_$2");
+        return s.toLowerCase(java.util.Locale.ROOT);
+    }
+}
