@@ -6,6 +6,7 @@ import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
 import io.jrnn.weights.CellType;
 import io.jrnn.weights.KerasRnnWeights;
+import io.jrnn.weights.PyTorchRnnWeights;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -200,6 +201,27 @@ public abstract class RecurrentLayer extends Layer {
                     + (useBias ? ", bias" : "") + "), got " + kerasArrays.length);
         }
         setWeights(kerasArrays[0].toArray(), kerasArrays[1].toArray(), useBias ? kerasArrays[2].toArray() : null);
+    }
+
+    /**
+     * Sets the weights from PyTorch arrays ({@code weight_ih [G·H, C]}, {@code weight_hh [G·H, H]},
+     * {@code bias_ih}, {@code bias_hh [G·H]}, PyTorch gate order), converted by
+     * {@link PyTorchRnnWeights}. PyTorch's GRU is Keras's GRU with {@code reset_after=true}.
+     */
+    public void setPyTorchWeights(float[] weightIh, float[] weightHh, float[] biasIh, float[] biasHh) {
+        int gh = cellType().gateCount() * units;
+        if (weightIh.length == 0 || weightIh.length % gh != 0) {
+            throw new IllegalArgumentException(describe() + ": weight_ih must be [" + gh + ", C], got " + weightIh.length + " values");
+        }
+        if (cellType() == CellType.GRU && !resetAfter()) {
+            throw new IllegalArgumentException(describe() + ": PyTorch GRU weights need reset_after=true (PyTorch has no reset-before GRU)");
+        }
+        KerasRnnWeights w = new PyTorchRnnWeights(weightIh, weightHh, biasIh, biasHh)
+                .toKeras(cellType(), weightIh.length / gh, units);
+        if (!useBias && w.hasBias()) {
+            throw new IllegalArgumentException(describe() + ": use_bias=false but PyTorch biases were given");
+        }
+        setWeights(w);
     }
 
     /** Draws Keras-default weights (glorot_uniform, orthogonal, zeros; forget bias one with unit_forget_bias) for {@code inputSize} features. */
