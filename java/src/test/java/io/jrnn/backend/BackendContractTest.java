@@ -159,7 +159,7 @@ public abstract class BackendContractTest {
     }
 
     /** A fresh layer of the given kind, weights not set. */
-    protected static RecurrentLayer layer(Cell cell, Size size, Flags flags, boolean useBias) {
+    public static RecurrentLayer layer(Cell cell, Size size, Flags flags, boolean useBias) {
         RecurrentLayer.Builder<?, ?> b = switch (cell) {
             case LSTM -> LSTM.builder();
             case GRU -> GRU.builder().resetAfter(false);
@@ -177,7 +177,7 @@ public abstract class BackendContractTest {
      * Keras-layout weights: kernel [C, G·H], recurrent [H, G·H], bias [G·H] ([2, 3H] for
      * reset_after) or {@code null}. Scaled so activations stay of order 1 (relu included).
      */
-    protected static float[][] kerasWeights(Cell cell, Size size, boolean useBias, SplittableRandom rng) {
+    public static float[][] kerasWeights(Cell cell, Size size, boolean useBias, SplittableRandom rng) {
         int gh = cell.gateCount() * size.units();
         float[] kernel = uniform(rng, (float) (1 / Math.sqrt(size.features())), size.features() * gh);
         float[] recurrent = uniform(rng, (float) (1 / Math.sqrt(size.units())), size.units() * gh);
@@ -185,7 +185,7 @@ public abstract class BackendContractTest {
         return new float[][] {kernel, recurrent, bias};
     }
 
-    protected static float[] uniform(SplittableRandom rng, float bound, int count) {
+    public static float[] uniform(SplittableRandom rng, float bound, int count) {
         float[] v = new float[count];
         for (int i = 0; i < count; i++) {
             v[i] = (float) rng.nextDouble(-bound, bound);
@@ -193,12 +193,12 @@ public abstract class BackendContractTest {
         return v;
     }
 
-    protected static Tensor random(SplittableRandom rng, float bound, int... shape) {
+    public static Tensor random(SplittableRandom rng, float bound, int... shape) {
         int count = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
         return Tensor.of(uniform(rng, bound, count), shape);
     }
 
-    protected static void assertClose(Tensor expected, Tensor actual, String where) {
+    public static void assertClose(Tensor expected, Tensor actual, String where) {
         assertArrayEquals(expected.shape(), actual.shape(), where + ": shape");
         float[] e = expected.toArray();
         float[] a = actual.toArray();
