@@ -60,10 +60,9 @@ public final class DnnlBackend implements Backend {
     }
 
     /**
-     * The backend, created on first use.
-     *
-     * @throws Throwable whatever loading oneDNN throws ({@link LinkageError} when the natives are
-     *                   missing, {@link NativeException} when no CPU engine can be created)
+     * The backend, created on first use. When oneDNN cannot load, this throws whatever loading threw
+     * (a {@link LinkageError} when the natives are missing, a {@link NativeException} when no CPU
+     * engine can be created); {@link io.jrnn.backend.Backends#auto()} catches it and falls back.
      */
     public static DnnlBackend instance() {
         DnnlBackend b = instance;
