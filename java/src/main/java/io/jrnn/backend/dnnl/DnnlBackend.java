@@ -1,18 +1,222 @@
 package io.jrnn.backend.dnnl;
 
+import static org.bytedeco.dnnl.global.dnnl.DNNL_RUNTIME_OMP;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_RUNTIME_SEQ;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_RUNTIME_TBB;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_RUNTIME_THREADPOOL;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_logistic;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_relu;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_tanh;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_unimplemented;
+
 import io.jrnn.Device;
+import io.jrnn.NativeException;
 import io.jrnn.backend.Backend;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
+import io.jrnn.backend.reference.ReferenceBackend;
+import io.jrnn.layers.Activation;
+import io.jrnn.weights.CellType;
+import io.jrnn.weights.KerasRnnWeights;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_version_t;
+import org.bytedeco.dnnl.global.dnnl;
+import org.bytedeco.javacpp.PointerPointer;
 
-/** TEMPORARY stub; the oneDNN adapter replaces it. */
+/**
+ * The CPU backend: Keras recurrent layers on oneDNN's fused RNN primitives ({@code lstm_forward},
+ * {@code gru_forward}, {@code lbr_gru_forward}, {@code vanilla_rnn_forward}), fp32, forward
+ * inference. Configurations oneDNN cannot express (gate activations other than sigmoid, candidate
+ * activations other than tanh, SimpleRNN activations other than tanh/relu/sigmoid) run on the
+ * reference path, and the reason is logged once.
+ *
+ * <pre>{@code
+ * Backend cpu = DnnlBackend.instance();          // throws if oneDNN cannot load here
+ * try (RecurrentExecutor lstm = cpu.compile(spec)) {
+ *     Tensor[] out = lstm.run(x, null);          // [output, h, c]
+ * }
+ * }</pre>
+ */
 public final class DnnlBackend implements Backend {
-    public static DnnlBackend instance() {
-        throw new UnsupportedOperationException("oneDNN backend not written yet");
+    private static final System.Logger LOG = System.getLogger("io.jrnn.backend.dnnl");
+    private static final Set<String> LOGGED_FALLBACKS = ConcurrentHashMap.newKeySet();
+    private static volatile DnnlBackend instance;
+
+    /** The CPU engine, kept for the life of the process. */
+    private final dnnl_engine engine;
+
+    private DnnlBackend() {
+        try (PointerPointer<dnnl_engine> out = new PointerPointer<>(1)) {
+            Dnnl.check(dnnl_engine_create(out, dnnl_cpu, 0), "dnnl_engine_create");
+            engine = out.get(dnnl_engine.class, 0);
+        }
     }
 
-    @Override public String name() { return "cpu"; }
-    @Override public Device device() { return Device.cpu(); }
-    @Override public RecurrentExecutor compile(RecurrentSpec spec) { throw new UnsupportedOperationException(); }
-    @Override public String describe() { return "oneDNN (stub)"; }
+    /**
+     * The backend, created on first use. When oneDNN cannot load, this throws whatever loading threw
+     * (a {@link LinkageError} when the natives are missing, a {@link NativeException} when no CPU
+     * engine can be created); {@link io.jrnn.backend.Backends#auto()} catches it and falls back.
+     */
+    public static DnnlBackend instance() {
+        DnnlBackend b = instance;
+        if (b == null) {
+            synchronized (DnnlBackend.class) {
+                b = instance;
+                if (b == null) {
+                    b = new DnnlBackend();
+                    instance = b;
+                }
+            }
+        }
+        return b;
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public Device device() {
+        return Device.cpu();
+    }
+
+    @Override
+    public RecurrentExecutor compile(RecurrentSpec spec) {
+        Objects.requireNonNull(spec, "spec");
+        checkWeights(spec);
+        String unsupported = unsupportedReason(spec);
+        if (unsupported != null) {
+            return fallback(spec, "reference fallback: " + unsupported);
+        }
+        RnnPrimitive primitive = primitiveFor(spec);
+        try {
+            return new DnnlRecurrentExecutor(engine, spec, primitive, vanillaActivationKind(spec.activation()));
+        } catch (NativeException e) {
+            if (e.status() != dnnl_unimplemented) {
+                throw e;
+            }
+            return fallback(spec, "reference fallback: oneDNN " + primitive.primitiveName
+                    + " has no implementation for this configuration (" + e.getMessage() + ")");
+        }
+    }
+
+    private static RecurrentExecutor fallback(RecurrentSpec spec, String reason) {
+        if (LOGGED_FALLBACKS.add(reason)) {
+            LOG.log(System.Logger.Level.INFO, "jrnn: " + spec.describe() + " runs on the " + reason);
+        }
+        return ReferenceBackend.fallback(spec, reason);
+    }
+
+    private static RnnPrimitive primitiveFor(RecurrentSpec spec) {
+        return switch (spec.cellType()) {
+            case SIMPLE_RNN -> RnnPrimitive.VANILLA_RNN;
+            case LSTM -> RnnPrimitive.LSTM;
+            case GRU -> spec.resetAfter() ? RnnPrimitive.LBR_GRU : RnnPrimitive.GRU;
+        };
+    }
+
+    /** Why oneDNN cannot express {@code spec}, or {@code null} when it can. */
+    static String unsupportedReason(RecurrentSpec spec) {
+        String primitive = primitiveFor(spec).primitiveName;
+        if (spec.cellType() == CellType.SIMPLE_RNN) {
+            return vanillaActivationKind(spec.activation()) != 0 ? null
+                    : "oneDNN " + primitive + " supports tanh, relu and sigmoid only; activation=" + label(spec.activation());
+        }
+        List<String> fixed = new ArrayList<>();
+        List<String> given = new ArrayList<>();
+        if (spec.recurrentActivation() != Activation.SIGMOID) {
+            fixed.add("fixed sigmoid gates");
+            given.add("recurrent_activation=" + label(spec.recurrentActivation()));
+        }
+        if (spec.activation() != Activation.TANH) {
+            fixed.add("a fixed tanh " + (spec.cellType() == CellType.LSTM ? "cell activation" : "candidate activation"));
+            given.add("activation=" + label(spec.activation()));
+        }
+        return fixed.isEmpty() ? null
+                : "oneDNN " + primitive + " has " + String.join(" and ", fixed) + "; " + String.join(", ", given);
+    }
+
+    private static String label(Activation a) {
+        return switch (a) {
+            case HARD_SIGMOID_KERAS2 -> "hard_sigmoid (Keras 2)";
+            case HARD_SIGMOID_KERAS3 -> "hard_sigmoid (Keras 3)";
+            default -> a.kerasName();
+        };
+    }
+
+    /** The {@code dnnl_alg_kind_t} of a SimpleRNN activation, 0 when oneDNN has none (relu uses alpha 0). */
+    private static int vanillaActivationKind(Activation a) {
+        return switch (a) {
+            case TANH -> dnnl_eltwise_tanh;
+            case RELU -> dnnl_eltwise_relu;
+            case SIGMOID -> dnnl_eltwise_logistic;
+            default -> 0;
+        };
+    }
+
+    /** Checks the weight array sizes before any native call (the layer should already have). */
+    private static void checkWeights(RecurrentSpec spec) {
+        KerasRnnWeights w = spec.weights();
+        int c = w.inputSize();
+        int h = w.hiddenSize();
+        int gh = spec.cellType().gateCount() * h;
+        if (w.type() != spec.cellType() || c < 1 || h < 1) {
+            throw new IllegalArgumentException(spec.describe() + ": weights are for " + w.type() + " with input size "
+                    + c + " and " + h + " units");
+        }
+        checkLength(spec, "kernel", w.kernel().length, (long) c * gh);
+        checkLength(spec, "recurrent_kernel", w.recurrentKernel().length, (long) h * gh);
+        if (w.hasBias()) {
+            boolean twoRows = spec.cellType() == CellType.GRU && spec.resetAfter();
+            checkLength(spec, "bias", w.bias().length, (long) gh * (twoRows ? 2 : 1));
+        }
+    }
+
+    private static void checkLength(RecurrentSpec spec, String name, int actual, long expected) {
+        if (actual != expected) {
+            throw new IllegalArgumentException(spec.describe() + ": " + name + " must have " + expected + " values, got "
+                    + actual);
+        }
+    }
+
+    @Override
+    public String describe() {
+        dnnl_version_t v = dnnl.dnnl_version();
+        String runtime = runtimeName(v.cpu_runtime());
+        String ompThreads = System.getenv("OMP_NUM_THREADS");
+        String threads = ompThreads != null && !ompThreads.isBlank()
+                ? ompThreads.trim() + " (OMP_NUM_THREADS)"
+                : Runtime.getRuntime().availableProcessors() + " (OMP_NUM_THREADS unset: one per available processor)";
+        return "oneDNN " + v.major() + "." + v.minor() + "." + v.patch() + " (CPU runtime " + runtime + "), ISA "
+                + dnnl.get_effective_cpu_isa() + ", threads " + threads + ", fp32 forward_inference; weight formats: "
+                + "lstm_forward 'any' (blocked, one reorder per layout), lbr_gru_forward and vanilla_rnn_forward 'any' "
+                + "below batch " + WeightFormat.PLAIN_FROM_BATCH + " and 'ldigo' from it, gru_forward 'ldigo'; up to "
+                + DnnlRecurrentExecutor.SHAPE_CACHE_CAPACITY + " input shapes compiled per layer";
+    }
+
+    private static String runtimeName(int runtime) {
+        if (runtime == DNNL_RUNTIME_OMP) {
+            return "OpenMP";
+        } else if (runtime == DNNL_RUNTIME_SEQ) {
+            return "sequential";
+        } else if (runtime == DNNL_RUNTIME_TBB) {
+            return "TBB";
+        } else if (runtime == DNNL_RUNTIME_THREADPOOL) {
+            return "threadpool";
+        }
+        return "runtime " + runtime;
+    }
+
+    @Override
+    public String toString() {
+        return "DnnlBackend(cpu)";
+    }
 }

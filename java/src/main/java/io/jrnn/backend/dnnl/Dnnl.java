@@ -1,0 +1,156 @@
+package io.jrnn.backend.dnnl;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_exec_arg_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_impl_info_str;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_wait;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
+
+import io.jrnn.NativeException;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.dnnl.global.dnnl;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+/**
+ * The oneDNN C API calls the adapter makes, each checked in one place ({@link #check}). Every
+ * handle created here is registered with the {@link NativeScope} passed in, which destroys it.
+ */
+final class Dnnl {
+    static final String LIBRARY = "oneDNN";
+    /** oneDNN asks for 64-byte aligned buffers for best performance. */
+    private static final int ALIGNMENT = 64;
+
+    private Dnnl() {
+    }
+
+    /** Throws {@link NativeException} unless {@code status} is {@code dnnl_success}. */
+    static void check(int status, String function) {
+        if (status != dnnl_success) {
+            throw new NativeException(LIBRARY, function, status, statusName(status), null);
+        }
+    }
+
+    static String statusName(int status) {
+        for (dnnl.status s : dnnl.status.values()) {
+            if (s.value == status) {
+                return s.name();
+            }
+        }
+        return "unknown status";
+    }
+
+    /** A plain f32 memory descriptor; {@code tag} is a {@code dnnl_format_tag_t} ({@code dnnl_ntc}, {@code dnnl_format_tag_any}, …). */
+    static dnnl_memory_desc desc(NativeScope scope, int tag, long... dims) {
+        try (PointerPointer<dnnl_memory_desc> out = new PointerPointer<>(1)) {
+            check(dnnl_memory_desc_create_with_tag(out, dims.length, dims, dnnl_f32, tag), "dnnl_memory_desc_create_with_tag");
+            dnnl_memory_desc md = out.get(dnnl_memory_desc.class, 0);
+            scope.defer(() -> check(dnnl_memory_desc_destroy(md), "dnnl_memory_desc_destroy"));
+            return md;
+        }
+    }
+
+    /** The descriptor a primitive wants for one execution argument (owned by the primitive descriptor). */
+    static dnnl_memory_desc queryArgDesc(dnnl_primitive_desc pd, int arg) {
+        return dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg);
+    }
+
+    /** The implementation oneDNN chose, e.g. {@code brgemm:avx512_core} or {@code ref}. */
+    static String implInfo(dnnl_primitive_desc pd) {
+        try (PointerPointer<BytePointer> out = new PointerPointer<>(1)) {
+            check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, out), "dnnl_primitive_desc_query(impl_info_str)");
+            return new BytePointer(out.get(0)).getString();
+        }
+    }
+
+    /** Takes ownership of a primitive descriptor written into {@code out} by a {@code *_primitive_desc_create} call. */
+    static dnnl_primitive_desc adopt(NativeScope scope, PointerPointer<dnnl_primitive_desc> out) {
+        dnnl_primitive_desc pd = out.get(dnnl_primitive_desc.class, 0);
+        scope.defer(() -> check(dnnl_primitive_desc_destroy(pd), "dnnl_primitive_desc_destroy"));
+        return pd;
+    }
+
+    static dnnl_primitive primitive(NativeScope scope, dnnl_primitive_desc pd) {
+        try (PointerPointer<dnnl_primitive> out = new PointerPointer<>(1)) {
+            check(dnnl_primitive_create(out, pd), "dnnl_primitive_create");
+            dnnl_primitive p = out.get(dnnl_primitive.class, 0);
+            scope.defer(() -> check(dnnl_primitive_destroy(p), "dnnl_primitive_destroy"));
+            return p;
+        }
+    }
+
+    /** A memory object over {@code data} ({@code null}: no buffer yet; set one before each execution). */
+    static dnnl_memory memory(NativeScope scope, dnnl_memory_desc md, dnnl_engine engine, Pointer data) {
+        try (PointerPointer<dnnl_memory> out = new PointerPointer<>(1)) {
+            check(dnnl_memory_create(out, md, engine, data), "dnnl_memory_create");
+            dnnl_memory m = out.get(dnnl_memory.class, 0);
+            scope.defer(() -> check(dnnl_memory_destroy(m), "dnnl_memory_destroy"));
+            return m;
+        }
+    }
+
+    static long sizeInBytes(dnnl_memory_desc md) {
+        return dnnl_memory_desc_get_size(md);
+    }
+
+    /**
+     * A zeroed buffer of {@code bytes} bytes whose position is 64-byte aligned (JavaCPP passes
+     * {@code address + position} to native code).
+     */
+    static BytePointer alignedBuffer(NativeScope scope, long bytes) {
+        BytePointer raw = scope.own(new BytePointer(bytes + ALIGNMENT));
+        raw.zero();
+        long misalignment = raw.address() % ALIGNMENT;
+        long start = misalignment == 0 ? 0 : ALIGNMENT - misalignment;
+        return raw.position(start).limit(start + bytes);
+    }
+
+    /** A float view of an {@link #alignedBuffer}, from its position to its limit. */
+    static FloatBuffer floats(BytePointer buffer) {
+        return buffer.asByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    /** Runs {@code primitive} on {@code args} and waits for it. */
+    static void execute(dnnl_primitive primitive, dnnl_stream stream, int argCount, dnnl_exec_arg_t args) {
+        check(dnnl_primitive_execute(primitive, stream, argCount, args), "dnnl_primitive_execute");
+        check(dnnl_stream_wait(stream), "dnnl_stream_wait");
+    }
+
+    /** Copies {@code from} into {@code to} (different layouts of the same tensor) with a one-off reorder. */
+    static void reorder(dnnl_engine engine, dnnl_stream stream, dnnl_memory_desc fromDesc, dnnl_memory from,
+            dnnl_memory_desc toDesc, dnnl_memory to) {
+        try (NativeScope scope = new NativeScope();
+                PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
+            check(dnnl_reorder_primitive_desc_create(out, fromDesc, engine, toDesc, engine, null),
+                    "dnnl_reorder_primitive_desc_create");
+            dnnl_primitive reorder = primitive(scope, adopt(scope, out));
+            dnnl_exec_arg_t args = scope.own(new dnnl_exec_arg_t(2));
+            args.getPointer(0).arg(DNNL_ARG_FROM).memory(from);
+            args.getPointer(1).arg(DNNL_ARG_TO).memory(to);
+            execute(reorder, stream, 2, args);
+        }
+    }
+}
