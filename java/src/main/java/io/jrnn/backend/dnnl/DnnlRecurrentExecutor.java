@@ -32,6 +32,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_vanilla_rnn_forward_primitive_d
 import io.jrnn.Tensor;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
+import io.jrnn.weights.OneDnnRnnWeights;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -130,11 +131,12 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             long c = inputSize;
             long h = hiddenSize;
             long g = kind.gateCount;
-            // Keras kernel [C, G·H] and recurrent kernel [H, G·H], row-major, are ldigo as they are.
+            // The shared converter: Keras [C, G·H] and [H, G·H] are ldigo as they are; the bias becomes ldgo.
+            OneDnnRnnWeights packed = OneDnnRnnWeights.fromKeras(spec.weights());
             this.userWeights = new UserWeights[] {
-                userWeights(DNNL_ARG_WEIGHTS_LAYER, spec.weights().kernel(), dnnl_ldigo, 1, 1, c, g, h),
-                userWeights(DNNL_ARG_WEIGHTS_ITER, spec.weights().recurrentKernel(), dnnl_ldigo, 1, 1, h, g, h),
-                userWeights(DNNL_ARG_BIAS, packBias(), dnnl_ldgo, 1, 1, kind.biasGateCount, h),
+                userWeights(DNNL_ARG_WEIGHTS_LAYER, packed.weightsLayer(), dnnl_ldigo, 1, 1, c, g, h),
+                userWeights(DNNL_ARG_WEIGHTS_ITER, packed.weightsIter(), dnnl_ldigo, 1, 1, h, g, h),
+                userWeights(DNNL_ARG_BIAS, packed.bias(), dnnl_ldgo, 1, 1, kind.biasGateCount, h),
             };
             // A descriptor for one sample and one step: oneDNN accepts the configuration and names its implementation.
             try (NativeScope probe = new NativeScope()) {
@@ -145,32 +147,6 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             scope.closeAfter(e);
             throw e;
         }
-    }
-
-    /**
-     * The bias in oneDNN's {@code ldgo} layout. Keras's {@code [G·H]} bias is it as is; for
-     * {@code lbr_gru} the Keras reset_after bias {@code [2, 3H]} (row 0 input b_x, row 1 recurrent
-     * b_h, each z, r, h) becomes {@code [4, H] = [b_x,z + b_h,z; b_x,r + b_h,r; b_x,h; b_h,h]}
-     * (spec §4.2).
-     */
-    private float[] packBias() {
-        int h = hiddenSize;
-        float[] keras = spec.weights().bias();
-        int kerasLength = kind.gateCount * h * (kind == RnnPrimitive.LBR_GRU ? 2 : 1);
-        if (keras == null) {
-            keras = new float[kerasLength];
-        }
-        if (kind != RnnPrimitive.LBR_GRU) {
-            return keras;
-        }
-        float[] packed = new float[4 * h];
-        for (int j = 0; j < h; j++) {
-            packed[j] = keras[j] + keras[3 * h + j];
-            packed[h + j] = keras[h + j] + keras[4 * h + j];
-            packed[2 * h + j] = keras[2 * h + j];
-            packed[3 * h + j] = keras[5 * h + j];
-        }
-        return packed;
     }
 
     private UserWeights userWeights(int arg, float[] values, int tag, long... dims) {
