@@ -125,7 +125,6 @@ public final class Sequential implements AutoCloseable {
     public List<String> executionPlan() {
         ensureOpen();
         List<String> plan = new ArrayList<>();
-        int[] shape = inputShape;
         for (Layer l : layers) {
             if (l instanceof RecurrentLayer r && r.weights() != null) {
                 r.compile(r.weights().inputSize());

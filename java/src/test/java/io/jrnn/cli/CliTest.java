@@ -98,6 +98,21 @@ class CliTest {
     }
 
     @Test
+    void predictTakesIntegerTokenIdsForEmbeddingModels() throws IOException {
+        Path gru = Path.of(System.getProperty("jrnn.sharedModels", "../../shared/models"), "r03_k224_emb_gru_resetafter_false.h5");
+        assumeTrue(Files.isRegularFile(gru), "shared models absent; skipping");
+        Path x = dir.resolve("ids.npy");
+        int[] ids = {5, 17, 250, 3, 9, 1, 42, 7, 4, 11, 12, 13};
+        org.jetbrains.bio.npy.NpyFile.write(x, ids, new int[] {2, 6});
+        Path y = dir.resolve("ids-out.npy");
+        Result r = jrnn("predict", "--model", gru.toString(), "--input", x.toString(), "--output", y.toString());
+        assertEquals(0, r.code(), r.err());
+        try (Tensor out = Npy.read(y)) {
+            assertEquals(2, out.dim(0));
+        }
+    }
+
+    @Test
     void inspectShowsTheExecutionPlan() {
         Result r = jrnn("inspect", model.toString());
         assertEquals(0, r.code(), r.err());
