@@ -1,6 +1,8 @@
 package io.jrnn.backend;
 
+import io.jrnn.Mask;
 import io.jrnn.Tensor;
+import io.jrnn.UnsupportedConfigurationException;
 
 /**
  * One recurrent layer compiled for a backend. It owns whatever native state the backend built for
@@ -16,6 +18,18 @@ public interface RecurrentExecutor extends AutoCloseable {
      * @return new tensors: the output ({@code [N, T, H]} or {@code [N, H]}) followed by the final states
      */
     Tensor[] run(Tensor input, Tensor[] initialStates);
+
+    /**
+     * Runs the layer under a mask ({@code [N, T]}, true = valid step) with Keras's semantics
+     * (spec §3.3). {@code null} or an all-valid mask is the same as no mask. Executors that cannot
+     * apply masks refuse rather than ignore them.
+     */
+    default Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
+        if (mask == null || mask.allValid()) {
+            return run(input, initialStates);
+        }
+        throw new UnsupportedConfigurationException(executionPath() + " cannot apply a mask");
+    }
 
     /** Which path runs this layer and why, e.g. {@code "oneDNN lstm_forward (brgemm, blocked weights)"}. */
     String executionPath();
