@@ -41,6 +41,26 @@ public abstract class Layer implements AutoCloseable {
      */
     public abstract Outputs forward(Tensor x, Tensor... initialStates);
 
+    /**
+     * Runs the layer under a mask ({@code [N, T]}, true = valid step), Keras semantics (spec §3.3).
+     * {@code null} or an all-valid mask is the same as {@link #forward(Tensor, Tensor...)}; layers
+     * that do not support masks refuse a real one rather than ignore it.
+     */
+    public Outputs forward(Tensor x, io.jrnn.Mask mask, Tensor... initialStates) {
+        if (mask == null || mask.allValid()) {
+            return forward(x, initialStates);
+        }
+        throw new io.jrnn.UnsupportedConfigurationException(describe() + " does not support masks");
+    }
+
+    /**
+     * The mask this layer passes on (Keras {@code compute_mask}) for an input and its mask, or
+     * {@code null} when no mask follows this layer. By default a layer passes none on.
+     */
+    public io.jrnn.Mask outputMask(Tensor x, io.jrnn.Mask inputMask) {
+        return null;
+    }
+
     /** The main output only; any returned states are released. */
     public Tensor apply(Tensor x) {
         Outputs out = forward(x);
