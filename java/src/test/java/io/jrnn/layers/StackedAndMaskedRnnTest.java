@@ -143,14 +143,15 @@ class StackedAndMaskedRnnTest {
             float[][] expected = separateLayers(x, ReferenceBackend.instance(), false, false, false, h1, c1, h2);
             for (boolean viaLoop : new boolean[] {false, true}) {
                 StackedRNNCells reversed = StackedRNNCells.builder().add(lstmCell()).add(gruCell()).reverseStateOrder(true).build();
-                try (RNN rnn = RNN.builder(viaLoop ? foreign(reversed) : reversed).returnState(true).build();
-                     Outputs out = rnn.forward(x, h2, h1, c1)) {
+                try (RNN rnn = RNN.builder(viaLoop ? foreign(reversed) : reversed).returnState(true).build()) {
                     rnn.useBackend(ReferenceBackend.instance());
+                    Outputs out = rnn.forward(x, h2, h1, c1);
                     // [y, h2, h1, c1]: Keras 2.1.0–2.2.2.
                     assertArrayEquals(expected[0], out.get(0).toArray(), TOL);
                     assertArrayEquals(expected[3], out.get(1).toArray(), TOL);
                     assertArrayEquals(expected[1], out.get(2).toArray(), TOL);
                     assertArrayEquals(expected[2], out.get(3).toArray(), TOL);
+                    out.close();
                 }
             }
         }
