@@ -357,6 +357,9 @@ public final class RNN extends Layer {
         if (c instanceof StandardCell s) {
             return s.parameterCount();
         }
+        if (c instanceof KerasZeroCell k0) {
+            return k0.parameterCount();
+        }
         if (c instanceof StackedRNNCells stack) {
             return stack.cells().stream().mapToLong(RNN::parameterCount).sum();
         }

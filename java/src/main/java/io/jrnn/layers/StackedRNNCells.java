@@ -81,14 +81,7 @@ public final class StackedRNNCells extends AbstractCell {
         if (state < 0 || state >= count) {
             throw new IndexOutOfBoundsException(describe() + ": cell " + cell + " has " + count + " state(s), asked for " + state);
         }
-        int position = 0;
-        for (int k : stateCellOrder()) {
-            if (k == cell) {
-                return position + state;
-            }
-            position += cells.get(k).stateSizes().length;
-        }
-        throw new AssertionError();
+        return stateIndex0(cell) + state;
     }
 
     @Override
@@ -179,7 +172,7 @@ public final class StackedRNNCells extends AbstractCell {
 
     @Override
     float[][] fromFusedStates(float[][] fused, int batch) {
-        float[][] states = new float[fused.length == 0 ? 0 : stateSizes().length][];
+        float[][] states = new float[stateSizes().length][];
         int position = 0;
         for (int k = 0; k < cells.size(); k++) {
             AbstractCell own = (AbstractCell) cells.get(k);
@@ -190,8 +183,8 @@ public final class StackedRNNCells extends AbstractCell {
             float[][] part = new float[fusedCount][];
             System.arraycopy(fused, position, part, 0, fusedCount);
             position += fusedCount;
-            float[][] own2 = own.fromFusedStates(part, batch);
-            System.arraycopy(own2, 0, states, stateIndex0(k), own2.length);
+            float[][] cellStates = own.fromFusedStates(part, batch);
+            System.arraycopy(cellStates, 0, states, stateIndex0(k), cellStates.length);
         }
         return states;
     }
