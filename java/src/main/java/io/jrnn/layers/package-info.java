@@ -1,6 +1,7 @@
 /**
  * Layer objects (immutable configs built with builders, plus the weights and the per-layer
- * executor they own): LSTM, GRU, SimpleRNN, Dense, Embedding, Dropout, Activation.
+ * executor they own): LSTM, GRU, SimpleRNN, Dense, Embedding, Dropout, Activation; cells (Keras,
+ * TF1 basic, Keras 0.x), StackedRNNCells and the generic RNN(cell) layer.
  * No native preset is imported here; execution goes through {@code io.jrnn.backend}.
  */
 package io.jrnn.layers;
