@@ -407,7 +407,7 @@ public final class Model implements AutoCloseable {
         return Tensor.of(v, s);
     }
 
-    /** One line per layer call: name, type, inputs and the path it runs on (oneDNN primitive, reference fallback, java). */
+    /** One line per layer call: name, type, the path it runs on (oneDNN primitive, reference fallback, java) and its inputs. */
     public List<String> executionPlan() {
         ensureOpen();
         List<String> plan = new ArrayList<>();
@@ -417,7 +417,7 @@ public final class Model implements AutoCloseable {
                 r.compile(r.weights().inputSize());
             }
             String from = n.inputs().toString() + (n.initialStates().isEmpty() ? "" : ", initial_state=" + n.initialStates());
-            plan.add(n.name() + " (" + l.typeName() + ") <- " + from + ": " + l.executionPath());
+            plan.add(n.name() + " (" + l.typeName() + "): " + l.executionPath() + " <- " + from);
         }
         return plan;
     }

@@ -56,7 +56,7 @@ class Keras1ImportTest {
     private static final String[] GRU_STORED = {"z", "r", "h"};
 
     /** A Keras 1.2 Sequential: LSTM (per gate, consume_less='cpu') → GRU (per gate, 'mem') → Dense. */
-    private static String keras1Config(boolean withInputShape) {
+    static String keras1Config(boolean withInputShape) {
         return q("{'class_name': 'Sequential', 'keras_version': '1.2.2', 'config': ["
                 + "{'class_name': 'LSTM', 'config': {'name': 'lstm_1', 'output_dim': 3, 'init': 'glorot_uniform',"
                 + " 'inner_init': 'orthogonal', 'forget_bias_init': 'one', 'activation': 'tanh', 'inner_activation': 'hard_sigmoid',"
@@ -80,7 +80,7 @@ class Keras1ImportTest {
         return out;
     }
 
-    private static Map<String, List<Array>> keras1Weights() {
+    static Map<String, List<Array>> keras1Weights() {
         Map<String, List<Array>> w = new LinkedHashMap<>();
         w.put("lstm_1", perGate("lstm_1", LSTM_STORED, 2, 3, 10));
         w.put("gru_1", perGate("gru_1", GRU_STORED, 3, 4, 30));
@@ -156,7 +156,7 @@ class Keras1ImportTest {
     }
 
     /** A Keras 1 {@code save_weights()} file: layer groups at the root, no model_config, no keras_version. */
-    private static Path writeWeightsOnly(Path file, Map<String, List<Array>> weights) {
+    static Path writeWeightsOnly(Path file, Map<String, List<Array>> weights) {
         try (WritableHdfFile h = HdfFile.write(file)) {
             h.putAttribute("layer_names", weights.keySet().toArray(new String[0]));
             for (Map.Entry<String, List<Array>> layer : weights.entrySet()) {
