@@ -115,7 +115,10 @@ public final class Model implements AutoCloseable {
         return new Builder(name);
     }
 
-    /** A one-input, one-output chain running {@code model}'s layers (which the new model then owns instead). */
+    /**
+     * A one-input ({@code "input"}), one-output chain over {@code model}'s layers. Both models then
+     * hold the same layers: closing either closes them.
+     */
     public static Model of(Sequential model) {
         Builder b = builder(model.name());
         Ref x = b.input("input", model.inputShape());

@@ -297,6 +297,39 @@ class FunctionalModelTest {
     }
 
     @Test
+    void graphDialectsAndMalformedGraphs() {
+        String src = "g.h5";
+        // tf.keras 2.4+: initial_state recorded as [layer, node, tensor] triples in the call kwargs.
+        String tk2 = ENCODER_DECODER.replace("[['dec_in', 0, 0, {}], ['enc', 0, 1, {}], ['enc', 0, 2, {}]]".replace('\'', '"'),
+                "[['dec_in', 0, 0, {'initial_state': [['enc', 0, 1], ['enc', 0, 2]]}]]".replace('\'', '"'));
+        assertTrue(!tk2.equals(ENCODER_DECODER));
+        KerasConfig.GraphSpec g = KerasConfig.parseGraph(tk2, src);
+        KerasConfig.NodeSpec dec = g.nodes().stream().filter(n -> n.layer().name().equals("dec")).findFirst().orElseThrow();
+        assertEquals(List.of(new KerasConfig.TensorRef("dec_in", 0, 0)), dec.args());
+        assertEquals(List.of(new KerasConfig.TensorRef("enc", 0, 1), new KerasConfig.TensorRef("enc", 0, 2)), dec.initialStates());
+        assertEquals(List.of("enc", "dec", "out"), g.nodes().stream().map(n -> n.layer().name()).toList(), "execution order");
+
+        // Keras 1 functional: three-element references, Keras 1 key names.
+        String k1 = q("{'class_name': 'Model', 'keras_version': '1.2.2', 'config': {'name': 'm1', 'layers': ["
+                + input("input_1", "[null, 4, 3]") + ", "
+                + layer("LSTM", "lstm_1", ", 'output_dim': 2, 'inner_activation': 'hard_sigmoid'", "[[['input_1', 0, 0]]]")
+                + "], 'input_layers': [['input_1', 0, 0]], 'output_layers': [['lstm_1', 0, 0]]}}");
+        KerasConfig.GraphSpec g1 = KerasConfig.parseGraph(k1, src);
+        assertEquals(2, g1.nodes().get(0).layer().config().get("units").asInt());
+        assertArrayEquals(new int[] {4, 3}, g1.inputs().get(0).shape());
+
+        String unknown = TWO_INPUTS.replace("[['cat', 0, 0, {}]]".replace('\'', '"'), "[['nowhere', 0, 0, {}]]".replace('\'', '"'));
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> KerasConfig.parseGraph(unknown, src)), src, "'nowhere'");
+        String cycle = TWO_INPUTS.replace("[[['a', 0, 0, {}]]]".replace('\'', '"'), "[[['d1', 0, 0, {}]]]".replace('\'', '"'));
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> KerasConfig.parseGraph(cycle, src)), src, "cycle");
+        String badCall = TWO_INPUTS.replace("[['la', 0, 0, {}], ['gb', 0, 0, {}]]]".replace('\'', '"'),
+                "[['la', 3, 0, {}], ['gb', 0, 0, {}]]]".replace('\'', '"'));
+        assertMentions(assertThrows(IllegalArgumentException.class, () -> KerasConfig.parseGraph(badCall, src)), src, "call 3", "'la'");
+        String mask = TWO_INPUTS.replace("[[['b', 0, 0, {}]]]".replace('\'', '"'), "[[['b', 0, 0, {'mask': [['a', 0, 0]]}]]]".replace('\'', '"'));
+        assertMentions(assertThrows(UnsupportedConfigurationException.class, () -> KerasConfig.parseGraph(mask, src)), src, "'gb'", "'mask'");
+    }
+
+    @Test
     void sequentialFilesLoadAsOneInputChains() {
         String config = q("{'class_name': 'Sequential', 'config': [{'class_name': 'LSTM', 'config': {'name': 'l',"
                 + " 'batch_input_shape': [null, 4, 3], 'units': 2}}, {'class_name': 'Dense', 'config': {'name': 'd', 'units': 1}}]}");
@@ -333,6 +366,10 @@ class FunctionalModelTest {
         m.close();
         m.close();
         assertTrue(enc.isClosed() && dec.isClosed());
+        try (io.jrnn.Sequential seq = io.jrnn.Sequential.of(Dense.builder().units(1).build()); Model chain = Model.of(seq)) {
+            assertEquals(List.of("input"), chain.inputNames());
+            assertEquals(1, chain.nodes().size());
+        }
         assertThrows(IllegalStateException.class, () -> m.forward(List.of()));
     }
 
