@@ -36,8 +36,8 @@ import java.util.stream.Collectors;
  * HDF5 or zip files ({@link KerasArchive} does) and never reads weights ({@link KerasWeights} does).
  *
  * <p>Dialects handled: the Sequential config as a bare list (Keras ≤ 2.2) or as
- * {@code {"name", "layers"}}; functional {@code Model}/{@code Functional} configs that are a plain
- * chain; Keras 3's {@code module}/{@code registered_name}/{@code build_config} and dtype-policy
+ * {@code {"name", "layers"}}; functional {@code Model}/{@code Functional} configs, as a chain
+ * ({@link #parseModel}) or as a graph of layer calls ({@link #parseGraph}); Keras 3's {@code module}/{@code registered_name}/{@code build_config} and dtype-policy
  * dicts; {@code InputLayer} with {@code batch_input_shape} or {@code batch_shape}; Keras 1 key
  * names (spec §2.1), renamed to Keras 2 names on the way in.
  */
