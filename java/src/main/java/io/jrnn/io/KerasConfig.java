@@ -14,6 +14,7 @@ import io.jrnn.layers.GRU;
 import io.jrnn.layers.HardSigmoid;
 import io.jrnn.layers.LSTM;
 import io.jrnn.layers.Layer;
+import io.jrnn.layers.Merge;
 import io.jrnn.layers.RecurrentLayer;
 import io.jrnn.layers.RecurrentLayer.TrainingOptions;
 import io.jrnn.layers.SimpleRNN;
@@ -35,8 +36,8 @@ import java.util.stream.Collectors;
  * HDF5 or zip files ({@link KerasArchive} does) and never reads weights ({@link KerasWeights} does).
  *
  * <p>Dialects handled: the Sequential config as a bare list (Keras ≤ 2.2) or as
- * {@code {"name", "layers"}}; functional {@code Model}/{@code Functional} configs that are a plain
- * chain; Keras 3's {@code module}/{@code registered_name}/{@code build_config} and dtype-policy
+ * {@code {"name", "layers"}}; functional {@code Model}/{@code Functional} configs, as a chain
+ * ({@link #parseModel}) or as a graph of layer calls ({@link #parseGraph}); Keras 3's {@code module}/{@code registered_name}/{@code build_config} and dtype-policy
  * dicts; {@code InputLayer} with {@code batch_input_shape} or {@code batch_shape}; Keras 1 key
  * names (spec §2.1), renamed to Keras 2 names on the way in.
  */
@@ -262,6 +263,259 @@ final class KerasConfig {
                     + " not on the path from input to output");
         }
         return new ModelSpec(modelClass, name, inShape, batch, inputs, chain, null);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Graphs (functional models with several inputs, outputs, merges and initial states)
+
+    /** A tensor reference of a functional config: {@code [layer, node_index, tensor_index]}. */
+    record TensorRef(String layer, int node, int tensor) {
+        @Override
+        public String toString() {
+            return "['" + layer + "', " + node + ", " + tensor + "]";
+        }
+    }
+
+    /** One model input: the InputLayer's name and shape without the batch axis ({@code null} when unknown). */
+    record InputSpec(String name, int[] shape, Integer batchSize) {
+    }
+
+    /**
+     * One call of a layer.
+     *
+     * @param layer         the layer
+     * @param call          which of the layer's inbound nodes (0 unless the layer is shared)
+     * @param args          the positional tensors (for a recurrent layer in Keras 2: the input, then its initial states)
+     * @param initialStates tensors given as the {@code initial_state} keyword (Keras 3)
+     */
+    record NodeSpec(LayerSpec layer, int call, List<TensorRef> args, List<TensorRef> initialStates) {
+        /** The node's name in a {@link io.jrnn.Model}: the layer's name, {@code name#k} for call k ≥ 1. */
+        String nodeName() {
+            return call == 0 ? layer.name() : layer.name() + "#" + call;
+        }
+    }
+
+    /**
+     * A model config as a graph.
+     *
+     * @param className Sequential, Model or Functional
+     * @param name      the model's name (may be {@code null})
+     * @param inputs    the inputs in {@code input_layers} order
+     * @param layers    every layer except InputLayers, in config order (the {@code .keras} store numbers them in this order)
+     * @param nodes     the layer calls the outputs depend on, in execution order
+     * @param outputs   the outputs in {@code output_layers} order
+     */
+    record GraphSpec(String className, String name, List<InputSpec> inputs, List<LayerSpec> layers, List<NodeSpec> nodes,
+            List<TensorRef> outputs) {
+    }
+
+    /**
+     * Parses a {@code model_config} as a graph: a Sequential model becomes a one-input chain (its
+     * input named after the InputLayer, else {@code <first layer>_input} as Keras 2 does), a
+     * functional config keeps its inputs, outputs, merges and initial-state wiring.
+     *
+     * @throws UnsupportedConfigurationException for graph features jrnn does not run (tensor keyword
+     *                                           arguments other than {@code initial_state}, nested models)
+     * @throws IllegalArgumentException          for a malformed graph (unknown layer, cycle)
+     */
+    static GraphSpec parseGraph(String json, String source) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(source + ": the model config is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        String modelClass = root == null ? "" : root.path("class_name").asText("");
+        if (!modelClass.equals("Model") && !modelClass.equals("Functional")) {
+            ModelSpec chain = parseModel(json, source);
+            if (chain.problem() != null) {
+                throw new UnsupportedConfigurationException(chain.problem());
+            }
+            if (chain.layers().isEmpty()) {
+                throw new IllegalArgumentException(source + ": the model has no layers besides its input");
+            }
+            String inputName = chain.inputs().isEmpty() ? chain.layers().get(0).name() + "_input" : chain.inputs().get(0).name();
+            List<NodeSpec> nodes = new ArrayList<>();
+            TensorRef previous = new TensorRef(inputName, 0, 0);
+            for (LayerSpec l : chain.layers()) {
+                nodes.add(new NodeSpec(l, 0, List.of(previous), List.of()));
+                previous = new TensorRef(l.name(), 0, 0);
+            }
+            return new GraphSpec(chain.className(), chain.name(),
+                    List.of(new InputSpec(inputName, chain.inputShape(), chain.batchSize())), chain.layers(), nodes, List.of(previous));
+        }
+        JsonNode config = root.get("config");
+        if (config == null || !config.isObject() || !config.path("layers").isArray()) {
+            throw new IllegalArgumentException(source + ": " + modelClass + " config has no 'layers' list");
+        }
+        String name = textOrNull(config.get("name"));
+        String label = source + ": functional model '" + name + "' (" + modelClass + ")";
+        Map<String, InputSpec> inputsByName = new LinkedHashMap<>();
+        List<LayerSpec> layers = new ArrayList<>();
+        Map<String, List<NodeSpec>> callsByLayer = new HashMap<>();
+        for (JsonNode entry : config.get("layers")) {
+            LayerSpec spec = layerSpec(entry, source);
+            if (inputsByName.containsKey(spec.name()) || callsByLayer.containsKey(spec.name())) {
+                throw new IllegalArgumentException(label + " has two layers named '" + spec.name() + "'");
+            }
+            if (spec.className().equals("InputLayer")) {
+                ShapeAndBatch s = inputShape(List.of(spec), List.of());
+                inputsByName.put(spec.name(), new InputSpec(spec.name(), s == null ? null : s.shape, s == null ? null : s.batch));
+                continue;
+            }
+            layers.add(spec);
+            List<NodeSpec> calls = new ArrayList<>();
+            JsonNode nodes = entry.get("inbound_nodes");
+            if (nodes != null && nodes.isArray()) {
+                for (int k = 0; k < nodes.size(); k++) {
+                    calls.add(nodeSpec(spec, k, nodes.get(k), label));
+                }
+            }
+            callsByLayer.put(spec.name(), calls);
+        }
+        List<TensorRef> inputRefs = refs(config.get("input_layers"), label, "input_layers");
+        List<TensorRef> outputRefs = refs(config.get("output_layers"), label, "output_layers");
+        List<InputSpec> inputs = new ArrayList<>();
+        for (TensorRef r : inputRefs) {
+            InputSpec in = inputsByName.get(r.layer());
+            if (in == null) {
+                throw new UnsupportedConfigurationException(label + ": input " + r + " is not an InputLayer of the model"
+                        + (callsByLayer.containsKey(r.layer()) ? " (nested models are not supported)" : ""));
+            }
+            inputs.add(in);
+        }
+        if (inputs.isEmpty()) {
+            throw new IllegalArgumentException(label + " has no 'input_layers'");
+        }
+        if (outputRefs.isEmpty()) {
+            throw new IllegalArgumentException(label + " has no 'output_layers'");
+        }
+        // Depth-first from the outputs: every node the outputs need, each after the nodes it reads.
+        List<NodeSpec> order = new ArrayList<>();
+        Set<NodeSpec> done = new java.util.HashSet<>();
+        Set<NodeSpec> visiting = new java.util.HashSet<>();
+        for (TensorRef out : outputRefs) {
+            visit(out, label, inputsByName, inputRefs, callsByLayer, order, done, visiting);
+        }
+        return new GraphSpec(modelClass, name, inputs, layers, order, outputRefs);
+    }
+
+    private static void visit(TensorRef ref, String label, Map<String, InputSpec> inputs, List<TensorRef> inputRefs,
+            Map<String, List<NodeSpec>> callsByLayer, List<NodeSpec> order, Set<NodeSpec> done, Set<NodeSpec> visiting) {
+        if (inputs.containsKey(ref.layer())) {
+            if (inputRefs.stream().noneMatch(r -> r.layer().equals(ref.layer()))) {
+                throw new UnsupportedConfigurationException(label + " reads InputLayer '" + ref.layer()
+                        + "', which is not one of its input_layers " + inputRefs);
+            }
+            return;
+        }
+        List<NodeSpec> calls = callsByLayer.get(ref.layer());
+        if (calls == null) {
+            throw new IllegalArgumentException(label + " refers to layer '" + ref.layer() + "', which is not in its layer list");
+        }
+        if (ref.node() < 0 || ref.node() >= calls.size()) {
+            throw new IllegalArgumentException(label + " refers to call " + ref.node() + " of layer '" + ref.layer()
+                    + "', which has " + calls.size() + " inbound node(s)");
+        }
+        NodeSpec node = calls.get(ref.node());
+        if (done.contains(node)) {
+            return;
+        }
+        if (!visiting.add(node)) {
+            throw new IllegalArgumentException(label + " has a cycle through " + node.layer().describe());
+        }
+        for (TensorRef r : node.args()) {
+            visit(r, label, inputs, inputRefs, callsByLayer, order, done, visiting);
+        }
+        for (TensorRef r : node.initialStates()) {
+            visit(r, label, inputs, inputRefs, callsByLayer, order, done, visiting);
+        }
+        visiting.remove(node);
+        done.add(node);
+        order.add(node);
+    }
+
+    /** One inbound node: Keras 1/2 list form {@code [[layer, node, tensor(, kwargs)], …]} or Keras 3 {@code {args, kwargs}}. */
+    private static NodeSpec nodeSpec(LayerSpec spec, int call, JsonNode node, String label) {
+        List<TensorRef> args = new ArrayList<>();
+        List<TensorRef> initialStates = new ArrayList<>();
+        String where = label + ": " + spec.describe() + (call == 0 ? "" : " (call " + call + ")");
+        if (node.isArray()) {
+            for (JsonNode t : node) {
+                args.add(ref(t, where));
+                JsonNode kwargs = t.size() > 3 ? t.get(3) : null;
+                if (kwargs != null && kwargs.isObject()) {
+                    for (Iterator<Map.Entry<String, JsonNode>> it = kwargs.fields(); it.hasNext(); ) {
+                        Map.Entry<String, JsonNode> kw = it.next();
+                        JsonNode v = kw.getValue();
+                        if (kw.getKey().equals("training") || v.isNull()) {
+                            continue;
+                        }
+                        if (kw.getKey().equals("initial_state") && t == node.get(0)) {
+                            // tf.keras may record the state tensors here as [layer, node, tensor] triples.
+                            for (JsonNode s : v.isArray() && v.size() > 0 && v.get(0).isArray() ? v : JSON.createArrayNode().add(v)) {
+                                initialStates.add(ref(s, where));
+                            }
+                            continue;
+                        }
+                        throw new UnsupportedConfigurationException(where + " is called with keyword argument '" + kw.getKey()
+                                + "' = " + abbreviate(v.toString()) + ", which jrnn does not support");
+                    }
+                }
+            }
+        } else if (node.isObject()) {
+            List<JsonNode> history = new ArrayList<>();
+            collectKerasTensors(node.get("args"), history);
+            for (JsonNode h : history) {
+                args.add(ref(h, where));
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.path("kwargs").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> kw = it.next();
+                List<JsonNode> tensors = new ArrayList<>();
+                collectKerasTensors(kw.getValue(), tensors);
+                if (tensors.isEmpty()) {
+                    continue;
+                }
+                if (!kw.getKey().equals("initial_state")) {
+                    throw new UnsupportedConfigurationException(where + " is called with tensor keyword argument '" + kw.getKey()
+                            + "', which jrnn does not support");
+                }
+                for (JsonNode h : tensors) {
+                    initialStates.add(ref(h, where));
+                }
+            }
+        } else {
+            throw new IllegalArgumentException(where + " has an unreadable inbound node " + abbreviate(node.toString()));
+        }
+        if (args.isEmpty()) {
+            throw new IllegalArgumentException(where + " has an inbound node without input tensors: " + abbreviate(node.toString()));
+        }
+        return new NodeSpec(spec, call, args, initialStates);
+    }
+
+    private static TensorRef ref(JsonNode t, String where) {
+        if (t == null || !t.isArray() || t.size() < 3 || !t.get(0).isTextual() || !t.get(1).canConvertToInt()
+                || !t.get(2).canConvertToInt()) {
+            throw new IllegalArgumentException(where + " has an unreadable tensor reference " + abbreviate(String.valueOf(t))
+                    + "; expected [layer, node_index, tensor_index]");
+        }
+        return new TensorRef(t.get(0).asText(), t.get(1).asInt(), t.get(2).asInt());
+    }
+
+    /** {@code input_layers}/{@code output_layers}: a list of triples, or one bare triple (Keras 3 single input/output). */
+    private static List<TensorRef> refs(JsonNode refs, String label, String key) {
+        List<TensorRef> out = new ArrayList<>();
+        if (refs == null || !refs.isArray() || refs.isEmpty()) {
+            return out;
+        }
+        if (refs.get(0).isTextual()) {
+            out.add(ref(refs, label + " " + key));
+            return out;
+        }
+        for (JsonNode r : refs) {
+            out.add(ref(r, label + " " + key));
+        }
+        return out;
     }
 
     private record InboundResult(String layer, String problem) {
@@ -529,6 +783,7 @@ final class KerasConfig {
             "quantization_config", "dropout");
     private static final Set<String> DROPOUT_KEYS = Set.of("rate", "noise_shape", "seed");
     private static final Set<String> ACTIVATION_KEYS = Set.of("activation");
+    private static final Set<String> MERGE_KEYS = Set.of("axis");
 
     /**
      * Maps one layer entry. Throws {@link UnsupportedConfigurationException} for a class or value
@@ -546,8 +801,10 @@ final class KerasConfig {
             case "Embedding" -> embedding(spec);
             case "Dropout" -> dropout(spec);
             case "Activation" -> activationLayer(spec);
+            case "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum" -> merge(spec);
             default -> throw unsupported(spec, "is not supported" + wrapped(spec)
-                    + "; jrnn imports InputLayer, Embedding, SimpleRNN, GRU, LSTM, Dense, Dropout and Activation");
+                    + "; jrnn imports InputLayer, Embedding, SimpleRNN, GRU, LSTM, Dense, Dropout, Activation"
+                    + " and the merges Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum");
         };
     }
 
@@ -705,6 +962,26 @@ final class KerasConfig {
         settings.put("rate", Double.toString(rate));
         settings.put("inference", "identity");
         return new LayerPlan(spec, settings, batchSize -> new Dropout(spec.name(), rate));
+    }
+
+    private LayerPlan merge(LayerSpec spec) {
+        checkKeys(spec, MERGE_KEYS, Set.of());
+        Merge.Mode mode = Merge.Mode.fromKeras(spec.className());
+        Map<String, String> settings = new LinkedHashMap<>();
+        int axis = -1;
+        if (mode == Merge.Mode.CONCATENATE) {
+            JsonNode a = spec.config().get("axis");
+            if (a != null && !a.isNull() && !a.canConvertToInt()) {
+                throw new IllegalArgumentException(source + ": " + spec.describe() + " has key 'axis' = " + a + "; expected an integer");
+            }
+            axis = a == null || a.isNull() ? -1 : a.asInt();
+            if (axis == 0) {
+                throw unsupported(spec, "has key 'axis' = 0, the batch axis");
+            }
+            settings.put("axis", Integer.toString(axis));
+        }
+        final int concatAxis = axis;
+        return new LayerPlan(spec, settings, batchSize -> new Merge(spec.name(), mode, concatAxis));
     }
 
     private LayerPlan activationLayer(LayerSpec spec) {

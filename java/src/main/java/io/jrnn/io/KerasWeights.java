@@ -7,15 +7,20 @@ import io.jrnn.layers.Dense;
 import io.jrnn.layers.Dropout;
 import io.jrnn.layers.Embedding;
 import io.jrnn.layers.Layer;
+import io.jrnn.layers.Merge;
 import io.jrnn.layers.RecurrentLayer;
+import io.jrnn.weights.CellType;
+import io.jrnn.weights.Keras1Weights;
+import io.jrnn.weights.KerasRnnWeights;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * Checks a layer's stored Keras arrays against its config and hands them to the jrnn layer (spec
  * §2.2–2.4 layouts: {@code kernel [C, G·H]}, {@code recurrent_kernel [H, G·H]}, {@code bias [G·H]}
- * or {@code [2, 3H]} for GRU {@code reset_after}). Conversions of other layouts (Keras 1 per-gate
- * arrays, CuDNN layers, Bidirectional halves) belong here.
+ * or {@code [2, 3H]} for GRU {@code reset_after}) and the Keras 0.x/1.x per-gate lists (spec §2.9,
+ * converted by {@link Keras1Weights}). Conversions of other layouts (CuDNN layers, Bidirectional
+ * halves) belong here.
  */
 final class KerasWeights {
     private KerasWeights() {
@@ -51,7 +56,7 @@ final class KerasWeights {
             e.setWeights(arrays.get(0).values());
             return e.outputDim();
         }
-        if (layer instanceof Dropout || layer instanceof ActivationLayer) {
+        if (layer instanceof Dropout || layer instanceof ActivationLayer || layer instanceof Merge) {
             requireCount(who, arrays, 0, "no weights");
             return inputFeatures;
         }
@@ -59,15 +64,30 @@ final class KerasWeights {
     }
 
     private static int assignRecurrent(String who, RecurrentLayer r, List<StoredArray> arrays, int inputFeatures) {
+        r.setWeights(recurrentWeights(who, r, arrays, inputFeatures));
+        return r.units();
+    }
+
+    /**
+     * One recurrent layer's stored arrays in Keras standard layout: the Keras 2/3 list
+     * ({@code kernel, recurrent_kernel[, bias]}), or a Keras 0.x/1.x per-gate list (GRU 9 arrays
+     * z, r, h; LSTM 12 arrays in the stored order i, c, f, o; spec §2.9) converted through
+     * {@link Keras1Weights}. A Keras 1 {@code consume_less='gpu'} list has the Keras 2 shapes and
+     * needs no conversion. Wrappers (Bidirectional) call this once per direction with that half of
+     * the list.
+     *
+     * @param who           the file and layer, for messages
+     * @param inputFeatures the size of the layer's input's last axis when known, else −1
+     * @throws IllegalArgumentException when the count or a shape disagrees with the config
+     */
+    static KerasRnnWeights recurrentWeights(String who, RecurrentLayer r, List<StoredArray> arrays, int inputFeatures) {
         int gates = r.cellType().gateCount();
         int units = r.units();
         int gh = gates * units;
-        int expectedCount = r.useBias() ? 3 : 2;
         if (arrays.size() == 3 * gates && gates > 1) {
-            // Keras 0.x/1.x consume_less='cpu'|'mem': one W, U, b per gate (spec §2.9).
-            throw new UnsupportedConfigurationException(who + " stores " + arrays.size()
-                    + " per-gate arrays (Keras 1 layout: " + arrays + "); converting them is not supported yet");
+            return perGateWeights(who, r, arrays, inputFeatures);
         }
+        int expectedCount = r.useBias() ? 3 : 2;
         requireCount(who, arrays, expectedCount, r.useBias() ? "kernel, recurrent_kernel, bias" : "kernel, recurrent_kernel");
         requireShape(who, "kernel", arrays.get(0), inputFeatures, gh);
         requireShape(who, "recurrent_kernel", arrays.get(1), new int[] {units, gh});
@@ -77,8 +97,43 @@ final class KerasWeights {
             requireShape(who, "bias" + (r.resetAfter() ? " (reset_after=true)" : ""), arrays.get(2), biasShape);
             bias = arrays.get(2).values();
         }
-        r.setWeights(arrays.get(0).values(), arrays.get(1).values(), bias);
-        return units;
+        float[] kernel = arrays.get(0).values();
+        return KerasRnnWeights.of(r.cellType(), r.resetAfter(), kernel.length / gh, units, kernel, arrays.get(1).values(), bias);
+    }
+
+    /** Keras 0.x/1.x {@code consume_less='cpu'|'mem'}: one W, U, b per gate. */
+    private static KerasRnnWeights perGateWeights(String who, RecurrentLayer r, List<StoredArray> arrays, int inputFeatures) {
+        CellType type = r.cellType();
+        String[] roles = Keras1Weights.perGateNames(type);
+        if (!r.useBias()) {
+            throw new IllegalArgumentException(who + " has use_bias=false but stores " + arrays.size()
+                    + " per-gate arrays with biases (Keras 1 layout: " + arrays + ")");
+        }
+        if (r.resetAfter()) {
+            throw new IllegalArgumentException(who + " has reset_after=true but stores the Keras 1 per-gate layout "
+                    + arrays + ", which is reset-before (reset_after=false)");
+        }
+        int units = r.units();
+        for (int g = 0; g < type.gateCount(); g++) {
+            requireShape(who, roles[3 * g], arrays.get(3 * g), inputFeatures, units);
+            requireShape(who, roles[3 * g + 1], arrays.get(3 * g + 1), new int[] {units, units});
+            requireShape(who, roles[3 * g + 2], arrays.get(3 * g + 2), new int[] {units});
+        }
+        int inputSize = arrays.get(0).shape()[0];
+        for (int g = 1; g < type.gateCount(); g++) {
+            if (arrays.get(3 * g).shape()[0] != inputSize) {
+                throw new IllegalArgumentException(who + ": " + roles[3 * g] + " '" + arrays.get(3 * g).name() + "' has shape "
+                        + Arrays.toString(arrays.get(3 * g).shape()) + ", expected [" + inputSize + ", " + units
+                        + "] like " + roles[0]);
+            }
+        }
+        float[][] values = new float[arrays.size()][];
+        int[][] shapes = new int[arrays.size()][];
+        for (int k = 0; k < values.length; k++) {
+            values[k] = arrays.get(k).values();
+            shapes[k] = arrays.get(k).shape();
+        }
+        return Keras1Weights.toKeras(type, values, shapes);
     }
 
     private static void requireCount(String who, List<StoredArray> arrays, int expected, String roles) {

@@ -49,7 +49,7 @@ class KerasSharedModelsTest {
             "r06_k210_stacked_bilstm.h5", List.of("bidirectional_4", "Bidirectional"),
             "r07_k27_convlstm2d_stack.h5", List.of("conv_lstm2d_8", "ConvLSTM2D"),
             "r08_k312_emb_maskzero_stacked_bilstm.h5", List.of("'bidirectional'", "Bidirectional"),
-            "r11_k111_emb_gru_pergate_json.h5", List.of("model_config", "weights-only"),
+            "r11_k111_emb_gru_pergate_json.h5", List.of("timedistributed_1", "TimeDistributed"),
             "r11_k111_emb_gru_pergate_json.json", List.of("JSON"),
             "r12_k122_bilstm_pergate.h5", List.of("bidirectional_1", "Bidirectional"),
             "r13_k27_bi_cudnnlstm_stack.h5", List.of("'bidirectional'", "Bidirectional", "CuDNNLSTM"),

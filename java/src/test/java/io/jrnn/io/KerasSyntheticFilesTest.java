@@ -132,25 +132,6 @@ class KerasSyntheticFilesTest {
     }
 
     @Test
-    void keras1PerGateWeightsAreRefusedByName() {
-        String config = q("{'class_name': 'Sequential', 'config': [{'class_name': 'SimpleRNN', 'config': {'name': 'ok',"
-                + " 'output_dim': 2, 'batch_input_shape': [null, 3, 2]}}, {'class_name': 'LSTM', 'config': {'name': 'lstm_9',"
-                + " 'output_dim': 2, 'consume_less': 'cpu'}}]}");
-        Map<String, List<Array>> w = new LinkedHashMap<>();
-        w.put("ok", List.of(random("ok_W", 1, 2, 2), random("ok_U", 2, 2, 2), random("ok_b", 3, 2)));
-        List<Array> perGate = new java.util.ArrayList<>();
-        for (String g : new String[] {"i", "c", "f", "o"}) {
-            perGate.add(random("lstm_9_W_" + g, 1, 2, 2));
-            perGate.add(random("lstm_9_U_" + g, 2, 2, 2));
-            perGate.add(random("lstm_9_b_" + g, 3, 2));
-        }
-        w.put("lstm_9", perGate);
-        Path file = KerasFixtures.writeH5(tmp.resolve("pergate.h5"), config, "1.2.2", w);
-        UnsupportedConfigurationException e = assertThrows(UnsupportedConfigurationException.class, () -> KerasModels.load(file));
-        assertMentions(e, file.toString(), "lstm_9", "LSTM", "12 per-gate");
-    }
-
-    @Test
     void wrongWeightShapeNamesLayerExpectedAndActual() {
         Map<String, List<Array>> w = lstmDenseWeights(3);
         w.put("lstm_1", List.of(random("lstm_1/kernel:0", 1, 3, 20), random("lstm_1/recurrent_kernel:0", 2, 5, 16),
