@@ -21,10 +21,13 @@ import java.util.stream.Collectors;
  *
  * <p>Loadable: a {@code Sequential} model, or a functional model that is a plain chain (one input,
  * each layer fed by the previous one), made of {@code InputLayer}, {@code Embedding},
- * {@code SimpleRNN}, {@code GRU}, {@code LSTM}, {@code Dense}, {@code Dropout} and
- * {@code Activation}. Anything else fails with {@link UnsupportedConfigurationException} naming the
- * file, the layer, its class and the key; malformed files and weights that disagree with the config
- * fail with {@link IllegalArgumentException}. {@code hard_sigmoid} follows the file's Keras version
+ * {@code SimpleRNN}, {@code GRU}, {@code LSTM}, {@code CuDNNLSTM}, {@code CuDNNGRU} (weights converted
+ * from cuDNN layout), {@code Bidirectional}, {@code TimeDistributed}, {@code Dense}, {@code Dropout},
+ * {@code SpatialDropout1D}, {@code Activation}, {@code RepeatVector}, {@code Flatten}, {@code Reshape},
+ * {@code GlobalMaxPooling1D} and {@code GlobalAveragePooling1D}. Anything else fails with
+ * {@link UnsupportedConfigurationException} naming the file, the layer, its class and the key;
+ * malformed files and weights that disagree with the config fail with
+ * {@link IllegalArgumentException}. {@code hard_sigmoid} follows the file's Keras version
  * (spec §2.0) unless {@link LoadOptions} forces a variant.
  *
  * <pre>{@code

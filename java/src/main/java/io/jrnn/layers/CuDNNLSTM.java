@@ -37,6 +37,12 @@ public final class CuDNNLSTM extends RecurrentLayer {
         setWeights(CudnnLayers.toStandard(this, stored, CellType.LSTM));
     }
 
+    /** As Keras counts it: the stored bias has {@code 8H} values ({@code b_W ‖ b_R}). */
+    @Override
+    public long parameterCount() {
+        return weights() == null ? 0 : super.parameterCount() + 4L * units();
+    }
+
     @Override
     public Outputs forward(Tensor x, Mask mask, Tensor... initialStates) {
         CudnnLayers.refuseMask(this, mask);

@@ -237,6 +237,8 @@ class KerasSharedWrappersTest {
             CuDNNLSTM cudnn = assertInstanceOf(CuDNNLSTM.class, first.forwardLayer());
             assertEquals(Activation.SIGMOID, cudnn.recurrentActivation());
             assertEquals(50, cudnn.units());
+            // Keras's count: 2 × (7·200 + 50·200 + 400).
+            assertEquals(23600, first.parameterCount());
             for (Backend backend : TestBackends.all()) {
                 float[] got = run(m, backend, in);
                 assertClose(expected, got, 1e-5, "r13 on " + backend.name());
