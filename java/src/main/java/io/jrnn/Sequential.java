@@ -129,6 +129,13 @@ public final class Sequential implements AutoCloseable {
             if (l instanceof RecurrentLayer r && r.weights() != null) {
                 r.compile(r.weights().inputSize());
             }
+            if (l instanceof io.jrnn.layers.Bidirectional b) {
+                for (RecurrentLayer r : List.of(b.forwardLayer(), b.backwardLayer())) {
+                    if (r.weights() != null) {
+                        r.compile(r.weights().inputSize());
+                    }
+                }
+            }
             plan.add(l.name() + " (" + l.typeName() + "): " + l.executionPath());
         }
         return plan;

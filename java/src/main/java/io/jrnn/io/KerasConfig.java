@@ -7,6 +7,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jrnn.UnsupportedConfigurationException;
 import io.jrnn.layers.Activation;
 import io.jrnn.layers.ActivationLayer;
+import io.jrnn.layers.Bidirectional;
+import io.jrnn.layers.CuDNNGRU;
+import io.jrnn.layers.CuDNNLSTM;
+import io.jrnn.layers.Flatten;
+import io.jrnn.layers.GlobalPooling1D;
+import io.jrnn.layers.RepeatVector;
+import io.jrnn.layers.Reshape;
+import io.jrnn.layers.SpatialDropout1D;
+import io.jrnn.layers.TimeDistributed;
 import io.jrnn.layers.Dense;
 import io.jrnn.layers.Dropout;
 import io.jrnn.layers.Embedding;
@@ -802,10 +811,247 @@ final class KerasConfig {
             case "Dropout" -> dropout(spec);
             case "Activation" -> activationLayer(spec);
             case "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum" -> merge(spec);
-            default -> throw unsupported(spec, "is not supported" + wrapped(spec)
-                    + "; jrnn imports InputLayer, Embedding, SimpleRNN, GRU, LSTM, Dense, Dropout, Activation"
-                    + " and the merges Concatenate, Add, Subtract, Multiply, Average, Maximum, Minimum");
+            case "CuDNNLSTM", "CuDNNGRU" -> cudnn(spec);
+            case "Bidirectional" -> bidirectional(spec);
+            case "TimeDistributed" -> timeDistributed(spec);
+            case "RepeatVector", "Flatten", "Reshape", "SpatialDropout1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D" ->
+                    smallLayer(spec);
+            default -> throw unsupported(spec, "is not supported" + wrapped(spec) + "; jrnn imports " + SUPPORTED);
         };
+    }
+
+    private static final String SUPPORTED = "InputLayer, Embedding, SimpleRNN, GRU, LSTM, CuDNNLSTM, CuDNNGRU,"
+            + " Bidirectional, TimeDistributed, Dense, Dropout, SpatialDropout1D, Activation, RepeatVector, Flatten, Reshape,"
+            + " GlobalMaxPooling1D, GlobalAveragePooling1D and the merges Concatenate, Add, Subtract, Multiply, Average,"
+            + " Maximum, Minimum";
+    private static final Set<String> RECURRENT_CLASSES = Set.of("LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU");
+    private static final Set<String> CUDNN_KEYS = Set.of("units", "return_sequences", "return_state", "go_backwards",
+            "stateful", "time_major", "kernel_initializer", "recurrent_initializer", "bias_initializer", "unit_forget_bias",
+            "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+            "recurrent_constraint", "bias_constraint");
+    private static final Set<String> BIDIRECTIONAL_KEYS = Set.of("layer", "merge_mode", "backward_layer");
+
+    /**
+     * Keras 2 {@code CuDNNLSTM}/{@code CuDNNGRU} (spec §2.5): LSTM, or GRU with {@code reset_after},
+     * fixed to tanh/sigmoid; the weights are converted from cuDNN layout when they are assigned.
+     */
+    private LayerPlan cudnn(LayerSpec spec) {
+        checkKeys(spec, CUDNN_KEYS, Set.of());
+        boolean lstm = spec.className().equals("CuDNNLSTM");
+        int units = positiveInt(spec, "units");
+        boolean returnSequences = bool(spec, "return_sequences", false);
+        boolean returnState = bool(spec, "return_state", false);
+        boolean goBackwards = bool(spec, "go_backwards", false);
+        boolean stateful = bool(spec, "stateful", false);
+        if (bool(spec, "time_major", false)) {
+            throw unsupported(spec, "has key 'time_major' = true; time-major Keras layers are not imported"
+                    + " (the model's batch axis would not be axis 0)");
+        }
+        boolean unitForgetBias = lstm && bool(spec, "unit_forget_bias", true);
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("units", Integer.toString(units));
+        settings.put("runs as", lstm ? "LSTM(tanh, sigmoid)" : "GRU(reset_after=true, tanh, sigmoid)");
+        settings.put("weights", "converted from cuDNN layout");
+        settings.put("return_sequences", Boolean.toString(returnSequences));
+        if (returnState) {
+            settings.put("return_state", "true");
+        }
+        if (goBackwards) {
+            settings.put("go_backwards", "true");
+        }
+        settings.put("stateful", Boolean.toString(stateful));
+        putDtype(spec, settings);
+        TrainingOptions training = trainingOptions(spec);
+        return new LayerPlan(spec, settings, batchSize -> {
+            RecurrentLayer.Builder<?, ?> b = lstm ? CuDNNLSTM.builder().unitForgetBias(unitForgetBias) : CuDNNGRU.builder();
+            b.name(spec.name()).units(units).returnSequences(returnSequences).returnState(returnState)
+                    .goBackwards(goBackwards).stateful(stateful).trainingOptions(training);
+            if (stateful && batchSize > 0) {
+                b.batchSize(batchSize);
+            }
+            return b.build();
+        });
+    }
+
+    /**
+     * {@code Bidirectional} (Keras 1 ≥ 1.0.8, 2, tf.keras, 3; spec §3.7). Without {@code backward_layer}
+     * the backward layer is the wrapped config with {@code go_backwards} negated. Masked positions of a
+     * returned sequence are zeroed in both halves for tf.keras and Keras 3 files, carried for
+     * standalone Keras 1/2 files.
+     */
+    private LayerPlan bidirectional(LayerSpec spec) {
+        checkKeys(spec, BIDIRECTIONAL_KEYS, Set.of());
+        ObjectNode c = spec.config();
+        JsonNode layerEntry = c.get("layer");
+        if (layerEntry == null || !layerEntry.isObject()) {
+            throw new IllegalArgumentException(source + ": " + spec.describe() + " has no key 'layer' (the wrapped RNN)");
+        }
+        Bidirectional.MergeMode mergeMode;
+        JsonNode mm = c.get("merge_mode");
+        try {
+            mergeMode = mm == null ? Bidirectional.MergeMode.CONCAT
+                    : mm.isNull() ? Bidirectional.MergeMode.NONE : Bidirectional.MergeMode.fromKeras(mm.asText());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": " + spec.describe() + " has key 'merge_mode' = " + mm
+                    + "; valid values are \"concat\", \"sum\", \"mul\", \"ave\" and null", e);
+        }
+        LayerSpec forwardSpec = innerSpec(spec, layerEntry);
+        JsonNode backwardEntry = c.get("backward_layer");
+        LayerSpec backwardSpec;
+        if (backwardEntry != null && backwardEntry.isObject()) {
+            backwardSpec = innerSpec(spec, backwardEntry);
+        } else {
+            // Keras 1/2 and tf.keras: the same config with go_backwards negated, named forward_/backward_<name>.
+            ObjectNode backwardConfig = forwardSpec.config().deepCopy();
+            backwardConfig.put("go_backwards", !bool(forwardSpec, "go_backwards", false));
+            backwardSpec = new LayerSpec(forwardSpec.className(), "backward_" + forwardSpec.name(), backwardConfig,
+                    forwardSpec.entry());
+            forwardSpec = new LayerSpec(forwardSpec.className(), "forward_" + forwardSpec.name(), forwardSpec.config(),
+                    forwardSpec.entry());
+        }
+        LayerPlan forwardPlan = innerPlan(spec, forwardSpec);
+        LayerPlan backwardPlan = innerPlan(spec, backwardSpec);
+        boolean zeroOutputForMask = zeroesMaskedBidirectionalOutput();
+        boolean returnSequences = bool(forwardSpec, "return_sequences", false);
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("merge_mode", mergeMode.toString());
+        if (returnSequences) {
+            settings.put("masked outputs", zeroOutputForMask ? "zero (tf.keras/Keras 3)" : "carried (Keras " + version + ")");
+        }
+        settings.put("forward", forwardSpec.className() + " '" + forwardSpec.name() + "' {" + forwardPlan.summary() + "}");
+        settings.put("backward", backwardSpec.className() + " '" + backwardSpec.name() + "' {" + backwardPlan.summary() + "}");
+        putDtype(spec, settings);
+        return new LayerPlan(spec, settings, batchSize -> {
+            Layer forward = forwardPlan.build(batchSize);
+            Layer backward = backwardPlan.build(batchSize);
+            try {
+                return Bidirectional.builder().name(spec.name()).layer((RecurrentLayer) forward)
+                        .backwardLayer((RecurrentLayer) backward).mergeMode(mergeMode).zeroOutputForMask(zeroOutputForMask)
+                        .build();
+            } catch (IllegalArgumentException e) {
+                forward.close();
+                backward.close();
+                throw e;
+            }
+        });
+    }
+
+    /** tf.keras (2.2.4-tf, 2.4+) and Keras 3 force zero_output_for_mask on both halves; standalone Keras 1/2 do not. */
+    private boolean zeroesMaskedBidirectionalOutput() {
+        if (!version.known()) {
+            return true;
+        }
+        return version.major() >= 3 || (version.text() != null && version.text().contains("-tf"))
+                || (version.major() == 2 && version.minor() >= 4);
+    }
+
+    private LayerSpec innerSpec(LayerSpec outer, JsonNode entry) {
+        LayerSpec inner;
+        try {
+            inner = layerSpec(entry, source);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": " + outer.describe() + " wraps an unreadable layer: "
+                    + abbreviate(entry.toString()), e);
+        }
+        if (outer.className().equals("Bidirectional") && !RECURRENT_CLASSES.contains(inner.className())) {
+            throw unsupported(outer, "wraps " + inner.className() + " '" + inner.name()
+                    + "'; jrnn's Bidirectional takes LSTM, GRU, SimpleRNN, CuDNNLSTM or CuDNNGRU");
+        }
+        return inner;
+    }
+
+    private LayerPlan innerPlan(LayerSpec outer, LayerSpec inner) {
+        try {
+            return resolve(inner);
+        } catch (UnsupportedConfigurationException e) {
+            throw unsupported(outer, "wraps a layer jrnn cannot run: " + withoutSource(e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": " + outer.describe() + " wraps a malformed layer: "
+                    + withoutSource(e.getMessage()), e);
+        }
+    }
+
+    private String withoutSource(String message) {
+        String prefix = source + ": ";
+        return message != null && message.startsWith(prefix) ? message.substring(prefix.length()) : message;
+    }
+
+    /** {@code TimeDistributed(layer)}: the inner layer on every step, time folded into the batch. */
+    private LayerPlan timeDistributed(LayerSpec spec) {
+        checkKeys(spec, Set.of("layer"), Set.of());
+        JsonNode layerEntry = spec.config().get("layer");
+        if (layerEntry == null || !layerEntry.isObject()) {
+            throw new IllegalArgumentException(source + ": " + spec.describe() + " has no key 'layer' (the wrapped layer)");
+        }
+        LayerSpec innerSpec = innerSpec(spec, layerEntry);
+        LayerPlan innerPlan = innerPlan(spec, innerSpec);
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("layer", innerSpec.className() + " '" + innerSpec.name() + "' {" + innerPlan.summary() + "}");
+        return new LayerPlan(spec, settings, batchSize -> new TimeDistributed(spec.name(), innerPlan.build(batchSize)));
+    }
+
+    /** Weightless shape layers around RNNs: RepeatVector, Flatten, Reshape, SpatialDropout1D, global 1-D pooling. */
+    private LayerPlan smallLayer(LayerSpec spec) {
+        ObjectNode c = spec.config();
+        Map<String, String> settings = new LinkedHashMap<>();
+        String name = spec.name();
+        switch (spec.className()) {
+            case "RepeatVector" -> {
+                checkKeys(spec, Set.of("n"), Set.of());
+                int n = positiveInt(spec, "n");
+                settings.put("n", Integer.toString(n));
+                return new LayerPlan(spec, settings, b -> new RepeatVector(name, n));
+            }
+            case "Flatten" -> {
+                checkKeys(spec, Set.of("data_format"), Set.of());
+                boolean channelsFirst = channelsFirst(spec);
+                settings.put("data_format", channelsFirst ? "channels_first" : "channels_last");
+                return new LayerPlan(spec, settings, b -> new Flatten(name, channelsFirst));
+            }
+            case "Reshape" -> {
+                checkKeys(spec, Set.of("target_shape"), Set.of());
+                JsonNode t = c.get("target_shape");
+                if (t == null || !t.isArray() || t.isEmpty()) {
+                    throw new IllegalArgumentException(source + ": " + spec.describe() + " has key 'target_shape' = " + t
+                            + "; expected a list of sizes");
+                }
+                int[] target = dims(t);
+                settings.put("target_shape", java.util.Arrays.toString(target));
+                new Reshape(name, target).close(); // validates the shape now, for inspect
+                return new LayerPlan(spec, settings, b -> new Reshape(name, target));
+            }
+            case "SpatialDropout1D" -> {
+                checkKeys(spec, DROPOUT_KEYS, Set.of());
+                double rate = number(spec, "rate", 0);
+                settings.put("rate", Double.toString(rate));
+                settings.put("inference", "identity");
+                return new LayerPlan(spec, settings, b -> new SpatialDropout1D(name, rate));
+            }
+            default -> {
+                checkKeys(spec, Set.of("data_format", "keepdims"), Set.of());
+                GlobalPooling1D.Kind kind = spec.className().equals("GlobalMaxPooling1D") ? GlobalPooling1D.Kind.MAX
+                        : GlobalPooling1D.Kind.AVERAGE;
+                boolean channelsFirst = channelsFirst(spec);
+                boolean keepDims = bool(spec, "keepdims", false);
+                settings.put("data_format", channelsFirst ? "channels_first" : "channels_last");
+                if (keepDims) {
+                    settings.put("keepdims", "true");
+                }
+                return new LayerPlan(spec, settings, b -> new GlobalPooling1D(name, kind, channelsFirst, keepDims));
+            }
+        }
+    }
+
+    private boolean channelsFirst(LayerSpec spec) {
+        JsonNode v = spec.config().get("data_format");
+        if (v == null || v.isNull() || v.asText().equals("channels_last")) {
+            return false;
+        }
+        if (v.asText().equals("channels_first")) {
+            return true;
+        }
+        throw new IllegalArgumentException(source + ": " + spec.describe() + " has key 'data_format' = " + v
+                + "; expected \"channels_last\" or \"channels_first\"");
     }
 
     private static String wrapped(LayerSpec spec) {

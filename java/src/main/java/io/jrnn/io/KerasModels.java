@@ -44,12 +44,16 @@ import java.util.stream.Collectors;
  * {@code Average}, {@code Maximum}, {@code Minimum}, recurrent layers called with
  * {@code initial_state} and {@code return_state} outputs read by other layers. {@link #load}
  * returns a {@link Sequential} for chains (Sequential models and one-input functional chains).
- * Layers: {@code InputLayer}, {@code Embedding}, {@code SimpleRNN}, {@code GRU}, {@code LSTM}
- * (Keras 2/3 weights, or Keras 1 per-gate / fused lists, spec §2.9), {@code Dense}, {@code Dropout}
- * and {@code Activation}. Anything else fails with {@link UnsupportedConfigurationException} naming
- * the file, the layer, its class and the key; malformed files and weights that disagree with the
- * config fail with {@link IllegalArgumentException}. {@code hard_sigmoid} follows the file's Keras
- * version (spec §2.0) unless {@link LoadOptions} forces a variant.
+ * Layers: {@code InputLayer}, {@code Embedding}, {@code Masking}, {@code SimpleRNN}, {@code GRU},
+ * {@code LSTM} (Keras 2/3 weights, or Keras 1 per-gate / fused lists, spec §2.9), {@code CuDNNLSTM},
+ * {@code CuDNNGRU} (weights converted from cuDNN layout), {@code Bidirectional},
+ * {@code TimeDistributed}, {@code Dense}, {@code Dropout}, {@code SpatialDropout1D},
+ * {@code Activation}, {@code RepeatVector}, {@code Flatten}, {@code Reshape},
+ * {@code GlobalMaxPooling1D} and {@code GlobalAveragePooling1D}. Anything else fails with
+ * {@link UnsupportedConfigurationException} naming the file, the layer, its class and the key;
+ * malformed files and weights that disagree with the config fail with
+ * {@link IllegalArgumentException}. {@code hard_sigmoid} follows the file's Keras version
+ * (spec §2.0) unless {@link LoadOptions} forces a variant.
  *
  * <pre>{@code
  * try (Sequential model = KerasModels.load(Path.of("model.h5"));

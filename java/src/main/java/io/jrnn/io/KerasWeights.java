@@ -3,6 +3,15 @@ package io.jrnn.io;
 import io.jrnn.UnsupportedConfigurationException;
 import io.jrnn.io.KerasArchive.StoredArray;
 import io.jrnn.layers.ActivationLayer;
+import io.jrnn.layers.Bidirectional;
+import io.jrnn.layers.CuDNNGRU;
+import io.jrnn.layers.CuDNNLSTM;
+import io.jrnn.layers.Flatten;
+import io.jrnn.layers.GlobalPooling1D;
+import io.jrnn.layers.RepeatVector;
+import io.jrnn.layers.Reshape;
+import io.jrnn.layers.SpatialDropout1D;
+import io.jrnn.layers.TimeDistributed;
 import io.jrnn.layers.Dense;
 import io.jrnn.layers.Dropout;
 import io.jrnn.layers.Embedding;
@@ -12,6 +21,8 @@ import io.jrnn.layers.RecurrentLayer;
 import io.jrnn.weights.CellType;
 import io.jrnn.weights.Keras1Weights;
 import io.jrnn.weights.KerasRnnWeights;
+import io.jrnn.weights.KerasCudnnWeights;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -36,6 +47,15 @@ final class KerasWeights {
      */
     static int assign(String source, Layer layer, List<StoredArray> arrays, int inputFeatures) {
         String who = source + ": layer '" + layer.name() + "' (" + layer.typeName() + ")";
+        if (layer instanceof Bidirectional b) {
+            return assignBidirectional(source, who, b, arrays, inputFeatures);
+        }
+        if (layer instanceof TimeDistributed t) {
+            return assign(source, t.layer(), arrays, inputFeatures);
+        }
+        if (layer instanceof CuDNNLSTM || layer instanceof CuDNNGRU) {
+            return assignCudnn(who, (RecurrentLayer) layer, arrays, inputFeatures);
+        }
         if (layer instanceof RecurrentLayer r) {
             return assignRecurrent(who, r, arrays, inputFeatures);
         }
@@ -56,11 +76,79 @@ final class KerasWeights {
             e.setWeights(arrays.get(0).values());
             return e.outputDim();
         }
-        if (layer instanceof Dropout || layer instanceof ActivationLayer || layer instanceof Merge) {
+        if (layer instanceof Dropout || layer instanceof ActivationLayer || layer instanceof Merge
+                || layer instanceof SpatialDropout1D || layer instanceof RepeatVector) {
             requireCount(who, arrays, 0, "no weights");
             return inputFeatures;
         }
+        if (layer instanceof GlobalPooling1D || layer instanceof Flatten || layer instanceof Reshape) {
+            requireCount(who, arrays, 0, "no weights");
+            // Only the last axis is tracked: pooling over time keeps it (channels_last), Reshape may fix it,
+            // Flatten's depends on the whole input shape (the next layer's kernel then sets it).
+            if (layer instanceof GlobalPooling1D p) {
+                return p.channelsFirst() ? -1 : inputFeatures;
+            }
+            if (layer instanceof Reshape r) {
+                int[] target = r.targetShape();
+                return Math.max(-1, target[target.length - 1]);
+            }
+            return -1;
+        }
         throw new UnsupportedConfigurationException(who + ": no weight mapping for this layer type");
+    }
+
+    /**
+     * Keras stores the forward layer's list, then the backward layer's ({@code .h5}: names under
+     * {@code forward_<name>/} and {@code backward_<name>/}). A Keras 3 {@code .keras} store visits the
+     * wrapper's attributes alphabetically ({@code backward_layer} before {@code forward_layer}), so
+     * arrays found under {@code forward_layer/} are put first.
+     */
+    private static int assignBidirectional(String source, String who, Bidirectional b, List<StoredArray> arrays,
+            int inputFeatures) {
+        List<StoredArray> ordered = new ArrayList<>();
+        List<StoredArray> rest = new ArrayList<>();
+        for (StoredArray a : arrays) {
+            (a.name().contains("/forward_layer/") ? ordered : rest).add(a);
+        }
+        ordered.addAll(rest);
+        if (ordered.size() % 2 != 0) {
+            throw new IllegalArgumentException(who + ": expected an even number of weight arrays (the forward layer's,"
+                    + " then as many for the backward layer), the file has " + ordered.size() + ": " + ordered);
+        }
+        int half = ordered.size() / 2;
+        try {
+            assign(source, b.forwardLayer(), ordered.subList(0, half), inputFeatures);
+            assign(source, b.backwardLayer(), ordered.subList(half, ordered.size()), inputFeatures);
+        } catch (UnsupportedConfigurationException e) {
+            throw new UnsupportedConfigurationException(who + ": " + withoutSource(source, e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(who + ": " + withoutSource(source, e.getMessage()), e);
+        }
+        return b.mergeMode() == Bidirectional.MergeMode.NONE ? -1 : b.outputSize();
+    }
+
+    private static String withoutSource(String source, String message) {
+        String prefix = source + ": ";
+        return message != null && message.startsWith(prefix) ? message.substring(prefix.length()) : message;
+    }
+
+    /** CuDNN layers store {@code kernel [C, G·H]}, {@code recurrent_kernel [H, G·H]}, {@code bias [2·G·H]} in cuDNN layout (spec §2.5). */
+    private static int assignCudnn(String who, RecurrentLayer r, List<StoredArray> arrays, int inputFeatures) {
+        int units = r.units();
+        int gh = r.cellType().gateCount() * units;
+        requireCount(who, arrays, 3, "kernel, recurrent_kernel, bias (cuDNN layout)");
+        requireShape(who, "kernel", arrays.get(0), inputFeatures, gh);
+        requireShape(who, "recurrent_kernel", arrays.get(1), new int[] {units, gh});
+        requireShape(who, "bias (cuDNN: input biases, then recurrent biases)", arrays.get(2), new int[] {2 * gh});
+        int c = arrays.get(0).shape()[0];
+        KerasCudnnWeights stored = KerasCudnnWeights.of(r.cellType(), c, units, arrays.get(0).values(),
+                arrays.get(1).values(), arrays.get(2).values());
+        if (r instanceof CuDNNLSTM l) {
+            l.setCudnnWeights(stored);
+        } else {
+            ((CuDNNGRU) r).setCudnnWeights(stored);
+        }
+        return units;
     }
 
     private static int assignRecurrent(String who, RecurrentLayer r, List<StoredArray> arrays, int inputFeatures) {

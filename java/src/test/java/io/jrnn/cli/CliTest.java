@@ -122,11 +122,11 @@ class CliTest {
 
     @Test
     void inspectOfAnUnsupportedFileExitsNonZeroNamingTheLayer() {
-        Path bi = Path.of(System.getProperty("jrnn.sharedModels", "../../shared/models"), "r04_k224_emb_bigru.h5");
+        Path bi = Path.of(System.getProperty("jrnn.sharedModels", "../../shared/models"), "r07_k27_convlstm2d_stack.h5");
         assumeTrue(Files.isRegularFile(bi), "shared models absent; skipping");
         Result r = jrnn("inspect", bi.toString());
         assertEquals(1, r.code());
-        assertTrue(r.err().contains("Bidirectional"), r.err());
+        assertTrue(r.err().contains("ConvLSTM2D"), r.err());
     }
 
     @Test

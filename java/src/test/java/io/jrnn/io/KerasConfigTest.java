@@ -206,9 +206,9 @@ class KerasConfigTest {
         assertMentions(unknownKey, "'l'", "LSTM", "cell_clip", "3.0");
 
         UnsupportedConfigurationException bidi = assertThrows(UnsupportedConfigurationException.class,
-                () -> build("2.2.4", q("{'class_name': 'Bidirectional', 'config': {'name': 'b', 'layer': {'class_name': 'CuDNNLSTM',"
-                        + " 'config': {'name': 'cu', 'units': 3}}, 'merge_mode': 'concat'}}")));
-        assertMentions(bidi, "'b'", "Bidirectional", "CuDNNLSTM");
+                () -> build("2.2.4", q("{'class_name': 'Bidirectional', 'config': {'name': 'b', 'layer': {'class_name': 'ConvLSTM2D',"
+                        + " 'config': {'name': 'cu', 'filters': 3}}, 'merge_mode': 'concat'}}")));
+        assertMentions(bidi, "'b'", "Bidirectional", "ConvLSTM2D");
 
         UnsupportedConfigurationException custom = assertThrows(UnsupportedConfigurationException.class,
                 () -> build("3.4.1", q("{'module': 'my', 'class_name': 'LSTM', 'registered_name': 'Custom>LSTM',"
