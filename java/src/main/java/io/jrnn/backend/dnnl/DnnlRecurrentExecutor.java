@@ -694,6 +694,11 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         return primitivesCreated;
     }
 
+    /** Segment shapes of right-padded masked batches currently compiled, for tests. */
+    synchronized int cachedSegmentCount() {
+        return segmentPlans.size();
+    }
+
     /** Shapes currently compiled, for tests. */
     synchronized int cachedShapeCount() {
         return plans.size();
