@@ -14,6 +14,7 @@ import io.jrnn.layers.GRU;
 import io.jrnn.layers.HardSigmoid;
 import io.jrnn.layers.LSTM;
 import io.jrnn.layers.Layer;
+import io.jrnn.layers.Masking;
 import io.jrnn.layers.RecurrentLayer;
 import io.jrnn.layers.RecurrentLayer.TrainingOptions;
 import io.jrnn.layers.SimpleRNN;
@@ -529,6 +530,7 @@ final class KerasConfig {
             "quantization_config", "dropout");
     private static final Set<String> DROPOUT_KEYS = Set.of("rate", "noise_shape", "seed");
     private static final Set<String> ACTIVATION_KEYS = Set.of("activation");
+    private static final Set<String> MASKING_KEYS = Set.of("mask_value");
 
     /**
      * Maps one layer entry. Throws {@link UnsupportedConfigurationException} for a class or value
@@ -546,8 +548,9 @@ final class KerasConfig {
             case "Embedding" -> embedding(spec);
             case "Dropout" -> dropout(spec);
             case "Activation" -> activationLayer(spec);
+            case "Masking" -> masking(spec);
             default -> throw unsupported(spec, "is not supported" + wrapped(spec)
-                    + "; jrnn imports InputLayer, Embedding, SimpleRNN, GRU, LSTM, Dense, Dropout and Activation");
+                    + "; jrnn imports InputLayer, Embedding, Masking, SimpleRNN, GRU, LSTM, Dense, Dropout and Activation");
         };
     }
 
@@ -610,7 +613,8 @@ final class KerasConfig {
             settings.put("go_backwards", "true");
         }
         settings.put("stateful", Boolean.toString(stateful));
-        if (bool(spec, "zero_output_for_mask", false)) {
+        boolean zeroOutputForMask = bool(spec, "zero_output_for_mask", false);
+        if (zeroOutputForMask) {
             settings.put("zero_output_for_mask", "true (only matters with a mask)");
         }
         putDtype(spec, settings);
@@ -626,7 +630,7 @@ final class KerasConfig {
             };
             b.name(spec.name()).units(units).activation(act).recurrentActivation(gate).useBias(useBias)
                     .returnSequences(returnSequences).returnState(returnState).goBackwards(goBackwards).stateful(stateful)
-                    .trainingOptions(training);
+                    .zeroOutputForMask(zeroOutputForMask).trainingOptions(training);
             if (stateful && batchSize > 0) {
                 b.batchSize(batchSize);
             }
@@ -705,6 +709,14 @@ final class KerasConfig {
         settings.put("rate", Double.toString(rate));
         settings.put("inference", "identity");
         return new LayerPlan(spec, settings, batchSize -> new Dropout(spec.name(), rate));
+    }
+
+    private LayerPlan masking(LayerSpec spec) {
+        checkKeys(spec, MASKING_KEYS, Set.of());
+        float maskValue = (float) number(spec, "mask_value", 0.0);
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("mask_value", Float.toString(maskValue));
+        return new LayerPlan(spec, settings, batchSize -> new Masking(spec.name(), maskValue));
     }
 
     private LayerPlan activationLayer(LayerSpec spec) {

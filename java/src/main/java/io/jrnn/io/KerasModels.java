@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
  * from the file's content, not its extension.
  *
  * <p>Loadable: a {@code Sequential} model, or a functional model that is a plain chain (one input,
- * each layer fed by the previous one), made of {@code InputLayer}, {@code Embedding},
+ * each layer fed by the previous one), made of {@code InputLayer}, {@code Embedding}, {@code Masking},
  * {@code SimpleRNN}, {@code GRU}, {@code LSTM}, {@code Dense}, {@code Dropout} and
  * {@code Activation}. Anything else fails with {@link UnsupportedConfigurationException} naming the
  * file, the layer, its class and the key; malformed files and weights that disagree with the config

@@ -51,7 +51,7 @@ final class KerasWeights {
             e.setWeights(arrays.get(0).values());
             return e.outputDim();
         }
-        if (layer instanceof Dropout || layer instanceof ActivationLayer) {
+        if (layer instanceof Dropout || layer instanceof ActivationLayer || layer instanceof io.jrnn.layers.Masking) {
             requireCount(who, arrays, 0, "no weights");
             return inputFeatures;
         }
