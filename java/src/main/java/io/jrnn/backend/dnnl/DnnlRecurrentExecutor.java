@@ -66,6 +66,10 @@ import org.bytedeco.javacpp.PointerPointer;
  * consuming {@code x[t]} (aligned with input time); Keras's go_backwards sequence is in processing
  * order ({@code Y[k]} after {@code x[T−1−k]}, spec §3.1), so that case runs into a scratch buffer
  * and is copied out flipped.
+ *
+ * <p>Masks (spec §3.3): oneDNN has no sequence-length argument. A right-padded mask runs on the same
+ * primitive kind in length segments (packed-sequence style, one cached primitive per segment shape,
+ * see {@link #run(Tensor, Tensor[], Mask)}); any other mask runs on the fallback path.
  */
 final class DnnlRecurrentExecutor implements RecurrentExecutor {
     /** Input shapes kept compiled per executor. */

@@ -173,6 +173,46 @@ class DnnlMaskTest {
         return cases.stream();
     }
 
+    /** Random shapes, lengths, cells and options (a seeded property test), on the fused path vs the reference. */
+    @Test
+    void randomRightPaddedBatchesMatchTheReference() {
+        SplittableRandom rng = new SplittableRandom(2026);
+        for (int round = 0; round < 24; round++) {
+            int n = 1 + rng.nextInt(7);
+            int t = 1 + rng.nextInt(8);
+            int c = 1 + rng.nextInt(4);
+            int h = 1 + rng.nextInt(5);
+            Cell cell = Cell.values()[rng.nextInt(Cell.values().length)];
+            Mode mode = Mode.values()[rng.nextInt(Mode.values().length)];
+            boolean back = rng.nextBoolean();
+            boolean seq = rng.nextBoolean();
+            boolean withState = rng.nextBoolean();
+            int[] lengths = rng.ints(n, 0, t + 1).toArray();
+            String where = "round " + round + ": " + cell + " " + mode + " back=" + back + " seq=" + seq + " N=" + n + " T="
+                    + t + " C=" + c + " H=" + h + " lengths=" + java.util.Arrays.toString(lengths);
+            RecurrentLayer.Builder<?, ?> b = switch (cell) {
+                case LSTM -> LSTM.builder();
+                case GRU -> GRU.builder().resetAfter(false);
+                case GRU_RESET_AFTER -> GRU.builder().resetAfter(true);
+                case SIMPLE_RNN -> SimpleRNN.builder();
+            };
+            b.units(h).goBackwards(back).returnSequences(seq).returnState(true).seed(round)
+                    .zeroOutputForMask(mode == Mode.ZERO_OUTPUT)
+                    .maskedOutput(mode == Mode.PREVIOUS_STATE ? MaskedOutput.PREVIOUS_STATE : MaskedOutput.CANONICAL);
+            try (RecurrentLayer ref = b.build(); RecurrentLayer dnnl = b.build(); Tensor x = random(rng, 1f, n, t, c);
+                 Tensor h0 = random(rng, 1f, n, h); Tensor c0 = random(rng, 1f, n, h)) {
+                ref.initializeWeights(c);
+                dnnl.setWeights(ref.weights());
+                ref.useBackend(ReferenceBackend.instance());
+                dnnl.useBackend(DnnlBackend.instance());
+                Tensor[] init = !withState ? new Tensor[0] : cell == Cell.LSTM ? new Tensor[] {h0, c0} : new Tensor[] {h0};
+                try (Outputs e = ref.forward(x, lengths, init); Outputs a = dnnl.forward(x, lengths, init)) {
+                    assertSame(e, a, where);
+                }
+            }
+        }
+    }
+
     @Test
     void segmentPrimitivesAreCompiledOncePerShape() {
         RecordingBackend recording = new RecordingBackend();
