@@ -75,7 +75,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     /** Input shapes kept compiled per executor. */
     static final int SHAPE_CACHE_CAPACITY = 8;
     /** Segment shapes (batch, steps) of right-padded masked batches kept compiled per executor. */
-    static final int SEGMENT_CACHE_CAPACITY = 32;
+    static final int SEGMENT_CACHE_CAPACITY = 64;
 
     private final RecurrentSpec spec;
     private final RnnPrimitive kind;

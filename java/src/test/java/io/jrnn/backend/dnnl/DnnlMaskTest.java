@@ -213,6 +213,31 @@ class DnnlMaskTest {
         }
     }
 
+    /** The masked paths (length segments, fallback) return every native byte they take. */
+    @Test
+    void maskedForwardsAndClosesKeepNativeMemoryFlat() {
+        Mask rightPadded = Mask.fromLengths(LENGTHS, T);
+        Mask scattered = Mask.of(new boolean[] {
+            false, true, true, false, true, true, true, true, true, true, true, true,
+            true, false, true, false, true, false, true, true, true, true, true, true,
+            true, true, true, true, true, true, false, false, false, false, false, true}, N, T);
+        Runnable cycle = () -> {
+            try (RecurrentLayer l = layer(Cell.LSTM, true, true, true, Mode.CANONICAL, false, DnnlBackend.instance());
+                 Tensor x = Tensor.zeros(N, T, C)) {
+                l.forward(x, rightPadded).close();
+                l.forward(x, scattered).close();
+            }
+        };
+        for (int i = 0; i < 20; i++) {
+            cycle.run();
+        }
+        long before = org.bytedeco.javacpp.Pointer.totalBytes();
+        for (int i = 0; i < 200; i++) {
+            cycle.run();
+        }
+        assertEquals(before, org.bytedeco.javacpp.Pointer.totalBytes(), "JavaCPP bytes outstanding after masked cycles");
+    }
+
     @Test
     void segmentPrimitivesAreCompiledOncePerShape() {
         RecordingBackend recording = new RecordingBackend();
