@@ -51,6 +51,19 @@ public final class Mask {
         return valid[sample * steps + step];
     }
 
+    /**
+     * Checks that this mask fits a batch of {@code batch} samples and {@code steps} time steps.
+     *
+     * @param owner who checks, for the message (e.g. {@code "LSTM 'lstm_1'"})
+     * @throws IllegalArgumentException naming the owner, the expected and the actual shape
+     */
+    public void checkShape(String owner, int batch, int steps) {
+        if (this.batch != batch || this.steps != steps) {
+            throw new IllegalArgumentException(owner + ": mask must be [batch, time] = [" + batch + ", " + steps
+                    + "], got [" + this.batch + ", " + this.steps + "]");
+        }
+    }
+
     /** A row-major copy. */
     public boolean[] toArray() {
         return valid.clone();

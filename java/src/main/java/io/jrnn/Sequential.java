@@ -67,18 +67,42 @@ public final class Sequential implements AutoCloseable {
 
     /** Runs the model; intermediate tensors are released, the caller owns the result. */
     public Tensor forward(Tensor x) {
+        return forward(x, (Mask) null);
+    }
+
+    /**
+     * Runs the model with an input mask ({@code [N, T]}, true = valid step; {@code null} for none),
+     * Keras-style: each layer gets the mask the previous one passes on ({@link Layer#outputMask}).
+     * {@code Embedding(mask_zero=true)} and {@code Masking} make one, recurrent layers pass it on only
+     * when they return sequences, Dense, Dropout and Activation pass it through, and a layer that
+     * cannot apply a mask refuses it.
+     */
+    public Tensor forward(Tensor x, Mask mask) {
         ensureOpen();
         Tensor current = x;
+        Mask currentMask = mask;
         for (Layer layer : layers) {
             Tensor next;
+            Mask nextMask;
             try {
-                next = layer.apply(current);
+                Outputs out = layer.forward(current, currentMask);
+                for (Tensor s : out.states()) {
+                    s.close();
+                }
+                next = out.output();
+                try {
+                    nextMask = layer.outputMask(current, currentMask);
+                } catch (RuntimeException e) {
+                    next.close();
+                    throw e;
+                }
             } finally {
                 if (current != x) {
                     current.close();
                 }
             }
             current = next;
+            currentMask = nextMask;
         }
         return current == x ? x.copy() : current;
     }

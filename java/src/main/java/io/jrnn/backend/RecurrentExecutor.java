@@ -21,8 +21,10 @@ public interface RecurrentExecutor extends AutoCloseable {
 
     /**
      * Runs the layer under a mask ({@code [N, T]}, true = valid step) with Keras's semantics
-     * (spec §3.3). {@code null} or an all-valid mask is the same as no mask. Executors that cannot
-     * apply masks refuse rather than ignore them.
+     * (spec §3.3, the spec's {@code zeroOutputForMask} and {@code maskedOutput}): at a masked step
+     * every state is carried, the output is the previous processed output, zeros, or {@code h} before
+     * the step; the mask is reversed with the input under go_backwards. {@code null} or an all-valid
+     * mask is the same as no mask. Executors that cannot apply masks refuse rather than ignore them.
      */
     default Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
         if (mask == null || mask.allValid()) {

@@ -1,6 +1,7 @@
 package io.jrnn.backend;
 
 import io.jrnn.layers.Activation;
+import io.jrnn.layers.MaskedOutput;
 import io.jrnn.weights.CellType;
 import io.jrnn.weights.KerasRnnWeights;
 
@@ -13,6 +14,8 @@ import io.jrnn.weights.KerasRnnWeights;
  * @param resetAfter      GRU only: reset gate after the recurrent product (Keras {@code reset_after})
  * @param goBackwards     consume time in reverse; outputs stay in processing order (spec §3.1)
  * @param returnSequences the output is {@code [N, T, H]} instead of {@code [N, H]}
+ * @param zeroOutputForMask masked steps output zeros (Keras {@code zero_output_for_mask}, spec §3.3)
+ * @param maskedOutput    what a masked step outputs otherwise (spec §3.3)
  */
 public record RecurrentSpec(
         String layerName,
@@ -23,7 +26,20 @@ public record RecurrentSpec(
         boolean resetAfter,
         boolean goBackwards,
         boolean returnSequences,
-        KerasRnnWeights weights) {
+        KerasRnnWeights weights,
+        boolean zeroOutputForMask,
+        MaskedOutput maskedOutput) {
+
+    public RecurrentSpec {
+        java.util.Objects.requireNonNull(maskedOutput, "maskedOutput");
+    }
+
+    /** A spec with the default mask options (carried outputs, {@link MaskedOutput#CANONICAL}). */
+    public RecurrentSpec(String layerName, CellType cellType, Activation activation, Activation recurrentActivation,
+            boolean useBias, boolean resetAfter, boolean goBackwards, boolean returnSequences, KerasRnnWeights weights) {
+        this(layerName, cellType, activation, recurrentActivation, useBias, resetAfter, goBackwards, returnSequences,
+                weights, false, MaskedOutput.CANONICAL);
+    }
 
     public int units() {
         return weights.hiddenSize();

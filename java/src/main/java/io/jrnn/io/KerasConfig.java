@@ -24,6 +24,7 @@ import io.jrnn.layers.HardSigmoid;
 import io.jrnn.layers.LSTM;
 import io.jrnn.layers.Layer;
 import io.jrnn.layers.Merge;
+import io.jrnn.layers.Masking;
 import io.jrnn.layers.RecurrentLayer;
 import io.jrnn.layers.RecurrentLayer.TrainingOptions;
 import io.jrnn.layers.SimpleRNN;
@@ -793,6 +794,7 @@ final class KerasConfig {
     private static final Set<String> DROPOUT_KEYS = Set.of("rate", "noise_shape", "seed");
     private static final Set<String> ACTIVATION_KEYS = Set.of("activation");
     private static final Set<String> MERGE_KEYS = Set.of("axis");
+    private static final Set<String> MASKING_KEYS = Set.of("mask_value");
 
     /**
      * Maps one layer entry. Throws {@link UnsupportedConfigurationException} for a class or value
@@ -810,6 +812,7 @@ final class KerasConfig {
             case "Embedding" -> embedding(spec);
             case "Dropout" -> dropout(spec);
             case "Activation" -> activationLayer(spec);
+            case "Masking" -> masking(spec);
             case "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum" -> merge(spec);
             case "CuDNNLSTM", "CuDNNGRU" -> cudnn(spec);
             case "Bidirectional" -> bidirectional(spec);
@@ -820,7 +823,7 @@ final class KerasConfig {
         };
     }
 
-    private static final String SUPPORTED = "InputLayer, Embedding, SimpleRNN, GRU, LSTM, CuDNNLSTM, CuDNNGRU,"
+    private static final String SUPPORTED = "InputLayer, Embedding, Masking, SimpleRNN, GRU, LSTM, CuDNNLSTM, CuDNNGRU,"
             + " Bidirectional, TimeDistributed, Dense, Dropout, SpatialDropout1D, Activation, RepeatVector, Flatten, Reshape,"
             + " GlobalMaxPooling1D, GlobalAveragePooling1D and the merges Concatenate, Add, Subtract, Multiply, Average,"
             + " Maximum, Minimum";
@@ -1113,7 +1116,8 @@ final class KerasConfig {
             settings.put("go_backwards", "true");
         }
         settings.put("stateful", Boolean.toString(stateful));
-        if (bool(spec, "zero_output_for_mask", false)) {
+        boolean zeroOutputForMask = bool(spec, "zero_output_for_mask", false);
+        if (zeroOutputForMask) {
             settings.put("zero_output_for_mask", "true (only matters with a mask)");
         }
         putDtype(spec, settings);
@@ -1129,7 +1133,7 @@ final class KerasConfig {
             };
             b.name(spec.name()).units(units).activation(act).recurrentActivation(gate).useBias(useBias)
                     .returnSequences(returnSequences).returnState(returnState).goBackwards(goBackwards).stateful(stateful)
-                    .trainingOptions(training);
+                    .zeroOutputForMask(zeroOutputForMask).trainingOptions(training);
             if (stateful && batchSize > 0) {
                 b.batchSize(batchSize);
             }
@@ -1228,6 +1232,14 @@ final class KerasConfig {
         }
         final int concatAxis = axis;
         return new LayerPlan(spec, settings, batchSize -> new Merge(spec.name(), mode, concatAxis));
+    }
+
+    private LayerPlan masking(LayerSpec spec) {
+        checkKeys(spec, MASKING_KEYS, Set.of());
+        float maskValue = (float) number(spec, "mask_value", 0.0);
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("mask_value", Float.toString(maskValue));
+        return new LayerPlan(spec, settings, batchSize -> new Masking(spec.name(), maskValue));
     }
 
     private LayerPlan activationLayer(LayerSpec spec) {

@@ -77,7 +77,7 @@ final class KerasWeights {
             return e.outputDim();
         }
         if (layer instanceof Dropout || layer instanceof ActivationLayer || layer instanceof Merge
-                || layer instanceof SpatialDropout1D || layer instanceof RepeatVector) {
+                || layer instanceof SpatialDropout1D || layer instanceof RepeatVector || layer instanceof io.jrnn.layers.Masking) {
             requireCount(who, arrays, 0, "no weights");
             return inputFeatures;
         }

@@ -1,5 +1,6 @@
 package io.jrnn.layers;
 
+import io.jrnn.Mask;
 import io.jrnn.Outputs;
 import io.jrnn.Tensor;
 import java.util.List;
@@ -37,5 +38,16 @@ public final class ActivationLayer extends Layer {
         float[] v = x.toArray();
         Activations.apply(activation, v, x.rank() == 0 ? 1 : Math.max(1, x.dim(x.rank() - 1)));
         return new Outputs(List.of(Tensor.of(v, x.shape())));
+    }
+
+    /** Elementwise, so a mask passes through unchanged (Keras {@code supports_masking}). */
+    @Override
+    public Outputs forward(Tensor x, Mask mask, Tensor... initialStates) {
+        return forward(x, initialStates);
+    }
+
+    @Override
+    public Mask outputMask(Tensor x, Mask inputMask) {
+        return inputMask;
     }
 }

@@ -46,7 +46,7 @@ public final class CuDNNLSTM extends RecurrentLayer {
     @Override
     public Outputs forward(Tensor x, Mask mask, Tensor... initialStates) {
         CudnnLayers.refuseMask(this, mask);
-        return forward(x, initialStates);
+        return super.forward(x, (Mask) null, initialStates);
     }
 
     /** Builder: units and the {@code RNN} options; the activations and the bias are fixed. */

@@ -1,5 +1,6 @@
 package io.jrnn.layers;
 
+import io.jrnn.Mask;
 import io.jrnn.Outputs;
 import io.jrnn.Tensor;
 import java.util.Arrays;
@@ -112,6 +113,28 @@ public final class Dense extends Layer {
         int[] shape = x.shape();
         shape[shape.length - 1] = units;
         return new Outputs(List.of(Tensor.of(out, shape)));
+    }
+
+    /**
+     * Keras Dense supports masks: on a sequence {@code [N, T, C]} it computes every step and passes
+     * the {@code [N, T]} mask on unchanged.
+     */
+    @Override
+    public Outputs forward(Tensor x, Mask mask, Tensor... initialStates) {
+        ensureOpen();
+        if (mask != null) {
+            if (x.rank() != 3) {
+                throw new IllegalArgumentException(describe() + ": a mask " + mask + " needs a sequence input [batch, time,"
+                        + " features], got shape " + Arrays.toString(x.shape()));
+            }
+            mask.checkShape(describe(), x.dim(0), x.dim(1));
+        }
+        return forward(x, initialStates);
+    }
+
+    @Override
+    public Mask outputMask(Tensor x, Mask inputMask) {
+        return inputMask;
     }
 
     /** Builder: units, activation (default linear), use_bias (default true). */

@@ -1,5 +1,6 @@
 package io.jrnn.layers;
 
+import io.jrnn.Mask;
 import io.jrnn.Outputs;
 import io.jrnn.Tensor;
 import java.util.List;
@@ -35,5 +36,16 @@ public final class Dropout extends Layer {
     public Outputs forward(Tensor x, Tensor... initialStates) {
         ensureOpen();
         return new Outputs(List.of(x.copy()));
+    }
+
+    /** Elementwise, so a mask passes through unchanged (Keras {@code supports_masking}). */
+    @Override
+    public Outputs forward(Tensor x, Mask mask, Tensor... initialStates) {
+        return forward(x, initialStates);
+    }
+
+    @Override
+    public Mask outputMask(Tensor x, Mask inputMask) {
+        return inputMask;
     }
 }

@@ -1,15 +1,15 @@
 package io.jrnn.layers;
 
+import io.jrnn.Mask;
 import io.jrnn.Outputs;
 import io.jrnn.Tensor;
-import io.jrnn.UnsupportedConfigurationException;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * Keras {@code Embedding}: token ids {@code [N, T]} (integral floats) → vectors {@code [N, T, D]}.
- * {@code mask_zero} is kept; masking itself arrives with the masks issue, so a batch that holds the
- * padding id 0 under {@code mask_zero=true} is refused rather than computed without its mask.
+ * With {@code mask_zero} it produces a mask, {@code mask[n, t] = (token ≠ 0)} (spec §3.3), that
+ * {@link io.jrnn.Sequential} passes to the following layers; id 0 still maps to its own vector.
  */
 public final class Embedding extends Layer {
     private final int inputDim;
@@ -85,13 +85,32 @@ public final class Embedding extends Layer {
                 throw new IllegalArgumentException(describe() + ": token ids must be integers in [0, " + inputDim
                         + "), got " + id + " at flat position " + i);
             }
-            if (maskZero && id == 0) {
-                throw new UnsupportedConfigurationException(describe() + " has mask_zero=true and the input holds the"
-                        + " padding id 0 at flat position " + i + "; masking is not implemented yet, so jrnn refuses"
-                        + " rather than compute an unmasked result");
-            }
             System.arraycopy(embeddings, (int) id * outputDim, out, i * outputDim, outputDim);
         }
         return new Outputs(List.of(Tensor.of(out, x.dim(0), x.dim(1), outputDim)));
+    }
+
+    /** An incoming mask is replaced, not used: the embedding looks up every id (Keras's compute_mask ignores it too). */
+    @Override
+    public Outputs forward(Tensor x, Mask mask, Tensor... initialStates) {
+        return forward(x, initialStates);
+    }
+
+    /** With mask_zero: {@code token ≠ 0} for ids {@code [N, T]}; otherwise none (Keras {@code compute_mask}). */
+    @Override
+    public Mask outputMask(Tensor x, Mask inputMask) {
+        if (!maskZero) {
+            return null;
+        }
+        if (x.rank() != 2) {
+            throw new IllegalArgumentException(describe() + ": expected token ids of rank 2 [batch, time], got shape "
+                    + Arrays.toString(x.shape()));
+        }
+        float[] ids = x.toArray();
+        boolean[] valid = new boolean[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            valid[i] = ids[i] != 0f;
+        }
+        return Mask.of(valid, x.dim(0), x.dim(1));
     }
 }

@@ -1,5 +1,6 @@
 package io.jrnn.layers;
 
+import io.jrnn.Mask;
 import io.jrnn.Outputs;
 import io.jrnn.Tensor;
 import io.jrnn.backend.RecurrentExecutor;
@@ -31,12 +32,16 @@ public abstract class RecurrentLayer extends Layer {
     private final boolean stateful;
     private final boolean timeMajor;
     private final boolean unitForgetBias;
+    private final boolean zeroOutputForMask;
+    private final MaskedOutput maskedOutput;
     private final Integer batchSize;
     private final TrainingOptions trainingOptions;
     private final long seed;
 
     private KerasRnnWeights weights;
     private RecurrentExecutor executor;
+    /** The executor of {@link DynamicRnn} calls (sequence output, zeros past each length), compiled on first use. */
+    private RecurrentExecutor dynamicExecutor;
     private Tensor[] storedStates;
     private int statefulBatch;
 
@@ -55,6 +60,11 @@ public abstract class RecurrentLayer extends Layer {
         this.stateful = b.stateful;
         this.timeMajor = b.timeMajor;
         this.unitForgetBias = b.unitForgetBias;
+        this.zeroOutputForMask = b.zeroOutputForMask;
+        if (b.maskedOutput == null) {
+            throw new IllegalArgumentException(typeNameFor(defaultPrefix) + " '" + name() + "': maskedOutput must not be null");
+        }
+        this.maskedOutput = b.maskedOutput;
         this.batchSize = b.batchSize;
         this.trainingOptions = b.training;
         this.seed = b.seed != null ? b.seed : new SplittableRandom().nextLong();
@@ -125,6 +135,16 @@ public abstract class RecurrentLayer extends Layer {
     /** Initialisation only: the forget-gate bias starts at one (LSTM). */
     public boolean unitForgetBias() {
         return unitForgetBias;
+    }
+
+    /** Masked steps output zeros instead of the carried output (Keras {@code zero_output_for_mask}, spec §3.3). */
+    public boolean zeroOutputForMask() {
+        return zeroOutputForMask;
+    }
+
+    /** What a masked step outputs when {@link #zeroOutputForMask()} is false (spec §3.3). */
+    public MaskedOutput maskedOutput() {
+        return maskedOutput;
     }
 
     /** The declared batch size (Keras {@code batch_input_shape}), or {@code null}. */
@@ -274,28 +294,179 @@ public abstract class RecurrentLayer extends Layer {
 
     private RecurrentExecutor executor() {
         if (executor == null) {
-            KerasRnnWeights w = weights;
-            if (!useBias) {
-                int gh = cellType().gateCount() * units * (resetAfter() ? 2 : 1);
-                w = KerasRnnWeights.of(cellType(), resetAfter(), w.inputSize(), units, w.kernel(), w.recurrentKernel(), new float[gh]);
-            }
             executor = backend().compile(new RecurrentSpec(name(), cellType(), activation, recurrentActivation, useBias,
-                    resetAfter(), goBackwards, returnSequences, w));
+                    resetAfter(), goBackwards, returnSequences, materializedWeights(), zeroOutputForMask, maskedOutput));
         }
         return executor;
     }
 
+    /** The weights with the bias materialised (zeros when use_bias=false), as backends take them. */
+    private KerasRnnWeights materializedWeights() {
+        KerasRnnWeights w = weights;
+        if (!useBias) {
+            int gh = cellType().gateCount() * units * (resetAfter() ? 2 : 1);
+            w = KerasRnnWeights.of(cellType(), resetAfter(), w.inputSize(), units, w.kernel(), w.recurrentKernel(), new float[gh]);
+        }
+        return w;
+    }
+
     @Override
     public Outputs forward(Tensor x, Tensor... initialStates) {
+        return forward(x, (Mask) null, initialStates);
+    }
+
+    /**
+     * Runs the layer under a mask with Keras's semantics (spec §3.3): at a masked step every state is
+     * carried and the output is the previous processed output (zeros before the first step), or
+     * zeros with {@code zero_output_for_mask}, or {@code h} before the step with
+     * {@link MaskedOutput#PREVIOUS_STATE}. A stateful layer stores the mask-carried final states.
+     *
+     * @param x             the input, {@code [N, T, C]} ({@code [T, N, C]} when time-major)
+     * @param mask          {@code [N, T]} (true = valid step) in both layouts; {@code null} for none
+     * @param initialStates as in {@link #forward(Tensor, Tensor...)}
+     */
+    @Override
+    public Outputs forward(Tensor x, Mask mask, Tensor... initialStates) {
         ensureOpen();
+        Tensor[] initial = checkInput(x, timeMajor, initialStates);
+        int batch = x.dim(timeMajor ? 1 : 0);
+        int steps = x.dim(timeMajor ? 0 : 1);
+        if (mask != null) {
+            mask.checkShape(describe(), batch, steps);
+        }
+        if (stateful) {
+            if (statefulBatch >= 0 && statefulBatch != batch) {
+                throw new IllegalArgumentException(describe() + " is stateful with batch size " + statefulBatch
+                        + " but got a batch of " + batch + " (a stateful layer keeps one state per sample; call with "
+                        + statefulBatch + " samples)");
+            }
+            statefulBatch = batch;
+            if (initial == null && storedStates != null) {
+                initial = storedStates;
+            }
+        }
+
+        Tensor input = timeMajor ? swapFirstAxes(x) : x;
+        Tensor[] result;
+        try {
+            result = executor().run(input, initial, mask);
+        } finally {
+            if (input != x) {
+                input.close();
+            }
+        }
+        if (stateful) {
+            Tensor[] old = storedStates;
+            storedStates = new Tensor[stateCount()];
+            for (int i = 0; i < storedStates.length; i++) {
+                storedStates[i] = result[1 + i].copy();
+            }
+            closeAll(old);
+        }
+        if (timeMajor && returnSequences) {
+            Tensor batchMajor = result[0];
+            result[0] = swapFirstAxes(batchMajor);
+            batchMajor.close();
+        }
+        List<Tensor> out = new ArrayList<>();
+        out.add(result[0]);
+        for (int i = 1; i < result.length; i++) {
+            if (returnState) {
+                out.add(result[i]);
+            } else {
+                result[i].close();
+            }
+        }
+        return new Outputs(out);
+    }
+
+    /**
+     * Runs right-padded sequences with Keras's semantics: sample {@code n} is valid for its first
+     * {@code sequenceLengths[n]} steps (each in {@code [0, T]}); the same as
+     * {@link #forward(Tensor, Mask, Tensor...)} with {@link Mask#fromLengths}. For TensorFlow's
+     * {@code dynamic_rnn} semantics (zeros past each length) use {@link DynamicRnn}.
+     */
+    public Outputs forward(Tensor x, int[] sequenceLengths, Tensor... initialStates) {
+        ensureOpen();
+        checkInput(x, timeMajor, initialStates);
+        return forward(x, lengthsMask(sequenceLengths, x.dim(timeMajor ? 1 : 0), x.dim(timeMajor ? 0 : 1)), initialStates);
+    }
+
+    /** Keras {@code compute_mask}: the input mask when the layer returns sequences, else none (spec §1.3). */
+    @Override
+    public Mask outputMask(Tensor x, Mask inputMask) {
+        return returnSequences ? inputMask : null;
+    }
+
+    /** A right-padded mask from per-sample lengths, checked against the batch; the message names this layer. */
+    Mask lengthsMask(int[] sequenceLengths, int batch, int steps) {
+        if (sequenceLengths == null) {
+            throw new IllegalArgumentException(describe() + ": sequence lengths must not be null");
+        }
+        if (sequenceLengths.length != batch) {
+            throw new IllegalArgumentException(describe() + ": expected " + batch + " sequence lengths (one per sample), got "
+                    + sequenceLengths.length);
+        }
+        for (int n = 0; n < batch; n++) {
+            if (sequenceLengths[n] < 0 || sequenceLengths[n] > steps) {
+                throw new IllegalArgumentException(describe() + ": sequence length of sample " + n + " must be in [0, "
+                        + steps + "], got " + sequenceLengths[n]);
+            }
+        }
+        return Mask.fromLengths(sequenceLengths, steps);
+    }
+
+    /**
+     * TF {@code dynamic_rnn} (spec §2.11), for {@link DynamicRnn}: the full output sequence with zeros
+     * past each length, then the states at each length (Keras state order). No stateful storage, no
+     * go_backwards.
+     */
+    Tensor[] runDynamic(Tensor x, int[] sequenceLengths, boolean timeMajorInput, Tensor[] initialStates) {
+        ensureOpen();
+        if (goBackwards) {
+            throw new io.jrnn.UnsupportedConfigurationException(describe() + " has go_backwards=true; dynamic_rnn has no"
+                    + " go_backwards (reverse the sequences within their lengths instead)");
+        }
+        if (stateful) {
+            throw new io.jrnn.UnsupportedConfigurationException(describe() + " is stateful; dynamic_rnn keeps no state"
+                    + " between calls (pass the previous final state as initial_state)");
+        }
+        Tensor[] initial = checkInput(x, timeMajorInput, initialStates);
+        int batch = x.dim(timeMajorInput ? 1 : 0);
+        int steps = x.dim(timeMajorInput ? 0 : 1);
+        Mask mask = sequenceLengths == null ? null : lengthsMask(sequenceLengths, batch, steps);
+        if (dynamicExecutor == null) {
+            // TF copy-through = Keras's masked loop with zero outputs at masked steps (right padding only).
+            dynamicExecutor = backend().compile(new RecurrentSpec(name(), cellType(), activation, recurrentActivation,
+                    useBias, resetAfter(), false, true, materializedWeights(), true, MaskedOutput.CANONICAL));
+        }
+        Tensor input = timeMajorInput ? swapFirstAxes(x) : x;
+        Tensor[] result;
+        try {
+            result = dynamicExecutor.run(input, initial, mask);
+        } finally {
+            if (input != x) {
+                input.close();
+            }
+        }
+        if (timeMajorInput) {
+            Tensor batchMajor = result[0];
+            result[0] = swapFirstAxes(batchMajor);
+            batchMajor.close();
+        }
+        return result;
+    }
+
+    /** Validates input and initial states (initialising weights on first use); returns the initial states or {@code null}. */
+    private Tensor[] checkInput(Tensor x, boolean timeMajorInput, Tensor[] initialStates) {
         x.pointer(); // fails fast on a closed input
         if (x.rank() != 3) {
             throw new IllegalArgumentException(describe() + ": expected input of rank 3 "
-                    + (timeMajor ? "[time, batch, features]" : "[batch, time, features]") + ", got shape "
+                    + (timeMajorInput ? "[time, batch, features]" : "[batch, time, features]") + ", got shape "
                     + Arrays.toString(x.shape()));
         }
-        int batch = x.dim(timeMajor ? 1 : 0);
-        int steps = x.dim(timeMajor ? 0 : 1);
+        int batch = x.dim(timeMajorInput ? 1 : 0);
+        int steps = x.dim(timeMajorInput ? 0 : 1);
         int features = x.dim(2);
         if (batch == 0) {
             throw new IllegalArgumentException(describe() + ": empty batch (input shape " + Arrays.toString(x.shape())
@@ -326,50 +497,7 @@ public abstract class RecurrentLayer extends Layer {
             }
             initial = initialStates;
         }
-        if (stateful) {
-            if (statefulBatch >= 0 && statefulBatch != batch) {
-                throw new IllegalArgumentException(describe() + " is stateful with batch size " + statefulBatch
-                        + " but got a batch of " + batch + " (a stateful layer keeps one state per sample; call with "
-                        + statefulBatch + " samples)");
-            }
-            statefulBatch = batch;
-            if (initial == null && storedStates != null) {
-                initial = storedStates;
-            }
-        }
-
-        Tensor input = timeMajor ? swapFirstAxes(x) : x;
-        Tensor[] result;
-        try {
-            result = executor().run(input, initial);
-        } finally {
-            if (input != x) {
-                input.close();
-            }
-        }
-        if (stateful) {
-            Tensor[] old = storedStates;
-            storedStates = new Tensor[stateCount()];
-            for (int i = 0; i < storedStates.length; i++) {
-                storedStates[i] = result[1 + i].copy();
-            }
-            closeAll(old);
-        }
-        if (timeMajor && returnSequences) {
-            Tensor batchMajor = result[0];
-            result[0] = swapFirstAxes(batchMajor);
-            batchMajor.close();
-        }
-        List<Tensor> out = new ArrayList<>();
-        out.add(result[0]);
-        for (int i = 1; i < result.length; i++) {
-            if (returnState) {
-                out.add(result[i]);
-            } else {
-                result[i].close();
-            }
-        }
-        return new Outputs(out);
+        return initial;
     }
 
     /** [A, B, C] → [B, A, C]. */
@@ -412,6 +540,10 @@ public abstract class RecurrentLayer extends Layer {
         if (executor != null) {
             executor.close();
             executor = null;
+        }
+        if (dynamicExecutor != null) {
+            dynamicExecutor.close();
+            dynamicExecutor = null;
         }
     }
 
@@ -471,6 +603,8 @@ public abstract class RecurrentLayer extends Layer {
         boolean stateful;
         boolean timeMajor;
         boolean unitForgetBias = true;
+        boolean zeroOutputForMask;
+        MaskedOutput maskedOutput = MaskedOutput.CANONICAL;
         Integer batchSize;
         Long seed;
         TrainingOptions training = TrainingOptions.defaults();
@@ -538,6 +672,18 @@ public abstract class RecurrentLayer extends Layer {
 
         public B unitForgetBias(boolean unitForgetBias) {
             this.unitForgetBias = unitForgetBias;
+            return (B) this;
+        }
+
+        /** Masked steps output zeros instead of the carried output (Keras {@code zero_output_for_mask}, spec §3.3). */
+        public B zeroOutputForMask(boolean zeroOutputForMask) {
+            this.zeroOutputForMask = zeroOutputForMask;
+            return (B) this;
+        }
+
+        /** What a masked step outputs when zero_output_for_mask is false; default {@link MaskedOutput#CANONICAL}. */
+        public B maskedOutput(MaskedOutput maskedOutput) {
+            this.maskedOutput = maskedOutput;
             return (B) this;
         }
 

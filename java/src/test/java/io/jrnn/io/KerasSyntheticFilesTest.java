@@ -177,14 +177,14 @@ class KerasSyntheticFilesTest {
     @Test
     void unknownLayerIsRefusedBeforeWeightsAreRead() {
         String config = q("{'class_name': 'Sequential', 'config': {'name': 's', 'layers': ["
-                + "{'class_name': 'Masking', 'config': {'name': 'masking_1', 'mask_value': 0.0, 'batch_input_shape': [null, 3, 2]}},"
+                + "{'class_name': 'GaussianNoise', 'config': {'name': 'noise_1', 'stddev': 0.1, 'batch_input_shape': [null, 3, 2]}},"
                 + "{'class_name': 'LSTM', 'config': {'name': 'l', 'units': 2}}]}}");
-        Path file = KerasFixtures.writeH5(tmp.resolve("masking.h5"), config, "2.2.4", Map.of());
+        Path file = KerasFixtures.writeH5(tmp.resolve("noise.h5"), config, "2.2.4", Map.of());
         UnsupportedConfigurationException e = assertThrows(UnsupportedConfigurationException.class, () -> KerasModels.load(file));
-        assertMentions(e, file.toString(), "masking_1", "Masking");
+        assertMentions(e, file.toString(), "noise_1", "GaussianNoise");
         ModelInfo info = KerasModels.inspect(file);
         assertFalse(info.loadable());
-        assertEquals("Masking", info.layers().get(0).className());
+        assertEquals("GaussianNoise", info.layers().get(0).className());
     }
 
     @Test

@@ -35,7 +35,8 @@ import org.bytedeco.javacpp.PointerPointer;
  * {@code gru_forward}, {@code lbr_gru_forward}, {@code vanilla_rnn_forward}), fp32, forward
  * inference. Configurations oneDNN cannot express (gate activations other than sigmoid, candidate
  * activations other than tanh, SimpleRNN activations other than tanh/relu/sigmoid) run on the
- * reference path, and the reason is logged once.
+ * reference path, and the reason is logged once. Right-padded masks stay on the fused primitives
+ * (length segments); other masks run on the fallback path.
  *
  * <pre>{@code
  * Backend cpu = DnnlBackend.instance();          // throws if oneDNN cannot load here

@@ -29,9 +29,12 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_unidirectional_left2right;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_unidirectional_right2left;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_vanilla_rnn_forward_primitive_desc_create;
 
+import io.jrnn.Mask;
 import io.jrnn.Tensor;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
+import io.jrnn.backend.reference.ReferenceBackend;
+import io.jrnn.layers.MaskedOutput;
 import io.jrnn.weights.OneDnnRnnWeights;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -63,10 +66,16 @@ import org.bytedeco.javacpp.PointerPointer;
  * consuming {@code x[t]} (aligned with input time); Keras's go_backwards sequence is in processing
  * order ({@code Y[k]} after {@code x[T−1−k]}, spec §3.1), so that case runs into a scratch buffer
  * and is copied out flipped.
+ *
+ * <p>Masks (spec §3.3): oneDNN has no sequence-length argument. A right-padded mask runs on the same
+ * primitive kind in length segments (packed-sequence style, one cached primitive per segment shape,
+ * see {@link #run(Tensor, Tensor[], Mask)}); any other mask runs on the fallback path.
  */
 final class DnnlRecurrentExecutor implements RecurrentExecutor {
     /** Input shapes kept compiled per executor. */
     static final int SHAPE_CACHE_CAPACITY = 8;
+    /** Segment shapes (batch, steps) of right-padded masked batches kept compiled per executor. */
+    static final int SEGMENT_CACHE_CAPACITY = 64;
 
     private final RecurrentSpec spec;
     private final RnnPrimitive kind;
@@ -90,6 +99,19 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             return false;
         }
     };
+    /** Primitives for the length segments of right-padded masked batches (no sequence scratch of their own). */
+    private final LinkedHashMap<Shape, ShapePlan> segmentPlans = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Shape, ShapePlan> eldest) {
+            if (size() > SEGMENT_CACHE_CAPACITY) {
+                eldest.getValue().close();
+                return true;
+            }
+            return false;
+        }
+    };
+    /** Runs masks that are not right-padded; created on first use. */
+    private RecurrentExecutor arbitraryMaskExecutor;
     private int primitivesCreated;
     private volatile String executionPath;
     private volatile boolean closed;
@@ -209,6 +231,228 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         return plan.run(input, initialStates);
     }
 
+    /**
+     * Runs under a mask (spec §3.3). Right-padded masks stay on the fused primitive
+     * ({@link #runRightPadded}); other masks run on {@link #arbitraryMaskExecutor()}.
+     */
+    @Override
+    public synchronized Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
+        if (mask == null || mask.allValid()) {
+            return run(input, initialStates);
+        }
+        ensureOpen();
+        Shape shape = validate(input, initialStates);
+        mask.checkShape(spec.describe(), shape.batch(), shape.steps());
+        int[] lengths = mask.rightPaddedLengths();
+        if (lengths == null) {
+            RecurrentExecutor other = arbitraryMaskExecutor();
+            executionPath = other.executionPath();
+            return other.run(input, initialStates, mask);
+        }
+        return runRightPadded(input, initialStates, lengths);
+    }
+
+    /**
+     * The executor for masks that are not right-padded (a valid step after a padded one): the
+     * length-segment scheme cannot express them. The one place to switch to the composed path.
+     */
+    private RecurrentExecutor arbitraryMaskExecutor() {
+        if (arbitraryMaskExecutor == null) {
+            arbitraryMaskExecutor = ReferenceBackend.fallback(spec, "reference fallback: the mask is not right-padded"
+                    + " (a valid step follows a padded one), which oneDNN's fused " + kind.primitiveName + " cannot run");
+        }
+        return arbitraryMaskExecutor;
+    }
+
+    /**
+     * Right-padded batches on the fused primitive, packed-sequence style: samples sorted by length
+     * (longest first), time cut at each distinct length into segments; segment {@code [from, to)}
+     * runs the samples whose length reaches {@code to} (a prefix of the sorted batch), starting from
+     * the states the previous segment left. Forward passes shrink the batch segment by segment;
+     * go_backwards passes (right2left primitives) run the segments last to first, so the batch
+     * grows and each sample starts, from its initial state, at its own last valid step, exactly as
+     * Keras's backward pass carries the initial state through the padded head. The padded outputs
+     * are then filled per spec §3.3 (carried output, zeros, or {@code h} before the step).
+     */
+    private Tensor[] runRightPadded(Tensor input, Tensor[] initialStates, int[] lengths) {
+        int n = lengths.length;
+        int steps = input.dim(1);
+        int c = inputSize;
+        int h = hiddenSize;
+        int stateCount = spec.stateCount();
+        boolean backwards = spec.goBackwards();
+        // Samples by length, longest first (stable); zero-length samples come last and never run.
+        int[] sorted = java.util.stream.IntStream.range(0, n).boxed()
+                .sorted((a, b) -> Integer.compare(lengths[b], lengths[a])).mapToInt(Integer::intValue).toArray();
+        int[] bounds = Arrays.stream(lengths).filter(l -> l > 0).distinct().sorted().toArray();
+        List<Tensor> temporaries = new ArrayList<>();
+        Tensor[] result = new Tensor[1 + stateCount];
+        boolean done = false;
+        try {
+            // Carried states in sorted order (row j = sample sorted[j]), and the primitive's dst_iter.
+            Tensor[] carried = new Tensor[stateCount];
+            Tensor[] written = new Tensor[stateCount];
+            Pointer[] carriedPointers = new Pointer[2];
+            Pointer[] writtenPointers = new Pointer[2];
+            for (int s = 0; s < stateCount; s++) {
+                carried[s] = temporary(temporaries, Tensor.zeros(n, h));
+                written[s] = temporary(temporaries, Tensor.zeros(n, h));
+                if (initialStates != null) {
+                    gatherRows(initialStates[s].view(), carried[s].view(), sorted, n, h);
+                }
+                carriedPointers[s] = carried[s].pointer();
+                writtenPointers[s] = written[s].pointer();
+            }
+            Tensor sequence = spec.returnSequences() ? Tensor.zeros(n, steps, h) : null;
+            result[0] = sequence;
+            FloatBuffer x = input.view();
+            String segmentPath = null;
+            for (int k = 0; k < bounds.length; k++) {
+                int segment = backwards ? bounds.length - 1 - k : k;
+                int from = segment == 0 ? 0 : bounds[segment - 1];
+                int to = bounds[segment];
+                int len = to - from;
+                int batch = 0;
+                while (batch < n && lengths[sorted[batch]] >= to) {
+                    batch++;
+                }
+                ShapePlan plan = segmentPlan(new Shape(batch, len));
+                segmentPath = plan.path;
+                try (Tensor xs = Tensor.zeros(batch, len, c); Tensor ys = Tensor.zeros(batch, len, h)) {
+                    FloatBuffer xsView = xs.view();
+                    for (int j = 0; j < batch; j++) {
+                        xsView.put(j * len * c, x, (sorted[j] * steps + from) * c, len * c);
+                    }
+                    plan.execute(xs.pointer(), carriedPointers, ys.pointer(), writtenPointers);
+                    for (int s = 0; s < stateCount; s++) {
+                        carried[s].view().put(0, written[s].view(), 0, batch * h);
+                    }
+                    if (sequence != null) {
+                        scatterSegment(ys.view(), sequence.view(), sorted, batch, from, len, steps);
+                    }
+                }
+            }
+            for (int s = 0; s < stateCount; s++) {
+                result[1 + s] = Tensor.zeros(n, h);
+                scatterRows(carried[s].view(), result[1 + s].view(), sorted, n, h);
+            }
+            fillPadded(result, initialStates, lengths, steps);
+            executionPath = (segmentPath != null ? segmentPath : "oneDNN " + kind.primitiveName + " (no sample had a valid step)")
+                    + ", right-padded mask in " + bounds.length + " length segment(s)";
+            done = true;
+            return result;
+        } finally {
+            for (Tensor t : temporaries) {
+                t.close();
+            }
+            if (!done) {
+                for (Tensor r : result) {
+                    if (r != null) {
+                        r.close();
+                    }
+                }
+            }
+        }
+    }
+
+    private static Tensor temporary(List<Tensor> temporaries, Tensor t) {
+        temporaries.add(t);
+        return t;
+    }
+
+    /** {@code to[j] = from[order[j]]}, rows of width {@code h}. */
+    private static void gatherRows(FloatBuffer from, FloatBuffer to, int[] order, int rows, int h) {
+        for (int j = 0; j < rows; j++) {
+            to.put(j * h, from, order[j] * h, h);
+        }
+    }
+
+    /** {@code to[order[j]] = from[j]}, rows of width {@code h}. */
+    private static void scatterRows(FloatBuffer from, FloatBuffer to, int[] order, int rows, int h) {
+        for (int j = 0; j < rows; j++) {
+            to.put(order[j] * h, from, j * h, h);
+        }
+    }
+
+    /**
+     * Copies a segment's outputs ({@code [batch, len, H]}, aligned with input time {@code from…})
+     * into the Keras sequence: at input time for forward passes, at processing position
+     * {@code T−1−t} for go_backwards.
+     */
+    private void scatterSegment(FloatBuffer ys, FloatBuffer sequence, int[] sorted, int batch, int from, int len,
+            int steps) {
+        int h = hiddenSize;
+        for (int j = 0; j < batch; j++) {
+            int sample = sorted[j];
+            if (!spec.goBackwards()) {
+                sequence.put((sample * steps + from) * h, ys, j * len * h, len * h);
+            } else {
+                for (int i = 0; i < len; i++) {
+                    int k = steps - 1 - (from + i);
+                    sequence.put((sample * steps + k) * h, ys, (j * len + i) * h, h);
+                }
+            }
+        }
+    }
+
+    /**
+     * The outputs at padded steps (spec §3.3). Forward: the steps after the length repeat the last
+     * valid output ({@code h} at the length; with no valid step zeros, or the initial {@code h} under
+     * {@link MaskedOutput#PREVIOUS_STATE}). go_backwards: the padded head comes first, before any
+     * valid step: zeros, or the initial {@code h} under PREVIOUS_STATE. Zeros everywhere with
+     * zero_output_for_mask. Without return_sequences the output is the last processed step's.
+     */
+    private void fillPadded(Tensor[] result, Tensor[] initialStates, int[] lengths, int steps) {
+        int n = lengths.length;
+        int h = hiddenSize;
+        boolean zeros = spec.zeroOutputForMask();
+        boolean previousState = spec.maskedOutput() == MaskedOutput.PREVIOUS_STATE;
+        FloatBuffer finalH = result[1].view();
+        FloatBuffer initialH = initialStates != null ? initialStates[0].view() : null;
+        if (result[0] != null) {
+            FloatBuffer sequence = result[0].view();
+            for (int sample = 0; sample < n; sample++) {
+                int len = lengths[sample];
+                if (len == steps || zeros) {
+                    continue;
+                }
+                if (!spec.goBackwards()) {
+                    // After the last valid step both rules give the carried h (= h at the length, or h0 when none).
+                    if (len > 0 || previousState) {
+                        for (int k = len; k < steps; k++) {
+                            sequence.put((sample * steps + k) * h, finalH, sample * h, h);
+                        }
+                    }
+                } else if (previousState && initialH != null) {
+                    for (int k = 0; k < steps - len; k++) {
+                        sequence.put((sample * steps + k) * h, initialH, sample * h, h);
+                    }
+                }
+            }
+            return;
+        }
+        Tensor last = Tensor.zeros(n, h);
+        FloatBuffer lastView = last.view();
+        for (int sample = 0; sample < n; sample++) {
+            int len = lengths[sample];
+            boolean lastStepMasked = spec.goBackwards() ? len == 0 : len < steps;
+            boolean zero = (lastStepMasked && zeros) || (len == 0 && !zeros && !previousState);
+            if (!zero) {
+                lastView.put(sample * h, finalH, sample * h, h);
+            }
+        }
+        result[0] = last;
+    }
+
+    private ShapePlan segmentPlan(Shape shape) {
+        ShapePlan plan = segmentPlans.get(shape);
+        if (plan == null) {
+            plan = createPlan(shape, true);
+            segmentPlans.put(shape, plan);
+        }
+        return plan;
+    }
+
     private Shape validate(Tensor input, Tensor[] initialStates) {
         Objects.requireNonNull(input, "input");
         int[] s = input.shape();
@@ -240,9 +484,13 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     }
 
     private ShapePlan createPlan(Shape shape) {
+        return createPlan(shape, false);
+    }
+
+    private ShapePlan createPlan(Shape shape, boolean segment) {
         NativeScope planScope = new NativeScope();
         try {
-            return new ShapePlan(shape, planScope);
+            return new ShapePlan(shape, planScope, segment);
         } catch (RuntimeException | Error e) {
             planScope.closeAfter(e);
             throw e;
@@ -311,7 +559,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         final dnnl_exec_arg_t args;
         final int argCount;
 
-        ShapePlan(Shape shape, NativeScope planScope) {
+        ShapePlan(Shape shape, NativeScope planScope, boolean segment) {
             this.shape = shape;
             this.planScope = planScope;
             boolean lstm = kind == RnnPrimitive.LSTM;
@@ -332,7 +580,8 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             this.dstIterC = lstm ? argMemory(pd, DNNL_ARG_DST_ITER_C) : null;
             long stateFloats = (long) shape.batch() * hiddenSize;
             this.zeroState = Dnnl.alignedBuffer(planScope, stateFloats * Float.BYTES);
-            boolean outputInPlace = spec.returnSequences() && !spec.goBackwards();
+            // Segment plans always write into the caller's buffers.
+            boolean outputInPlace = segment || (spec.returnSequences() && !spec.goBackwards());
             this.sequenceScratch = outputInPlace ? null
                     : Dnnl.alignedBuffer(planScope, stateFloats * shape.steps() * Float.BYTES);
 
@@ -399,6 +648,23 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             }
         }
 
+        /**
+         * Runs the primitive on caller buffers: input {@code [N, T, C]}, states {@code [N, H]}
+         * (the LSTM cell states {@code null} for other cells), output sequence {@code [N, T, H]}
+         * in oneDNN's order (aligned with input time, also for right2left).
+         */
+        void execute(Pointer src, Pointer[] srcStates, Pointer dst, Pointer[] dstStates) {
+            setHandle(srcLayer, src);
+            setHandle(srcIter, srcStates[0]);
+            setHandle(dstLayer, dst);
+            setHandle(dstIter, dstStates[0]);
+            if (srcIterC != null) {
+                setHandle(srcIterC, srcStates[1]);
+                setHandle(dstIterC, dstStates[1]);
+            }
+            Dnnl.execute(primitive, stream, argCount, args);
+        }
+
         /** The scratch sequence {@code [N, T, H]} with its time axis reversed, as a new tensor. */
         private Tensor flippedInTime(int n, int t, int h) {
             Tensor out = Tensor.zeros(n, t, h);
@@ -432,6 +698,11 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         return primitivesCreated;
     }
 
+    /** Segment shapes of right-padded masked batches currently compiled, for tests. */
+    synchronized int cachedSegmentCount() {
+        return segmentPlans.size();
+    }
+
     /** Shapes currently compiled, for tests. */
     synchronized int cachedShapeCount() {
         return plans.size();
@@ -456,7 +727,13 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         RuntimeException failure = null;
         // Plans first (they hold references to the packed weights), then the executor's own handles.
         List<ShapePlan> open = new ArrayList<>(plans.values());
+        open.addAll(segmentPlans.values());
         plans.clear();
+        segmentPlans.clear();
+        if (arbitraryMaskExecutor != null) {
+            arbitraryMaskExecutor.close();
+            arbitraryMaskExecutor = null;
+        }
         for (int i = open.size() - 1; i >= 0; i--) {
             try {
                 open.get(i).close();

@@ -1,15 +1,17 @@
 package io.jrnn.backend.reference;
 
 import io.jrnn.Device;
+import io.jrnn.Mask;
 import io.jrnn.Tensor;
 import io.jrnn.backend.Backend;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
 import io.jrnn.layers.Activation;
+import io.jrnn.layers.MaskedOutput;
 
 /**
  * The pure-Java oracle. Every equation below is the one in {@code shared/spec/recurrent-layers.md}
- * (§2.2 SimpleRNN, §2.3 GRU, §2.4 LSTM, §3.1 go_backwards), in float32, one sample and one step
+ * (§2.2 SimpleRNN, §2.3 GRU, §2.4 LSTM, §3.1 go_backwards, §3.3 masks), in float32, one sample and one step
  * at a time. It is slow on purpose: clarity over speed.
  */
 public final class ReferenceBackend implements Backend {
@@ -95,6 +97,17 @@ public final class ReferenceBackend implements Backend {
 
         @Override
         public Tensor[] run(Tensor input, Tensor[] initialStates) {
+            return run(input, initialStates, null);
+        }
+
+        /**
+         * The canonical masked loop of spec §3.3, one sample at a time. At a masked step the states
+         * are carried and the output is zeros ({@code zero_output_for_mask}), the previous processed
+         * output ({@link MaskedOutput#CANONICAL}, zeros before the first step) or the {@code h}
+         * before the step ({@link MaskedOutput#PREVIOUS_STATE}).
+         */
+        @Override
+        public Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
             if (closed) {
                 throw new IllegalStateException(spec.describe() + ": executor is closed");
             }
@@ -102,6 +115,9 @@ public final class ReferenceBackend implements Backend {
             int steps = input.dim(1);
             int c = input.dim(2);
             int h = spec.units();
+            if (mask != null) {
+                mask.checkShape(spec.describe(), n, steps);
+            }
             float[] x = input.toArray();
             float[][] state = new float[spec.stateCount()][];
             for (int s = 0; s < state.length; s++) {
@@ -111,20 +127,34 @@ public final class ReferenceBackend implements Backend {
             for (int sample = 0; sample < n; sample++) {
                 float[] hPrev = slice(state[0], sample, h);
                 float[] cPrev = state.length > 1 ? slice(state[1], sample, h) : null;
+                float[] previousOutput = new float[h];
                 for (int k = 0; k < steps; k++) {
                     // go_backwards consumes x[T-1-k] at processing step k; output stays at k (spec §3.1).
                     int t = spec.goBackwards() ? steps - 1 - k : k;
-                    float[] xt = new float[c];
-                    System.arraycopy(x, (sample * steps + t) * c, xt, 0, c);
-                    float[][] next = step(xt, hPrev, cPrev);
-                    hPrev = next[0];
-                    cPrev = next.length > 1 ? next[1] : null;
+                    float[] y;
+                    if (mask == null || mask.valid(sample, t)) {
+                        float[] xt = new float[c];
+                        System.arraycopy(x, (sample * steps + t) * c, xt, 0, c);
+                        float[][] next = step(xt, hPrev, cPrev);
+                        hPrev = next[0];
+                        cPrev = next.length > 1 ? next[1] : null;
+                        y = hPrev;
+                    } else if (spec.zeroOutputForMask()) {
+                        // Masked step: every state is carried; only the output rule differs.
+                        y = new float[h];
+                    } else if (spec.maskedOutput() == MaskedOutput.PREVIOUS_STATE) {
+                        y = hPrev;
+                    } else {
+                        y = previousOutput;
+                    }
+                    previousOutput = y;
                     if (spec.returnSequences()) {
-                        System.arraycopy(hPrev, 0, out, (sample * steps + k) * h, h);
+                        System.arraycopy(y, 0, out, (sample * steps + k) * h, h);
                     }
                 }
                 if (!spec.returnSequences()) {
-                    System.arraycopy(hPrev, 0, out, sample * h, h);
+                    // y_last is the last processed step's output, which a mask may have replaced.
+                    System.arraycopy(previousOutput, 0, out, sample * h, h);
                 }
                 System.arraycopy(hPrev, 0, state[0], sample * h, h);
                 if (cPrev != null) {
