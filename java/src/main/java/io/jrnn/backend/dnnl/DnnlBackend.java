@@ -121,6 +121,11 @@ public final class DnnlBackend implements Backend {
         return executor;
     }
 
+    /** The CPU engine (tests build executors on it directly). */
+    dnnl_engine engine() {
+        return engine;
+    }
+
     private static RnnPrimitive primitiveFor(RecurrentSpec spec) {
         return switch (spec.cellType()) {
             case SIMPLE_RNN -> RnnPrimitive.VANILLA_RNN;
