@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code sigmoid} LSTM on {@code lstm_forward}. Target: composed ≤ 1.5× fused (issue 3).
  *
  * <pre>
- * mvn -q -pl java install -DskipTests &amp;&amp; mvn -q -pl bench package
+ * mvn -q -pl bench -am package -DskipTests
  * OMP_NUM_THREADS=1 java -jar bench/target/benchmarks.jar ComposedPathBenchmark -f 1 -wi 3 -w 2s -i 5 -r 2s
  * </pre>
  */
