@@ -16,7 +16,6 @@ import io.jrnn.NativeException;
 import io.jrnn.backend.Backend;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
-import io.jrnn.backend.reference.ReferenceBackend;
 import io.jrnn.layers.Activation;
 import io.jrnn.weights.CellType;
 import io.jrnn.weights.KerasRnnWeights;
@@ -33,10 +32,11 @@ import org.bytedeco.javacpp.PointerPointer;
 /**
  * The CPU backend: Keras recurrent layers on oneDNN's fused RNN primitives ({@code lstm_forward},
  * {@code gru_forward}, {@code lbr_gru_forward}, {@code vanilla_rnn_forward}), fp32, forward
- * inference. Configurations oneDNN cannot express (gate activations other than sigmoid, candidate
- * activations other than tanh, SimpleRNN activations other than tanh/relu/sigmoid) run on the
- * reference path, and the reason is logged once. Right-padded masks stay on the fused primitives
- * (length segments); other masks run on the fallback path.
+ * inference. Configurations those primitives cannot express (gate activations other than sigmoid,
+ * candidate activations other than tanh, SimpleRNN activations other than tanh/relu/sigmoid) run on
+ * the composed path ({@link ComposedRecurrentExecutor}: one oneDNN matmul for the input projection
+ * of all steps, a matmul per step and fused gate arithmetic in Java), and the reason is logged once Right-padded masks stay on the fused
+ * primitives (length segments); other masks run on the composed path.
  *
  * <pre>{@code
  * Backend cpu = DnnlBackend.instance();          // throws if oneDNN cannot load here
@@ -95,7 +95,7 @@ public final class DnnlBackend implements Backend {
         checkWeights(spec);
         String unsupported = unsupportedReason(spec);
         if (unsupported != null) {
-            return fallback(spec, "reference fallback: " + unsupported);
+            return composed(spec, unsupported);
         }
         RnnPrimitive primitive = primitiveFor(spec);
         try {
@@ -104,16 +104,27 @@ public final class DnnlBackend implements Backend {
             if (e.status() != dnnl_unimplemented) {
                 throw e;
             }
-            return fallback(spec, "reference fallback: oneDNN " + primitive.primitiveName
+            return composed(spec, "oneDNN " + primitive.primitiveName
                     + " has no implementation for this configuration (" + e.getMessage() + ")");
         }
     }
 
-    private static RecurrentExecutor fallback(RecurrentSpec spec, String reason) {
+    /**
+     * {@code spec} on the composed path (oneDNN matmuls + Java gate loops), which runs every
+     * configuration and every mask; {@code reason} says why the fused primitive does not, and is
+     * logged once per distinct reason.
+     */
+    RecurrentExecutor composed(RecurrentSpec spec, String reason) {
+        ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(engine, spec, reason);
         if (LOGGED_FALLBACKS.add(reason)) {
-            LOG.log(System.Logger.Level.INFO, "jrnn: " + spec.describe() + " runs on the " + reason);
+            LOG.log(System.Logger.Level.INFO, "jrnn: " + spec.describe() + " runs on the " + executor.executionPath());
         }
-        return ReferenceBackend.fallback(spec, reason);
+        return executor;
+    }
+
+    /** The CPU engine (tests build executors on it directly). */
+    dnnl_engine engine() {
+        return engine;
     }
 
     private static RnnPrimitive primitiveFor(RecurrentSpec spec) {
@@ -124,12 +135,16 @@ public final class DnnlBackend implements Backend {
         };
     }
 
-    /** Why oneDNN cannot express {@code spec}, or {@code null} when it can. */
+    /**
+     * Why oneDNN's fused primitive cannot express {@code spec}, or {@code null} when it can, e.g.
+     * {@code "recurrent_activation=hard_sigmoid (Keras 2) is not expressible by lstm_forward (fixed sigmoid gates)"}.
+     */
     static String unsupportedReason(RecurrentSpec spec) {
         String primitive = primitiveFor(spec).primitiveName;
         if (spec.cellType() == CellType.SIMPLE_RNN) {
             return vanillaActivationKind(spec.activation()) != 0 ? null
-                    : "oneDNN " + primitive + " supports tanh, relu and sigmoid only; activation=" + label(spec.activation());
+                    : "activation=" + label(spec.activation()) + " is not expressible by " + primitive
+                            + " (tanh, relu and sigmoid only)";
         }
         List<String> fixed = new ArrayList<>();
         List<String> given = new ArrayList<>();
@@ -142,7 +157,8 @@ public final class DnnlBackend implements Backend {
             given.add("activation=" + label(spec.activation()));
         }
         return fixed.isEmpty() ? null
-                : "oneDNN " + primitive + " has " + String.join(" and ", fixed) + "; " + String.join(", ", given);
+                : String.join(", ", given) + (given.size() == 1 ? " is" : " are") + " not expressible by " + primitive
+                        + " (" + String.join(" and ", fixed) + ")";
     }
 
     private static String label(Activation a) {

@@ -33,7 +33,6 @@ import io.jrnn.Mask;
 import io.jrnn.Tensor;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
-import io.jrnn.backend.reference.ReferenceBackend;
 import io.jrnn.layers.MaskedOutput;
 import io.jrnn.weights.OneDnnRnnWeights;
 import java.nio.FloatBuffer;
@@ -258,7 +257,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
      */
     private RecurrentExecutor arbitraryMaskExecutor() {
         if (arbitraryMaskExecutor == null) {
-            arbitraryMaskExecutor = ReferenceBackend.fallback(spec, "reference fallback: the mask is not right-padded"
+            arbitraryMaskExecutor = DnnlBackend.instance().composed(spec, "the mask is not right-padded"
                     + " (a valid step follows a padded one), which oneDNN's fused " + kind.primitiveName + " cannot run");
         }
         return arbitraryMaskExecutor;

@@ -1,11 +1,16 @@
 package io.jrnn.backend.dnnl;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jrnn.backend.Backend;
 import io.jrnn.backend.BackendContractTest;
 
-/** The backend contract on oneDNN: every configuration must run natively (no fallback) and match the reference. */
+/**
+ * The backend contract on oneDNN: every configuration runs on oneDNN and matches the reference; the
+ * activations the fused primitives have run fused, every other one on the composed path.
+ */
 class DnnlBackendContractTest extends BackendContractTest {
     @Override
     protected Backend backend() {
@@ -15,5 +20,13 @@ class DnnlBackendContractTest extends BackendContractTest {
     @Override
     protected void checkExecutionPath(Cell cell, String path) {
         assertTrue(path.startsWith("oneDNN "), cell + " should run on oneDNN, ran on: " + path);
+        assertFalse(path.startsWith(ComposedRecurrentExecutor.PATH_PREFIX), cell + " should run fused, ran on: " + path);
+    }
+
+    @Override
+    protected void checkActivationExecutionPath(ActivationCase c, boolean fusedActivations, String path) {
+        assertTrue(path.startsWith("oneDNN "), c + " should run on oneDNN, ran on: " + path);
+        assertEquals(!fusedActivations, path.startsWith(ComposedRecurrentExecutor.PATH_PREFIX),
+                c + (fusedActivations ? " should run fused" : " should run composed") + ", ran on: " + path);
     }
 }

@@ -33,7 +33,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** oneDNN-specific behaviour: fallbacks, the per-shape cache, execution paths, ownership. */
+/** oneDNN-specific behaviour: the composed path for what fused primitives cannot express, the per-shape cache, execution paths, ownership. */
 class DnnlBackendTest {
     private static final int C = 4;
     private static final int H = 5;
@@ -88,23 +88,23 @@ class DnnlBackendTest {
                 Arguments.of("LSTM hard_sigmoid (Keras 2)", (Supplier<RecurrentLayer>) () -> withWeights(LSTM.builder()
                         .units(H).recurrentActivation(Activation.HARD_SIGMOID_KERAS2).returnSequences(true)
                         .goBackwards(true).returnState(true).build(), 4, false, 1),
-                        "oneDNN lstm_forward has fixed sigmoid gates; recurrent_activation=hard_sigmoid (Keras 2)"),
+                        "recurrent_activation=hard_sigmoid (Keras 2) is not expressible by lstm_forward (fixed sigmoid gates)"),
                 Arguments.of("LSTM relu", (Supplier<RecurrentLayer>) () -> withWeights(LSTM.builder().units(H)
                         .activation(Activation.RELU).returnState(true).build(), 4, false, 2),
-                        "oneDNN lstm_forward has a fixed tanh cell activation; activation=relu"),
+                        "activation=relu is not expressible by lstm_forward (a fixed tanh cell activation)"),
                 Arguments.of("GRU hard_sigmoid (Keras 3)", (Supplier<RecurrentLayer>) () -> withWeights(GRU.builder()
                         .units(H).resetAfter(false).recurrentActivation(Activation.HARD_SIGMOID_KERAS3)
                         .returnSequences(true).build(), 3, false, 3),
-                        "oneDNN gru_forward has fixed sigmoid gates; recurrent_activation=hard_sigmoid (Keras 3)"),
+                        "recurrent_activation=hard_sigmoid (Keras 3) is not expressible by gru_forward (fixed sigmoid gates)"),
                 Arguments.of("SimpleRNN linear", (Supplier<RecurrentLayer>) () -> withWeights(SimpleRNN.builder()
                         .units(H).activation(Activation.LINEAR).returnSequences(true).goBackwards(true).build(), 1,
                         false, 4),
-                        "oneDNN vanilla_rnn_forward supports tanh, relu and sigmoid only; activation=linear"));
+                        "activation=linear is not expressible by vanilla_rnn_forward (tanh, relu and sigmoid only)"));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("unsupportedConfigurations")
-    void unsupportedConfigurationsFallBackToTheReference(String name, Supplier<RecurrentLayer> make, String reason) {
+    void unsupportedConfigurationsRunOnTheComposedPath(String name, Supplier<RecurrentLayer> make, String reason) {
         try (RecurrentLayer expectedLayer = make.get(); RecurrentLayer actualLayer = make.get();
                 Tensor x = random(new SplittableRandom(9), 1f, 3, 6, C)) {
             expectedLayer.useBackend(ReferenceBackend.instance());
@@ -115,7 +115,8 @@ class DnnlBackendTest {
                     assertClose(expected.get(i), actual.get(i), name + " output " + i);
                 }
             }
-            assertEquals("reference fallback: " + reason, actualLayer.executionPath());
+            assertEquals("oneDNN composed (matmul input projection + fused gates; " + reason + ")",
+                    actualLayer.executionPath());
         }
     }
 

@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Masks on the oneDNN backend vs the reference: right-padded masks stay on the fused primitive
- * (length segments), other masks go to the fallback; every §3.3 option, both directions.
+ * (length segments), other masks go to the composed path; every §3.3 option, both directions.
  */
 class DnnlMaskTest {
     private static final int N = 6;
@@ -213,7 +213,7 @@ class DnnlMaskTest {
         }
     }
 
-    /** The masked paths (length segments, fallback) return every native byte they take. */
+    /** The masked paths (length segments, composed) return every native byte they take. */
     @Test
     void maskedForwardsAndClosesKeepNativeMemoryFlat() {
         Mask rightPadded = Mask.fromLengths(LENGTHS, T);
@@ -258,7 +258,7 @@ class DnnlMaskTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cellsWithBackwards")
-    void nonPrefixMasksRunOnTheFallbackAndMatch(Cell cell, boolean back) {
+    void nonPrefixMasksRunOnTheComposedPathAndMatch(Cell cell, boolean back) {
         SplittableRandom rng = new SplittableRandom(8);
         boolean[] v = new boolean[N * T];
         for (int i = 0; i < v.length; i++) {
@@ -267,17 +267,21 @@ class DnnlMaskTest {
         v[0] = false; // sample 0 is left-padded
         v[1] = true;
         Mask mask = Mask.of(v, N, T);
-        try (RecurrentLayer ref = layer(cell, back, true, true, Mode.CANONICAL, false, ReferenceBackend.instance());
-             RecurrentLayer dnnl = layer(cell, back, true, true, Mode.CANONICAL, false, DnnlBackend.instance());
-             Tensor x = random(rng, 1f, N, T, C); Tensor h0 = random(rng, 1f, N, H); Tensor c0 = random(rng, 1f, N, H)) {
-            Tensor[] init = cell == Cell.LSTM ? new Tensor[] {h0, c0} : new Tensor[] {h0};
-            try (Outputs e = ref.forward(x, mask, init); Outputs a = dnnl.forward(x, mask, init)) {
-                assertSame(e, a, cell.toString());
+        for (Mode mode : Mode.values()) {
+            try (RecurrentLayer ref = layer(cell, back, true, true, mode, false, ReferenceBackend.instance());
+                 RecurrentLayer dnnl = layer(cell, back, true, true, mode, false, DnnlBackend.instance());
+                 Tensor x = random(rng, 1f, N, T, C); Tensor h0 = random(rng, 1f, N, H); Tensor c0 = random(rng, 1f, N, H)) {
+                Tensor[] init = cell == Cell.LSTM ? new Tensor[] {h0, c0} : new Tensor[] {h0};
+                try (Outputs e = ref.forward(x, mask, init); Outputs a = dnnl.forward(x, mask, init)) {
+                    assertSame(e, a, cell + " " + mode);
+                }
+                assertTrue(dnnl.executionPath().contains("composed") && dnnl.executionPath().contains("not right-padded"),
+                        dnnl.executionPath());
+                // An unmasked call afterwards is back on the primitive.
+                dnnl.forward(x).close();
+                assertTrue(dnnl.executionPath().startsWith("oneDNN ") && !dnnl.executionPath().contains("composed"),
+                        dnnl.executionPath());
             }
-            assertTrue(dnnl.executionPath().contains("not right-padded"), dnnl.executionPath());
-            // An unmasked call afterwards is back on the primitive.
-            dnnl.forward(x).close();
-            assertTrue(dnnl.executionPath().startsWith("oneDNN "), dnnl.executionPath());
         }
     }
 
