@@ -878,7 +878,8 @@ final class KerasConfig {
 
     /**
      * {@code Bidirectional} (Keras 1 ≥ 1.0.8, 2, tf.keras, 3; spec §3.7). Without {@code backward_layer}
-     * the backward layer is the wrapped config with {@code go_backwards} negated. Masked positions of a
+     * the backward layer is the wrapped config with {@code go_backwards} negated (Keras 1/2, tf.keras)
+     * or set to true (Keras 3, which refuses a forward layer that already goes backwards). Masked positions of a
      * returned sequence are zeroed in both halves for tf.keras and Keras 3 files, carried for
      * standalone Keras 1/2 files.
      */
@@ -905,8 +906,16 @@ final class KerasConfig {
             backwardSpec = innerSpec(spec, backwardEntry);
         } else {
             // Keras 1/2 and tf.keras: the same config with go_backwards negated, named forward_/backward_<name>.
+            // Keras 3 sets go_backwards=True on the copy and refuses a forward layer that already goes backwards.
+            boolean forwardGoesBackwards = bool(forwardSpec, "go_backwards", false);
+            if (version.major() >= 3 && forwardGoesBackwards) {
+                throw new IllegalArgumentException(source + ": " + spec.describe() + " wraps " + forwardSpec.className() + " '"
+                        + forwardSpec.name() + "' with go_backwards=true and has no 'backward_layer'; Keras " + version
+                        + " builds the backward copy with go_backwards=true, so both directions would go backwards"
+                        + " (Keras 3 refuses this model)");
+            }
             ObjectNode backwardConfig = forwardSpec.config().deepCopy();
-            backwardConfig.put("go_backwards", !bool(forwardSpec, "go_backwards", false));
+            backwardConfig.put("go_backwards", version.major() >= 3 || !forwardGoesBackwards);
             backwardSpec = new LayerSpec(forwardSpec.className(), "backward_" + forwardSpec.name(), backwardConfig,
                     forwardSpec.entry());
             forwardSpec = new LayerSpec(forwardSpec.className(), "forward_" + forwardSpec.name(), forwardSpec.config(),
