@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jhdf.HdfFile;
 import io.jrnn.Sequential;
+import io.jrnn.cli.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.io.TempDir;
 import io.jrnn.TestBackends;
 import io.jrnn.Tensor;
 import io.jrnn.backend.Backend;
@@ -22,6 +26,9 @@ import org.junit.jupiter.api.Test;
  * {@code zero_output_for_mask} on both halves — zeros at masked positions of both returned halves.
  */
 class KerasMaskedRealFileTest {
+    @TempDir
+    Path tmp;
+
     static final String R08 = "r08_k312_emb_maskzero_stacked_bilstm.h5";
     static final int STEPS = 50;
 
@@ -124,6 +131,34 @@ class KerasMaskedRealFileTest {
                 // Padded positions of sample 1 (length 23) all hold softmax(bias), like the all-padding row.
                 for (int j = 0; j < 7; j++) {
                     assertEquals(got[(4 * STEPS) * 7 + j], got[(1 * STEPS + 30) * 7 + j], 1e-6f);
+                }
+            }
+        }
+    }
+
+    @Test
+    void predictCliRunsPaddedTokenBatchesThroughR08() {
+        Path file = model(R08);
+        int[][] ids = tokens();
+        double[] expected = expected(file, ids);
+        Path x = tmp.resolve("tokens.npy");
+        try (Tensor t = Tensor.of(flat(ids), ids.length, STEPS)) {
+            t.writeNpy(x);
+        }
+        for (String backend : java.util.List.of("reference", "cpu")) {
+            // --batch-size 2 slices the padded batch; every slice carries its own rows of the mask.
+            Path y = tmp.resolve("probs-" + backend + ".npy");
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            int code = Main.run(new String[] {"predict", "--model", file.toString(), "--input", x.toString(), "--output",
+                y.toString(), "--backend", backend, "--batch-size", "2"}, new PrintWriter(out, true), new PrintWriter(err, true));
+            assertEquals(0, code, err.toString());
+            assertTrue(out.toString().contains("[5, 50, 7]"), out.toString());
+            try (Tensor got = Npy.read(y)) {
+                float[] v = got.toArray();
+                assertEquals(expected.length, v.length);
+                for (int i = 0; i < v.length; i++) {
+                    assertEquals(expected[i], v[i], 2e-5, backend + " [" + i + "]");
                 }
             }
         }
