@@ -8,6 +8,13 @@ import io.jrnn.UnsupportedConfigurationException;
 import io.jrnn.layers.Activation;
 import io.jrnn.layers.ActivationLayer;
 import io.jrnn.layers.Bidirectional;
+import io.jrnn.layers.Cell;
+import io.jrnn.layers.GRUCell;
+import io.jrnn.layers.LSTMCell;
+import io.jrnn.layers.RNN;
+import io.jrnn.layers.SimpleRNNCell;
+import io.jrnn.layers.StackedRNNCells;
+import io.jrnn.layers.StandardCell;
 import io.jrnn.layers.CuDNNGRU;
 import io.jrnn.layers.CuDNNLSTM;
 import io.jrnn.layers.Flatten;
@@ -816,6 +823,7 @@ final class KerasConfig {
             case "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum" -> merge(spec);
             case "CuDNNLSTM", "CuDNNGRU" -> cudnn(spec);
             case "Bidirectional" -> bidirectional(spec);
+            case "RNN" -> rnn(spec);
             case "TimeDistributed" -> timeDistributed(spec);
             case "RepeatVector", "Flatten", "Reshape", "SpatialDropout1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D" ->
                     smallLayer(spec);
@@ -824,10 +832,10 @@ final class KerasConfig {
     }
 
     private static final String SUPPORTED = "InputLayer, Embedding, Masking, SimpleRNN, GRU, LSTM, CuDNNLSTM, CuDNNGRU,"
-            + " Bidirectional, TimeDistributed, Dense, Dropout, SpatialDropout1D, Activation, RepeatVector, Flatten, Reshape,"
+            + " RNN (LSTMCell, GRUCell, SimpleRNNCell, StackedRNNCells), Bidirectional, TimeDistributed, Dense, Dropout, SpatialDropout1D, Activation, RepeatVector, Flatten, Reshape,"
             + " GlobalMaxPooling1D, GlobalAveragePooling1D and the merges Concatenate, Add, Subtract, Multiply, Average,"
             + " Maximum, Minimum";
-    private static final Set<String> RECURRENT_CLASSES = Set.of("LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU");
+    private static final Set<String> RECURRENT_CLASSES = Set.of("LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU", "RNN");
     private static final Set<String> CUDNN_KEYS = Set.of("units", "return_sequences", "return_state", "go_backwards",
             "stateful", "time_major", "kernel_initializer", "recurrent_initializer", "bias_initializer", "unit_forget_bias",
             "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
@@ -878,7 +886,8 @@ final class KerasConfig {
 
     /**
      * {@code Bidirectional} (Keras 1 ≥ 1.0.8, 2, tf.keras, 3; spec §3.7). Without {@code backward_layer}
-     * the backward layer is the wrapped config with {@code go_backwards} negated. Masked positions of a
+     * the backward layer is the wrapped config with {@code go_backwards} negated (Keras 1/2, tf.keras)
+     * or set to true (Keras 3, which refuses a forward layer that already goes backwards). Masked positions of a
      * returned sequence are zeroed in both halves for tf.keras and Keras 3 files, carried for
      * standalone Keras 1/2 files.
      */
@@ -905,8 +914,16 @@ final class KerasConfig {
             backwardSpec = innerSpec(spec, backwardEntry);
         } else {
             // Keras 1/2 and tf.keras: the same config with go_backwards negated, named forward_/backward_<name>.
+            // Keras 3 sets go_backwards=True on the copy and refuses a forward layer that already goes backwards.
+            boolean forwardGoesBackwards = bool(forwardSpec, "go_backwards", false);
+            if (version.major() >= 3 && forwardGoesBackwards) {
+                throw new IllegalArgumentException(source + ": " + spec.describe() + " wraps " + forwardSpec.className() + " '"
+                        + forwardSpec.name() + "' with go_backwards=true and has no 'backward_layer'; Keras " + version
+                        + " builds the backward copy with go_backwards=true, so both directions would go backwards"
+                        + " (Keras 3 refuses this model)");
+            }
             ObjectNode backwardConfig = forwardSpec.config().deepCopy();
-            backwardConfig.put("go_backwards", !bool(forwardSpec, "go_backwards", false));
+            backwardConfig.put("go_backwards", version.major() >= 3 || !forwardGoesBackwards);
             backwardSpec = new LayerSpec(forwardSpec.className(), "backward_" + forwardSpec.name(), backwardConfig,
                     forwardSpec.entry());
             forwardSpec = new LayerSpec(forwardSpec.className(), "forward_" + forwardSpec.name(), forwardSpec.config(),
@@ -918,6 +935,10 @@ final class KerasConfig {
         boolean returnSequences = bool(forwardSpec, "return_sequences", false);
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("merge_mode", mergeMode.toString());
+        if ("RNN".equals(layerEntry.path("class_name").asText())) {
+            settings.put("wrapped", "RNN(" + forwardSpec.className() + "Cell), run as the equivalent " + forwardSpec.className()
+                    + " layer (spec §2.7)");
+        }
         if (returnSequences) {
             settings.put("masked outputs", zeroOutputForMask ? "zero (tf.keras/Keras 3)" : "carried (Keras " + version + ")");
         }
@@ -958,7 +979,10 @@ final class KerasConfig {
         }
         if (outer.className().equals("Bidirectional") && !RECURRENT_CLASSES.contains(inner.className())) {
             throw unsupported(outer, "wraps " + inner.className() + " '" + inner.name()
-                    + "'; jrnn's Bidirectional takes LSTM, GRU, SimpleRNN, CuDNNLSTM or CuDNNGRU");
+                    + "'; jrnn's Bidirectional takes LSTM, GRU, SimpleRNN, CuDNNLSTM, CuDNNGRU or RNN(LSTMCell|GRUCell|SimpleRNNCell)");
+        }
+        if (outer.className().equals("Bidirectional") && inner.className().equals("RNN")) {
+            return rnnAsLayer(outer, inner);
         }
         return inner;
     }
@@ -977,6 +1001,185 @@ final class KerasConfig {
     private String withoutSource(String message) {
         String prefix = source + ": ";
         return message != null && message.startsWith(prefix) ? message.substring(prefix.length()) : message;
+    }
+
+    private static final Set<String> RNN_KEYS = Set.of("cell", "return_sequences", "return_state", "go_backwards", "stateful",
+            "unroll", "time_major", "zero_output_for_mask", "implementation", "activity_regularizer");
+    private static final Set<String> CELL_KEYS = Set.of("units", "activation", "use_bias", "kernel_initializer",
+            "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+            "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "implementation",
+            "seed");
+    private static final Set<String> STANDARD_CELLS = Set.of("LSTMCell", "GRUCell", "SimpleRNNCell");
+
+    /** A cell config mapped: what it is (for reports), and a factory for a new cell each build. */
+    private record CellPlan(String summary, java.util.function.Supplier<Cell> factory) {
+    }
+
+    /**
+     * Keras {@code RNN(cell)} (spec §2.1, §2.7, §2.8): a {@code LSTMCell}, {@code GRUCell},
+     * {@code SimpleRNNCell}, or a {@code StackedRNNCells} (or bare list) of them. A stack's flat state
+     * list is in reversed cell order for Keras 2.1.0–2.2.2 files (or with {@code reverse_state_order}),
+     * in natural order otherwise (Keras 2.2.3+, tf.keras, Keras 3's nested list flattened).
+     */
+    private LayerPlan rnn(LayerSpec spec) {
+        checkKeys(spec, RNN_KEYS, Set.of());
+        JsonNode cellNode = spec.config().get("cell");
+        if (cellNode == null || cellNode.isNull()) {
+            throw new IllegalArgumentException(source + ": " + spec.describe() + " has no key 'cell'");
+        }
+        CellPlan cell = cellPlan(spec, cellNode);
+        boolean returnSequences = bool(spec, "return_sequences", false);
+        boolean returnState = bool(spec, "return_state", false);
+        boolean goBackwards = bool(spec, "go_backwards", false);
+        boolean stateful = bool(spec, "stateful", false);
+        boolean zeroOutputForMask = bool(spec, "zero_output_for_mask", false);
+        if (bool(spec, "time_major", false)) {
+            throw unsupported(spec, "has key 'time_major' = true; time-major Keras layers are not imported"
+                    + " (the model's batch axis would not be axis 0)");
+        }
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("cell", cell.summary());
+        settings.put("return_sequences", Boolean.toString(returnSequences));
+        if (returnState) {
+            settings.put("return_state", "true");
+        }
+        if (goBackwards) {
+            settings.put("go_backwards", "true");
+        }
+        settings.put("stateful", Boolean.toString(stateful));
+        if (zeroOutputForMask) {
+            settings.put("zero_output_for_mask", "true (only matters with a mask)");
+        }
+        putDtype(spec, settings);
+        return new LayerPlan(spec, settings, batchSize -> {
+            RNN.Builder b = RNN.builder(cell.factory().get()).name(spec.name()).returnSequences(returnSequences)
+                    .returnState(returnState).goBackwards(goBackwards).stateful(stateful).zeroOutputForMask(zeroOutputForMask);
+            if (stateful && batchSize > 0) {
+                b.batchSize(batchSize);
+            }
+            return b.build();
+        });
+    }
+
+    private CellPlan cellPlan(LayerSpec owner, JsonNode node) {
+        if (node.isArray()) {
+            // A bare list of cells (RNN([c1, c2])): a StackedRNNCells.
+            return stackPlan(owner, node, null);
+        }
+        if (!node.isObject() || !node.path("class_name").isTextual() || !node.path("config").isObject()) {
+            throw new IllegalArgumentException(source + ": " + owner.describe() + " has key 'cell' = "
+                    + abbreviate(node.toString()) + "; expected a cell config {\"class_name\": ..., \"config\": {...}}");
+        }
+        String cls = node.get("class_name").asText();
+        String registered = textOrNull(node.get("registered_name"));
+        if (registered != null && !registered.equals(cls)) {
+            throw unsupported(owner, "has cell of custom registered class '" + registered + "'");
+        }
+        ObjectNode config = (ObjectNode) node.get("config");
+        if (cls.equals("StackedRNNCells")) {
+            JsonNode cells = config.get("cells");
+            if (cells == null || !cells.isArray()) {
+                throw new IllegalArgumentException(source + ": " + owner.describe() + " has a StackedRNNCells cell without a"
+                        + " 'cells' list: " + abbreviate(config.toString()));
+            }
+            JsonNode reverse = config.get("reverse_state_order");
+            return stackPlan(owner, cells, reverse == null || reverse.isNull() ? null : reverse.asBoolean());
+        }
+        if (!STANDARD_CELLS.contains(cls)) {
+            throw unsupported(owner, "has cell " + cls + " '" + config.path("name").asText("?") + "'; jrnn imports RNN with"
+                    + " LSTMCell, GRUCell, SimpleRNNCell and StackedRNNCells of them");
+        }
+        return standardCellPlan(owner, new LayerSpec(cls, config.path("name").asText("?"), renameKeras1Keys(cls, config), node));
+    }
+
+    private CellPlan stackPlan(LayerSpec owner, JsonNode cells, Boolean reverseKey) {
+        if (cells.isEmpty()) {
+            throw new IllegalArgumentException(source + ": " + owner.describe() + " has an empty list of cells");
+        }
+        List<CellPlan> plans = new ArrayList<>();
+        for (JsonNode c : cells) {
+            plans.add(cellPlan(owner, c));
+        }
+        // Keras 2.1.0–2.2.2 list the cells' states last cell first (spec §2.8).
+        boolean reverse = reverseKey != null ? reverseKey
+                : version.major() == 2 && !version.before(2, 1, 0) && version.before(2, 2, 3);
+        String order = reverse ? "reversed (last cell's states first" + (reverseKey != null ? ", reverse_state_order" : ", Keras "
+                + version) + ")" : "natural (first cell's states first)";
+        String summary = "StackedRNNCells[" + plans.stream().map(CellPlan::summary).collect(Collectors.joining("; "))
+                + "] state order " + order;
+        return new CellPlan(summary, () -> {
+            List<Cell> built = new ArrayList<>();
+            for (CellPlan p : plans) {
+                built.add(p.factory().get());
+            }
+            return StackedRNNCells.builder().cells(built).reverseStateOrder(reverse).build();
+        });
+    }
+
+    private CellPlan standardCellPlan(LayerSpec owner, LayerSpec cell) {
+        String cls = cell.className();
+        Set<String> extra = switch (cls) {
+            case "LSTMCell" -> Set.of("unit_forget_bias", "recurrent_activation");
+            case "GRUCell" -> Set.of("reset_after", "recurrent_activation");
+            default -> Set.of();
+        };
+        try {
+            checkKeys(cell, CELL_KEYS, extra);
+            int units = positiveInt(cell, "units");
+            Activation activation = activation(cell, "activation", "tanh");
+            String defaultGate = version.known() && !version.before(2, 3, 0) ? "sigmoid" : "hard_sigmoid";
+            Activation gate = cls.equals("SimpleRNNCell") ? Activation.SIGMOID : activation(cell, "recurrent_activation", defaultGate);
+            boolean useBias = bool(cell, "use_bias", true);
+            boolean unitForgetBias = cls.equals("LSTMCell") && bool(cell, "unit_forget_bias", true);
+            boolean resetAfter = cls.equals("GRUCell") && bool(cell, "reset_after", version.major() >= 3);
+            String summary = cls + " '" + cell.name() + "'(units=" + units + ", activation=" + describe(activation)
+                    + (cls.equals("SimpleRNNCell") ? "" : ", recurrent_activation=" + describe(gate))
+                    + (cls.equals("GRUCell") ? ", reset_after=" + resetAfter : "") + ", use_bias=" + useBias + ")";
+            return new CellPlan(summary, () -> {
+                StandardCell.Builder<?, ?> b = switch (cls) {
+                    case "LSTMCell" -> LSTMCell.builder();
+                    case "GRUCell" -> GRUCell.builder().resetAfter(resetAfter);
+                    default -> SimpleRNNCell.builder();
+                };
+                b.name(cell.name()).units(units).activation(activation).recurrentActivation(gate).useBias(useBias)
+                        .unitForgetBias(unitForgetBias);
+                return b.build();
+            });
+        } catch (UnsupportedConfigurationException e) {
+            throw unsupported(owner, "has a cell jrnn cannot run: " + withoutSource(e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": " + owner.describe() + " has a malformed cell: "
+                    + withoutSource(e.getMessage()), e);
+        }
+    }
+
+    /**
+     * {@code RNN(LSTMCell|GRUCell|SimpleRNNCell)} inside a Bidirectional, as the equivalent layer
+     * config (spec §2.7: numerically identical): the cell's config with the RNN's flags and name.
+     */
+    private LayerSpec rnnAsLayer(LayerSpec outer, LayerSpec rnn) {
+        checkKeys(rnn, RNN_KEYS, Set.of());
+        JsonNode cell = rnn.config().get("cell");
+        String cls = cell == null ? "" : cell.path("class_name").asText("");
+        if (!STANDARD_CELLS.contains(cls) || !cell.path("config").isObject()) {
+            String what = cell == null || cell.isNull() ? "no cell" : cell.isArray() ? "a list of cells" : "cell " + cls;
+            throw unsupported(outer, "wraps RNN '" + rnn.name() + "' with " + what + "; jrnn's Bidirectional takes RNN with a"
+                    + " single LSTMCell, GRUCell or SimpleRNNCell (load stacked cells as RNN(StackedRNNCells) outside a"
+                    + " Bidirectional)");
+        }
+        String registered = textOrNull(cell.get("registered_name"));
+        if (registered != null && !registered.equals(cls)) {
+            throw unsupported(outer, "wraps RNN '" + rnn.name() + "' with a cell of custom registered class '" + registered + "'");
+        }
+        ObjectNode config = renameKeras1Keys(cls, (ObjectNode) cell.get("config"));
+        for (String key : List.of("return_sequences", "return_state", "go_backwards", "stateful", "unroll", "time_major",
+                "zero_output_for_mask")) {
+            if (rnn.config().has(key)) {
+                config.set(key, rnn.config().get(key));
+            }
+        }
+        config.put("name", rnn.name());
+        return new LayerSpec(cls.substring(0, cls.length() - "Cell".length()), rnn.name(), config, rnn.entry());
     }
 
     /** {@code TimeDistributed(layer)}: the inner layer on every step, time folded into the batch. */
@@ -1297,7 +1500,8 @@ final class KerasConfig {
         } catch (IllegalArgumentException e) {
             throw unsupported(spec, "has key '" + key + "' = '" + name + "': " + e.getMessage());
         }
-        boolean recurrentClass = Set.of("LSTM", "GRU", "SimpleRNN").contains(spec.className());
+        boolean recurrentClass = Set.of("LSTM", "GRU", "SimpleRNN", "LSTMCell", "GRUCell", "SimpleRNNCell")
+                .contains(spec.className());
         if (!a.isElementwise() && recurrentClass) {
             throw unsupported(spec, "has key '" + key + "' = '" + name + "', which is not elementwise");
         }

@@ -16,6 +16,7 @@ import io.jrnn.io.KerasConfig.TensorRef;
 import io.jrnn.layers.HardSigmoid;
 import io.jrnn.layers.Layer;
 import io.jrnn.layers.Merge;
+import io.jrnn.layers.RNN;
 import io.jrnn.layers.RecurrentLayer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,7 +47,9 @@ import java.util.stream.Collectors;
  * returns a {@link Sequential} for chains (Sequential models and one-input functional chains).
  * Layers: {@code InputLayer}, {@code Embedding}, {@code Masking}, {@code SimpleRNN}, {@code GRU},
  * {@code LSTM} (Keras 2/3 weights, or Keras 1 per-gate / fused lists, spec §2.9), {@code CuDNNLSTM},
- * {@code CuDNNGRU} (weights converted from cuDNN layout), {@code Bidirectional},
+ * {@code CuDNNGRU} (weights converted from cuDNN layout), {@code RNN} with an {@code LSTMCell},
+ * {@code GRUCell}, {@code SimpleRNNCell} or a {@code StackedRNNCells} of them (state order per Keras
+ * version, spec §2.8), {@code Bidirectional} (also over {@code RNN(cell)}),
  * {@code TimeDistributed}, {@code Dense}, {@code Dropout}, {@code SpatialDropout1D},
  * {@code Activation}, {@code RepeatVector}, {@code Flatten}, {@code Reshape},
  * {@code GlobalMaxPooling1D} and {@code GlobalAveragePooling1D}. Anything else fails with
@@ -317,6 +320,15 @@ public final class KerasModels {
                     TensorRef state = new TensorRef(spec.name(), node.call(), i);
                     refs.put(state, out.output(i));
                     features.put(state, r.units());
+                }
+            }
+            if (layer instanceof RNN rnn && rnn.returnState()) {
+                // The cell's flat state order (spec §2.8; Keras 3's nested list flattened).
+                int[] sizes = rnn.cell().stateSizes();
+                for (int i = 1; i <= sizes.length; i++) {
+                    TensorRef state = new TensorRef(spec.name(), node.call(), i);
+                    refs.put(state, out.output(i));
+                    features.put(state, sizes[i - 1]);
                 }
             }
         }

@@ -17,7 +17,11 @@ import io.jrnn.layers.Dropout;
 import io.jrnn.layers.Embedding;
 import io.jrnn.layers.Layer;
 import io.jrnn.layers.Merge;
+import io.jrnn.layers.RNN;
 import io.jrnn.layers.RecurrentLayer;
+import io.jrnn.layers.Cell;
+import io.jrnn.layers.StackedRNNCells;
+import io.jrnn.layers.StandardCell;
 import io.jrnn.weights.CellType;
 import io.jrnn.weights.Keras1Weights;
 import io.jrnn.weights.KerasRnnWeights;
@@ -25,6 +29,7 @@ import io.jrnn.weights.KerasCudnnWeights;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Checks a layer's stored Keras arrays against its config and hands them to the jrnn layer (spec
@@ -58,6 +63,9 @@ final class KerasWeights {
         }
         if (layer instanceof RecurrentLayer r) {
             return assignRecurrent(who, r, arrays, inputFeatures);
+        }
+        if (layer instanceof RNN rnn) {
+            return assignRnn(who, rnn, arrays, inputFeatures);
         }
         if (layer instanceof Dense d) {
             requireCount(who, arrays, d.useBias() ? 2 : 1, d.useBias() ? "kernel, bias" : "kernel");
@@ -149,6 +157,86 @@ final class KerasWeights {
             ((CuDNNGRU) r).setCudnnWeights(stored);
         }
         return units;
+    }
+
+    /**
+     * {@code RNN(cell)}: the cells' lists (kernel, recurrent_kernel[, bias] each, Keras standard
+     * layout) concatenated in cell order, whatever the stack's state order (spec §2.8); each cell's
+     * kernel has the previous cell's width as its row count. A Keras 3 {@code .keras} store keeps a
+     * stack's cells under {@code cells/<snake_case class>[_n]/}, which sorts by class name, so the
+     * arrays are put back in cell order by those names.
+     */
+    private static int assignRnn(String who, RNN rnn, List<StoredArray> arrays, int inputFeatures) {
+        List<StandardCell> cells = new ArrayList<>();
+        flattenCells(who, rnn.cell(), cells);
+        int total = 0;
+        StringBuilder roles = new StringBuilder();
+        for (StandardCell c : cells) {
+            total += c.useBias() ? 3 : 2;
+            roles.append(roles.length() == 0 ? "" : "; ").append(c.typeName()).append(" '").append(c.name())
+                    .append(c.useBias() ? "': kernel, recurrent_kernel, bias" : "': kernel, recurrent_kernel");
+        }
+        requireCount(who, arrays, total, roles.toString());
+        List<StoredArray> ordered = kerasStackOrder(cells, arrays);
+        int width = inputFeatures;
+        int position = 0;
+        for (int k = 0; k < cells.size(); k++) {
+            StandardCell c = cells.get(k);
+            String cellWho = who + ": cell " + k + " " + c.typeName() + " '" + c.name() + "'";
+            int gh = c.cellType().gateCount() * c.units();
+            StoredArray kernel = ordered.get(position);
+            StoredArray recurrent = ordered.get(position + 1);
+            requireShape(cellWho, "kernel", kernel, width, gh);
+            requireShape(cellWho, "recurrent_kernel", recurrent, new int[] {c.units(), gh});
+            float[] bias = null;
+            if (c.useBias()) {
+                StoredArray b = ordered.get(position + 2);
+                requireShape(cellWho, "bias" + (c.resetAfter() ? " (reset_after=true)" : ""), b,
+                        c.resetAfter() ? new int[] {2, gh} : new int[] {gh});
+                bias = b.values();
+            }
+            c.setWeights(kernel.values(), recurrent.values(), bias);
+            position += c.useBias() ? 3 : 2;
+            width = c.units();
+        }
+        return rnn.cell().outputSize();
+    }
+
+    private static void flattenCells(String who, Cell cell, List<StandardCell> out) {
+        if (cell instanceof StandardCell s) {
+            out.add(s);
+        } else if (cell instanceof StackedRNNCells stack) {
+            for (Cell c : stack.cells()) {
+                flattenCells(who, c, out);
+            }
+        } else {
+            throw new UnsupportedConfigurationException(who + ": no weight mapping for cell " + cell.typeName());
+        }
+    }
+
+    /** Keras 3 {@code .keras}: arrays of {@code …/cells/<store name>/vars/i} in cell order; anything else as stored. */
+    private static List<StoredArray> kerasStackOrder(List<StandardCell> cells, List<StoredArray> arrays) {
+        if (cells.size() < 2 || !arrays.stream().allMatch(a -> a.name().contains("/cells/"))) {
+            return arrays;
+        }
+        Map<String, List<StoredArray>> byCell = new java.util.HashMap<>();
+        for (StoredArray a : arrays) {
+            String rest = a.name().substring(a.name().lastIndexOf("/cells/") + "/cells/".length());
+            byCell.computeIfAbsent(rest.substring(0, Math.max(0, rest.indexOf('/'))), k -> new ArrayList<>()).add(a);
+        }
+        Map<String, Integer> used = new java.util.HashMap<>();
+        List<StoredArray> ordered = new ArrayList<>();
+        for (StandardCell c : cells) {
+            String base = KerasConfig.toSnakeCase(c.typeName());
+            Integer n = used.get(base);
+            used.put(base, n == null ? 0 : n + 1);
+            List<StoredArray> part = byCell.get(n == null ? base : base + "_" + (n + 1));
+            if (part == null) {
+                return arrays;
+            }
+            ordered.addAll(part);
+        }
+        return ordered.size() == arrays.size() ? ordered : arrays;
     }
 
     private static int assignRecurrent(String who, RecurrentLayer r, List<StoredArray> arrays, int inputFeatures) {

@@ -15,9 +15,10 @@ import java.util.Locale;
  *
  * <ul>
  *   <li>The backward layer is, unless given, a copy of the forward layer's config with
- *       {@code go_backwards} negated (Keras 1/2 and tf.keras; Keras 3 sets it to true and refuses a
- *       forward layer that already goes backwards — give that layer explicitly to get it). The copy
- *       draws its own weights.</li>
+ *       {@code go_backwards} negated (Keras 1/2 and tf.keras). Keras 3 sets it to true and refuses a
+ *       forward layer that already goes backwards: {@link Builder#keras3BackwardCopy} applies that rule
+ *       (give the backward layer explicitly to get any other pairing). The copy draws its own
+ *       weights.</li>
  *   <li>With {@code return_sequences} the backward output is flipped along the whole time axis, so
  *       position {@code t} holds the backward state after consuming {@code x[:, T−1] … x[:, t]}.</li>
  *   <li>{@code return_state}: {@code [merged, *forward states, *backward states]}; with
@@ -105,6 +106,11 @@ public final class Bidirectional extends Layer {
                     + " Keras merge_mode=None");
         }
         RecurrentLayer fwd = b.layer;
+        if (b.backwardLayer == null && b.keras3BackwardCopy && fwd.goBackwards()) {
+            throw new IllegalArgumentException(describe() + ": the forward layer " + fwd.describe() + " has go_backwards=true;"
+                    + " Keras 3 builds the backward copy with go_backwards=true, so both would go backwards (Keras 3 refuses"
+                    + " this); give the backward layer explicitly");
+        }
         RecurrentLayer bwd = b.backwardLayer != null ? b.backwardLayer : backwardCopy(fwd);
         check(fwd, bwd);
         if (fwd.units() != bwd.units() && b.mergeMode != MergeMode.CONCAT && b.mergeMode != MergeMode.NONE) {
@@ -436,6 +442,7 @@ public final class Bidirectional extends Layer {
         RecurrentLayer backwardLayer;
         MergeMode mergeMode = MergeMode.CONCAT;
         boolean zeroOutputForMask = true;
+        boolean keras3BackwardCopy;
 
         public Builder name(String name) {
             this.name = name;
@@ -471,6 +478,17 @@ public final class Bidirectional extends Layer {
          */
         public Builder zeroOutputForMask(boolean zeroOutputForMask) {
             this.zeroOutputForMask = zeroOutputForMask;
+            return this;
+        }
+
+        /**
+         * The Keras 3 rule for the backward copy (when no backward layer is given): Keras 3 sets
+         * {@code go_backwards=True} on the copy instead of negating the forward layer's, so a forward
+         * layer that already goes backwards is refused. Default {@code false}: the Keras 1/2 and
+         * tf.keras rule ({@code not go_backwards}).
+         */
+        public Builder keras3BackwardCopy(boolean keras3BackwardCopy) {
+            this.keras3BackwardCopy = keras3BackwardCopy;
             return this;
         }
 

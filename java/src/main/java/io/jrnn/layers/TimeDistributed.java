@@ -13,8 +13,13 @@ import java.util.List;
  * batch-first ({@link Dense}, {@link Dropout}, {@link ActivationLayer}, …). The wrapper owns the inner
  * layer.
  *
- * <p>A mask is passed on unchanged ({@link #outputMask}); the inner layer runs on every step, masked
- * or not, as Keras does for layers that take no mask argument.
+ * <p>Masks. Keras hands the inner layer a per-step slice of the {@code [N, T]} mask only when the
+ * inner layer's {@code call} takes one; the layers that take none run on every step, masked or not,
+ * and the mask travels on unchanged ({@link #outputMask}). jrnn does that for the per-step layers
+ * ({@link Dense}, {@link Dropout}, {@link ActivationLayer}, {@link SpatialDropout1D}, {@link Flatten},
+ * {@link Reshape}, {@link RepeatVector}); an inner layer that would consume the mask (a recurrent
+ * layer, {@link Bidirectional}, {@link RNN}, pooling, another wrapper) is refused with a real mask:
+ * the per-step {@code [N]} slice Keras would give it is not a mask over its own time axis.
  *
  * <pre>{@code
  * try (TimeDistributed td = new TimeDistributed(Dense.builder().units(10).build())) { ... }
@@ -112,10 +117,35 @@ public final class TimeDistributed extends Layer {
         }
     }
 
-    /** The inner layer runs on every step; the mask only travels on. */
+    /**
+     * A per-step inner layer runs on every step and the mask only travels on; an inner layer that
+     * would consume the mask is refused ({@link io.jrnn.UnsupportedConfigurationException}) when the
+     * mask has a masked step.
+     */
     @Override
     public Outputs forward(Tensor x, Mask mask, Tensor... initialStates) {
+        ensureOpen();
+        if (mask != null) {
+            if (x.rank() < 3) {
+                throw new IllegalArgumentException(describe() + ": expected input of rank >= 3 [batch, time, ...], got shape "
+                        + Arrays.toString(x.shape()));
+            }
+            mask.checkShape(describe(), x.dim(0), x.dim(1));
+            if (!mask.allValid() && !passesMaskThrough(layer)) {
+                throw new io.jrnn.UnsupportedConfigurationException(describe() + " got a mask with masked steps, but its inner "
+                        + layer.describe() + " would consume it (Keras hands it a per-step slice of the [batch, time] mask);"
+                        + " jrnn runs masks through TimeDistributed only for per-step layers (Dense, Dropout, Activation,"
+                        + " SpatialDropout1D, Flatten, Reshape, RepeatVector)");
+            }
+        }
         return forward(x, initialStates);
+    }
+
+    /** Layers whose Keras {@code call} takes no mask: they run on every step and leave the mask alone. */
+    private static boolean passesMaskThrough(Layer inner) {
+        return inner instanceof Dense || inner instanceof Dropout || inner instanceof ActivationLayer
+                || inner instanceof SpatialDropout1D || inner instanceof Flatten || inner instanceof Reshape
+                || inner instanceof RepeatVector;
     }
 
     @Override

@@ -101,6 +101,60 @@ final class HandRnn {
         return out;
     }
 
+    /**
+     * Keras LSTM under a mask with the canonical rule (spec §3.3): at a masked step {@code h} and
+     * {@code c} are carried and the output is the previous processed output, or 0 with
+     * {@code zeroOutputForMask}. {@code valid[n][t]} is in input time; the result is in processing order.
+     */
+    static double[][][] maskedLstm(double[][][] x, boolean[][] valid, float[] k, float[] r, float[] b, int units,
+            boolean backwards, boolean zeroOutputForMask, DoubleUnaryOperator sigma) {
+        int n = x.length;
+        int steps = x[0].length;
+        int c = x[0][0].length;
+        int g4 = 4 * units;
+        double[][][] out = new double[n][steps][];
+        for (int s = 0; s < n; s++) {
+            double[] h = new double[units];
+            double[] cell = new double[units];
+            double[] prev = new double[units];
+            for (int k0 = 0; k0 < steps; k0++) {
+                int t = backwards ? steps - 1 - k0 : k0;
+                if (!valid[s][t]) {
+                    out[s][k0] = zeroOutputForMask ? new double[units] : prev.clone();
+                    prev = out[s][k0];
+                    continue;
+                }
+                double[] xt = x[s][t];
+                double[] z = new double[g4];
+                for (int j = 0; j < g4; j++) {
+                    double acc = b[j];
+                    for (int i = 0; i < c; i++) {
+                        acc += xt[i] * k[i * g4 + j];
+                    }
+                    for (int i = 0; i < units; i++) {
+                        acc += h[i] * r[i * g4 + j];
+                    }
+                    z[j] = acc;
+                }
+                double[] nextC = new double[units];
+                double[] next = new double[units];
+                for (int j = 0; j < units; j++) {
+                    double ig = sigma.applyAsDouble(z[j]);
+                    double fg = sigma.applyAsDouble(z[units + j]);
+                    double gg = Math.tanh(z[2 * units + j]);
+                    double og = sigma.applyAsDouble(z[3 * units + j]);
+                    nextC[j] = fg * cell[j] + ig * gg;
+                    next[j] = og * Math.tanh(nextC[j]);
+                }
+                cell = nextC;
+                h = next;
+                out[s][k0] = h;
+                prev = h;
+            }
+        }
+        return out;
+    }
+
     /** Bidirectional concat of a forward and a backward (processing-order) sequence, aligned to input time. */
     static double[][][] concatBidirectional(double[][][] fwd, double[][][] bwd) {
         int n = fwd.length;
