@@ -37,7 +37,9 @@ import org.bytedeco.javacpp.PointerPointer;
  * candidate activations other than tanh, SimpleRNN activations other than tanh/relu/sigmoid) run on
  * the composed path ({@link ComposedRecurrentExecutor}: one oneDNN matmul for the input projection
  * of all steps, a matmul per step and fused gate arithmetic in Java), and the reason is logged once Right-padded masks stay on the fused
- * primitives (length segments); other masks run on the composed path.
+ * primitives (length segments); other masks run on the composed path. Both directions of a
+ * Bidirectional (same fused cell, merge concat or sum) run on one {@code bidirectional_concat} /
+ * {@code bidirectional_sum} primitive ({@link #compileBidirectional}).
  *
  * <pre>{@code
  * Backend cpu = DnnlBackend.instance();          // throws if oneDNN cannot load here
