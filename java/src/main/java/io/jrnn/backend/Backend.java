@@ -1,6 +1,7 @@
 package io.jrnn.backend;
 
 import io.jrnn.Device;
+import io.jrnn.layers.Bidirectional;
 
 /**
  * A compute backend: the pure-Java reference (the oracle), oneDNN on the CPU, or (later) cuDNN.
@@ -15,6 +16,23 @@ public interface Backend {
 
     /** Compiles one recurrent layer. Never refuses: what the native library cannot express runs on a fallback path. */
     RecurrentExecutor compile(RecurrentSpec spec);
+
+    /**
+     * Compiles both directions of a {@code Bidirectional} as one executor, or returns {@code null}
+     * when this backend has no single-executor form for them (the wrapper then runs the two layers
+     * through {@link #compile} each). The executor's {@code run(x, initialStates)} takes {@code null}
+     * or the forward layer's initial states followed by the backward layer's, and returns
+     * {@code [merged output, *forward states, *backward states]}; it runs unmasked (or all-valid)
+     * calls only.
+     *
+     * @param forward   the forward layer ({@code goBackwards} false)
+     * @param backward  the backward layer ({@code goBackwards} true)
+     * @param mergeMode how the two outputs are merged
+     */
+    default RecurrentExecutor compileBidirectional(RecurrentSpec forward, RecurrentSpec backward,
+            Bidirectional.MergeMode mergeMode) {
+        return null;
+    }
 
     /** Versions and settings for {@code jrnn env} and bug reports. */
     String describe();

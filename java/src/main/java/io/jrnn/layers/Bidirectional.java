@@ -4,6 +4,8 @@ import io.jrnn.Mask;
 import io.jrnn.Outputs;
 import io.jrnn.Tensor;
 import io.jrnn.backend.Backend;
+import io.jrnn.backend.RecurrentExecutor;
+import io.jrnn.weights.KerasRnnWeights;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -32,7 +34,12 @@ import java.util.Locale;
  *       applied here, on the merged-to-be outputs; it only acts when {@code return_sequences} is set
  *       and a mask is given.</li>
  * </ul>
- * Both directions run through the inner layers' own executors. Closing the wrapper closes both.
+ * Where the backend has a single executor for both directions ({@link Backend#compileBidirectional}:
+ * on oneDNN one {@code bidirectional_concat}/{@code bidirectional_sum} primitive, when both layers are
+ * the same fused-expressible cell, the forward layer goes forwards and merge_mode is concat or sum),
+ * unmasked calls (or calls whose mask is all valid) run on it; everything else runs the two directions
+ * through the inner layers' own executors. {@link #executionPath()} says which. Closing the wrapper
+ * closes both layers.
  *
  * <pre>{@code
  * try (Bidirectional bi = Bidirectional.builder()
@@ -95,6 +102,15 @@ public final class Bidirectional extends Layer {
     private final RecurrentLayer backwardLayer;
     private final MergeMode mergeMode;
     private final boolean zeroOutputForMask;
+
+    /** The single executor for both directions, or {@code null} (not compiled yet, or none). */
+    private RecurrentExecutor fused;
+    /** What {@link #fused} was compiled for: the weight objects and the backend; unchanged ones reuse it. */
+    private KerasRnnWeights fusedForwardWeights;
+    private KerasRnnWeights fusedBackwardWeights;
+    private Backend fusedBackend;
+    /** Whether the last call ran on {@link #fused}; {@code null} before the first call. */
+    private Boolean lastRunFused;
 
     private Bidirectional(Builder b) {
         super(b.name, "bidirectional");
@@ -255,8 +271,25 @@ public final class Bidirectional extends Layer {
         return returnSequences() ? new int[] {steps, outputSize()} : new int[] {outputSize()};
     }
 
+    /**
+     * The path the last call ran on: the single executor for both directions (e.g. {@code "oneDNN
+     * lstm_forward bidirectional_concat (…): both directions in one primitive"}), or
+     * {@code "forward: …; backward: …"} for two layers. Before the first call: the single executor's
+     * path when the configuration has one and the weights are set, else the two layers'.
+     */
     @Override
     public String executionPath() {
+        if (lastRunFused == null && forwardLayer.weights() != null && backwardLayer.weights() != null
+                && !isClosed() && fusedExecutor() != null) {
+            return fused.executionPath();
+        }
+        if (Boolean.TRUE.equals(lastRunFused) && fused != null) {
+            return fused.executionPath();
+        }
+        return twoLayerPath();
+    }
+
+    private String twoLayerPath() {
         return "forward: " + forwardLayer.executionPath() + "; backward: " + backwardLayer.executionPath();
     }
 
@@ -265,6 +298,49 @@ public final class Bidirectional extends Layer {
         super.useBackend(backend);
         forwardLayer.useBackend(backend);
         backwardLayer.useBackend(backend);
+    }
+
+    @Override
+    protected void backendChanged() {
+        closeFused();
+    }
+
+    private void closeFused() {
+        RecurrentExecutor f = fused;
+        fused = null;
+        fusedBackend = null;
+        fusedForwardWeights = null;
+        fusedBackwardWeights = null;
+        if (f != null) {
+            f.close();
+        }
+    }
+
+    /**
+     * The single executor for both directions, compiled on first use and again when either layer's
+     * weights or the backend changed; {@code null} when the configuration or the backend has none.
+     * Both layers' weights must be set.
+     */
+    private RecurrentExecutor fusedExecutor() {
+        if (mergeMode != MergeMode.CONCAT && mergeMode != MergeMode.SUM || forwardLayer.goBackwards()) {
+            return null;
+        }
+        Backend backend = backend();
+        // Inner layers given their own backend (not through this wrapper) keep running there.
+        if (forwardLayer.backend() != backend || backwardLayer.backend() != backend) {
+            return null;
+        }
+        KerasRnnWeights fw = forwardLayer.weights();
+        KerasRnnWeights bw = backwardLayer.weights();
+        if (fusedBackend == backend && fusedForwardWeights == fw && fusedBackwardWeights == bw) {
+            return fused;
+        }
+        closeFused();
+        fused = backend.compileBidirectional(forwardLayer.spec(), backwardLayer.spec(), mergeMode);
+        fusedBackend = backend;
+        fusedForwardWeights = fw;
+        fusedBackwardWeights = bw;
+        return fused;
     }
 
     @Override
@@ -303,6 +379,17 @@ public final class Bidirectional extends Layer {
             forwardInitial = Arrays.copyOfRange(initialStates, 0, forwardLayer.stateCount());
             backwardInitial = Arrays.copyOfRange(initialStates, forwardLayer.stateCount(), initialStates.length);
         }
+        boolean cudnn = forwardLayer instanceof CuDNNLSTM || forwardLayer instanceof CuDNNGRU
+                || backwardLayer instanceof CuDNNLSTM || backwardLayer instanceof CuDNNGRU;
+        // CuDNN layers refuse any mask, even an all-valid one: the two-layer path lets them.
+        if (mask == null || (mask.allValid() && !cudnn)) {
+            Outputs out = runFused(x, forwardInitial, backwardInitial);
+            if (out != null) {
+                lastRunFused = true;
+                return out;
+            }
+        }
+        lastRunFused = false;
         Outputs fwd = null;
         Outputs bwd = null;
         List<Tensor> result = new ArrayList<>();
@@ -347,6 +434,65 @@ public final class Bidirectional extends Layer {
                 bwd.close();
             }
         }
+    }
+
+    /**
+     * Runs both directions on the single executor, with the inner layers' input checks, weight
+     * initialisation, time-major layout and stateful storage; {@code null} when there is none.
+     */
+    private Outputs runFused(Tensor x, Tensor[] forwardInitial, Tensor[] backwardInitial) {
+        boolean timeMajor = forwardLayer.timeMajor();
+        Tensor[] fi = forwardLayer.checkInput(x, timeMajor, forwardInitial);
+        Tensor[] bi = backwardLayer.checkInput(x, timeMajor, backwardInitial);
+        RecurrentExecutor executor = fusedExecutor();
+        if (executor == null) {
+            return null;
+        }
+        int batch = x.dim(timeMajor ? 1 : 0);
+        fi = forwardLayer.statefulInitialStates(batch, fi);
+        bi = backwardLayer.statefulInitialStates(batch, bi);
+        int states = forwardLayer.stateCount();
+        List<Tensor> zeros = new ArrayList<>();
+        Tensor[] initial = null;
+        Tensor input = timeMajor ? RecurrentLayer.swapFirstAxes(x) : x;
+        Tensor[] result;
+        try {
+            if (fi != null || bi != null) {
+                initial = new Tensor[2 * states];
+                for (int k = 0; k < states; k++) {
+                    initial[k] = fi != null ? fi[k] : track(zeros, Tensor.zeros(batch, forwardLayer.units()));
+                    initial[states + k] = bi != null ? bi[k] : track(zeros, Tensor.zeros(batch, backwardLayer.units()));
+                }
+            }
+            result = executor.run(input, initial);
+        } finally {
+            if (input != x) {
+                input.close();
+            }
+            zeros.forEach(Tensor::close);
+        }
+        forwardLayer.storeStates(result, 1);
+        backwardLayer.storeStates(result, 1 + states);
+        if (timeMajor && returnSequences()) {
+            Tensor batchMajor = result[0];
+            result[0] = RecurrentLayer.swapFirstAxes(batchMajor);
+            batchMajor.close();
+        }
+        List<Tensor> out = new ArrayList<>();
+        out.add(result[0]);
+        for (int i = 1; i < result.length; i++) {
+            if (returnState()) {
+                out.add(result[i]);
+            } else {
+                result[i].close();
+            }
+        }
+        return new Outputs(out);
+    }
+
+    private static Tensor track(List<Tensor> owned, Tensor t) {
+        owned.add(t);
+        return t;
     }
 
     private Tensor merge(float[] yf, int[] shape, float[] yb, int[] backwardShape) {
@@ -419,6 +565,11 @@ public final class Bidirectional extends Layer {
     @Override
     protected void release() {
         RuntimeException failure = null;
+        try {
+            closeFused();
+        } catch (RuntimeException e) {
+            failure = e;
+        }
         for (RecurrentLayer l : List.of(forwardLayer, backwardLayer)) {
             try {
                 l.close();

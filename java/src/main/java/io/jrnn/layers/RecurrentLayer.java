@@ -294,10 +294,15 @@ public abstract class RecurrentLayer extends Layer {
 
     private RecurrentExecutor executor() {
         if (executor == null) {
-            executor = backend().compile(new RecurrentSpec(name(), cellType(), activation, recurrentActivation, useBias,
-                    resetAfter(), goBackwards, returnSequences, materializedWeights(), zeroOutputForMask, maskedOutput));
+            executor = backend().compile(spec());
         }
         return executor;
+    }
+
+    /** What this layer's executor is compiled from (the weights must be set). */
+    RecurrentSpec spec() {
+        return new RecurrentSpec(name(), cellType(), activation, recurrentActivation, useBias, resetAfter(), goBackwards,
+                returnSequences, materializedWeights(), zeroOutputForMask, maskedOutput);
     }
 
     /** The weights with the bias materialised (zeros when use_bias=false), as backends take them. */
@@ -334,17 +339,7 @@ public abstract class RecurrentLayer extends Layer {
         if (mask != null) {
             mask.checkShape(describe(), batch, steps);
         }
-        if (stateful) {
-            if (statefulBatch >= 0 && statefulBatch != batch) {
-                throw new IllegalArgumentException(describe() + " is stateful with batch size " + statefulBatch
-                        + " but got a batch of " + batch + " (a stateful layer keeps one state per sample; call with "
-                        + statefulBatch + " samples)");
-            }
-            statefulBatch = batch;
-            if (initial == null && storedStates != null) {
-                initial = storedStates;
-            }
-        }
+        initial = statefulInitialStates(batch, initial);
 
         Tensor input = timeMajor ? swapFirstAxes(x) : x;
         Tensor[] result;
@@ -355,14 +350,7 @@ public abstract class RecurrentLayer extends Layer {
                 input.close();
             }
         }
-        if (stateful) {
-            Tensor[] old = storedStates;
-            storedStates = new Tensor[stateCount()];
-            for (int i = 0; i < storedStates.length; i++) {
-                storedStates[i] = result[1 + i].copy();
-            }
-            closeAll(old);
-        }
+        storeStates(result, 1);
         if (timeMajor && returnSequences) {
             Tensor batchMajor = result[0];
             result[0] = swapFirstAxes(batchMajor);
@@ -378,6 +366,36 @@ public abstract class RecurrentLayer extends Layer {
             }
         }
         return new Outputs(out);
+    }
+
+    /**
+     * The initial states of a call: {@code initial} (checked, or {@code null} for zeros), or for a
+     * stateful layer without them the stored states, after checking the batch against the fixed one.
+     */
+    Tensor[] statefulInitialStates(int batch, Tensor[] initial) {
+        if (!stateful) {
+            return initial;
+        }
+        if (statefulBatch >= 0 && statefulBatch != batch) {
+            throw new IllegalArgumentException(describe() + " is stateful with batch size " + statefulBatch
+                    + " but got a batch of " + batch + " (a stateful layer keeps one state per sample; call with "
+                    + statefulBatch + " samples)");
+        }
+        statefulBatch = batch;
+        return initial == null && storedStates != null ? storedStates : initial;
+    }
+
+    /** A stateful layer keeps copies of {@code states[from …]} (its final states) for the next call. */
+    void storeStates(Tensor[] states, int from) {
+        if (!stateful) {
+            return;
+        }
+        Tensor[] old = storedStates;
+        storedStates = new Tensor[stateCount()];
+        for (int i = 0; i < storedStates.length; i++) {
+            storedStates[i] = states[from + i].copy();
+        }
+        closeAll(old);
     }
 
     /**
@@ -458,7 +476,7 @@ public abstract class RecurrentLayer extends Layer {
     }
 
     /** Validates input and initial states (initialising weights on first use); returns the initial states or {@code null}. */
-    private Tensor[] checkInput(Tensor x, boolean timeMajorInput, Tensor[] initialStates) {
+    Tensor[] checkInput(Tensor x, boolean timeMajorInput, Tensor[] initialStates) {
         x.pointer(); // fails fast on a closed input
         if (x.rank() != 3) {
             throw new IllegalArgumentException(describe() + ": expected input of rank 3 "
@@ -501,7 +519,7 @@ public abstract class RecurrentLayer extends Layer {
     }
 
     /** [A, B, C] → [B, A, C]. */
-    private static Tensor swapFirstAxes(Tensor t) {
+    static Tensor swapFirstAxes(Tensor t) {
         int a = t.dim(0);
         int b = t.dim(1);
         int c = t.dim(2);

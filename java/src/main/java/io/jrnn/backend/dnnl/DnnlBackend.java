@@ -17,6 +17,7 @@ import io.jrnn.backend.Backend;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
 import io.jrnn.layers.Activation;
+import io.jrnn.layers.Bidirectional;
 import io.jrnn.weights.CellType;
 import io.jrnn.weights.KerasRnnWeights;
 import java.util.ArrayList;
@@ -36,7 +37,9 @@ import org.bytedeco.javacpp.PointerPointer;
  * candidate activations other than tanh, SimpleRNN activations other than tanh/relu/sigmoid) run on
  * the composed path ({@link ComposedRecurrentExecutor}: one oneDNN matmul for the input projection
  * of all steps, a matmul per step and fused gate arithmetic in Java), and the reason is logged once Right-padded masks stay on the fused
- * primitives (length segments); other masks run on the composed path.
+ * primitives (length segments); other masks run on the composed path. Both directions of a
+ * Bidirectional (same fused cell, merge concat or sum) run on one {@code bidirectional_concat} /
+ * {@code bidirectional_sum} primitive ({@link #compileBidirectional}).
  *
  * <pre>{@code
  * Backend cpu = DnnlBackend.instance();          // throws if oneDNN cannot load here
@@ -107,6 +110,62 @@ public final class DnnlBackend implements Backend {
             return composed(spec, "oneDNN " + primitive.primitiveName
                     + " has no implementation for this configuration (" + e.getMessage() + ")");
         }
+    }
+
+    /**
+     * One {@code bidirectional_concat} / {@code bidirectional_sum} primitive for both directions
+     * ({@link DnnlBidirectionalExecutor}) when both layers are the same fused-expressible cell (type,
+     * units, activations, GRU variant, input size, return_sequences), the forward one goes forwards
+     * and the backward one backwards, and the merge is concat or sum; otherwise {@code null}.
+     */
+    @Override
+    public RecurrentExecutor compileBidirectional(RecurrentSpec forward, RecurrentSpec backward,
+            Bidirectional.MergeMode mergeMode) {
+        Objects.requireNonNull(forward, "forward");
+        Objects.requireNonNull(backward, "backward");
+        if (bidirectionalUnsupportedReason(forward, backward, mergeMode) != null) {
+            return null;
+        }
+        checkWeights(forward);
+        checkWeights(backward);
+        RnnPrimitive primitive = primitiveFor(forward);
+        try {
+            return new DnnlBidirectionalExecutor(engine, forward, backward, mergeMode == Bidirectional.MergeMode.SUM,
+                    primitive, vanillaActivationKind(forward.activation()));
+        } catch (NativeException e) {
+            if (e.status() != dnnl_unimplemented) {
+                throw e;
+            }
+            return null;
+        }
+    }
+
+    /** Why one bidirectional primitive cannot run this pair, or {@code null} when it can. */
+    static String bidirectionalUnsupportedReason(RecurrentSpec forward, RecurrentSpec backward,
+            Bidirectional.MergeMode mergeMode) {
+        if (mergeMode != Bidirectional.MergeMode.CONCAT && mergeMode != Bidirectional.MergeMode.SUM) {
+            return "merge_mode=" + mergeMode + " (oneDNN merges by concat or sum only)";
+        }
+        if (forward.goBackwards() || !backward.goBackwards()) {
+            return "the forward layer goes " + (forward.goBackwards() ? "backwards" : "forwards")
+                    + " and the backward layer " + (backward.goBackwards() ? "backwards" : "forwards");
+        }
+        String reason = unsupportedReason(forward);
+        if (reason == null) {
+            reason = unsupportedReason(backward);
+        }
+        if (reason != null) {
+            return reason;
+        }
+        boolean gates = forward.cellType() != CellType.SIMPLE_RNN;
+        if (forward.cellType() != backward.cellType() || forward.resetAfter() != backward.resetAfter()
+                || forward.activation() != backward.activation()
+                || (gates && forward.recurrentActivation() != backward.recurrentActivation())
+                || forward.units() != backward.units() || forward.inputSize() != backward.inputSize()
+                || forward.returnSequences() != backward.returnSequences()) {
+            return "the two directions differ in cell, activations, units, input size or return_sequences";
+        }
+        return null;
     }
 
     /**

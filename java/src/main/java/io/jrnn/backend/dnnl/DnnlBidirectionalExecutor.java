@@ -1,0 +1,515 @@
+package io.jrnn.backend.dnnl;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST_ITER;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST_ITER_C;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST_LAYER;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_ITER;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_ITER_C;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_LAYER;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS_ITER;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS_LAYER;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_bidirectional_concat;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_bidirectional_sum;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_gru_forward_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_lbr_gru_forward_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_ldgo;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_ldigo;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_ldnc;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_lstm_forward_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_get_memory_desc;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_ntc;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_rnn_flags_undef;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_vanilla_rnn_forward_primitive_desc_create;
+
+import io.jrnn.Tensor;
+import io.jrnn.backend.RecurrentExecutor;
+import io.jrnn.backend.RecurrentSpec;
+import io.jrnn.weights.OneDnnRnnWeights;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+/**
+ * Both directions of a Keras {@code Bidirectional} (merge_mode concat or sum) on one oneDNN RNN
+ * primitive with direction {@code bidirectional_concat} / {@code bidirectional_sum}.
+ *
+ * <p>oneDNN's second direction runs right to left and writes {@code dst_layer[t]} = its output after
+ * consuming {@code x[T−1] … x[t]}: exactly Keras's go_backwards layer with its sequence flipped back
+ * to input time (spec §3.7). The merged sequence is therefore oneDNN's {@code dst_layer} as it is
+ * ({@code [N, T, 2H]} = {@code [y_fwd ‖ y_bwd]}, or {@code [N, T, H]} = {@code y_fwd + y_bwd}); without
+ * return_sequences the output merges the two final states ({@code dst_iter}: forward after
+ * {@code x[T−1]}, backward after {@code x[0]}).
+ *
+ * <p>Weights: {@code ldigo {1, 2, C, G, H}} and bias {@code ldgo {1, 2, G', H}}, forward direction
+ * then backward, each half in Keras's own layout; states {@code ldnc {1, 2, N, H}} (staged through a
+ * small buffer because the caller's forward and backward states are separate tensors).
+ *
+ * <p>{@link #run(Tensor, Tensor[])} takes {@code [N, T, C]} and {@code null} (zeros) or the forward
+ * layer's initial states then the backward layer's, and returns
+ * {@code [merged output, *forward states, *backward states]}. No masks other than all-valid ones
+ * (the default of {@link RecurrentExecutor#run(Tensor, Tensor[], io.jrnn.Mask)}): masked
+ * Bidirectional calls run as two layers.
+ */
+final class DnnlBidirectionalExecutor implements RecurrentExecutor {
+    private static final int DIRECTIONS = 2;
+
+    private final RecurrentSpec forward;
+    private final RnnPrimitive kind;
+    private final int activationKind;
+    private final boolean sum;
+    private final dnnl_engine engine;
+    private final int inputSize;
+    private final int hiddenSize;
+    private final NativeScope scope = new NativeScope();
+    private final dnnl_stream stream;
+    /** Weights layer, weights iter, bias, both directions, in Keras layout ({@code ldigo}, {@code ldgo}). */
+    private final UserWeights[] userWeights;
+    private final List<PackedWeights> packedWeights = new ArrayList<>();
+    private final LinkedHashMap<Shape, ShapePlan> plans = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Shape, ShapePlan> eldest) {
+            if (size() > DnnlRecurrentExecutor.SHAPE_CACHE_CAPACITY) {
+                eldest.getValue().close();
+                return true;
+            }
+            return false;
+        }
+    };
+    private int primitivesCreated;
+    private volatile String executionPath;
+    private volatile boolean closed;
+
+    private record Shape(int batch, int steps) {
+    }
+
+    private record UserWeights(int arg, dnnl_memory_desc desc, dnnl_memory memory) {
+    }
+
+    /** Weights reordered into a layout a primitive asked for, shared by the shapes that want it. */
+    private static final class PackedWeights {
+        final int arg;
+        final NativeScope scope = new NativeScope();
+        dnnl_memory_desc desc;
+        dnnl_memory memory;
+        int users;
+
+        PackedWeights(int arg) {
+            this.arg = arg;
+        }
+    }
+
+    /**
+     * @param forward  the forward layer (go_backwards false)
+     * @param backward the backward layer (go_backwards true), same cell, activations, sizes and return_sequences
+     * @param sum      {@code bidirectional_sum} instead of {@code bidirectional_concat}
+     */
+    DnnlBidirectionalExecutor(dnnl_engine engine, RecurrentSpec forward, RecurrentSpec backward, boolean sum,
+            RnnPrimitive kind, int activationKind) {
+        this.forward = forward;
+        this.kind = kind;
+        this.activationKind = activationKind;
+        this.sum = sum;
+        this.engine = engine;
+        this.inputSize = forward.inputSize();
+        this.hiddenSize = forward.units();
+        try {
+            try (PointerPointer<dnnl_stream> out = new PointerPointer<>(1)) {
+                Dnnl.check(dnnl_stream_create(out, engine, dnnl_stream_default_flags), "dnnl_stream_create");
+                dnnl_stream s = out.get(dnnl_stream.class, 0);
+                scope.defer(() -> Dnnl.check(dnnl_stream_destroy(s), "dnnl_stream_destroy"));
+                this.stream = s;
+            }
+            long c = inputSize;
+            long h = hiddenSize;
+            long g = kind.gateCount;
+            OneDnnRnnWeights f = OneDnnRnnWeights.fromKeras(forward.weights());
+            OneDnnRnnWeights b = OneDnnRnnWeights.fromKeras(backward.weights());
+            // The direction axis is outside C/G/H: forward's ldigo block, then backward's.
+            this.userWeights = new UserWeights[] {
+                userWeights(DNNL_ARG_WEIGHTS_LAYER, concat(f.weightsLayer(), b.weightsLayer()), dnnl_ldigo, 1,
+                        DIRECTIONS, c, g, h),
+                userWeights(DNNL_ARG_WEIGHTS_ITER, concat(f.weightsIter(), b.weightsIter()), dnnl_ldigo, 1,
+                        DIRECTIONS, h, g, h),
+                userWeights(DNNL_ARG_BIAS, concat(f.bias(), b.bias()), dnnl_ldgo, 1, DIRECTIONS, kind.biasGateCount, h),
+            };
+            try (NativeScope probe = new NativeScope()) {
+                WeightFormat format = WeightFormat.choose(kind, 1);
+                this.executionPath = describePath(primitiveDesc(probe, new Shape(1, 1), format), format);
+            }
+        } catch (RuntimeException | Error e) {
+            scope.closeAfter(e);
+            throw e;
+        }
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private UserWeights userWeights(int arg, float[] values, int tag, long... dims) {
+        dnnl_memory_desc desc = Dnnl.desc(scope, tag, dims);
+        BytePointer buffer = Dnnl.alignedBuffer(scope, (long) values.length * Float.BYTES);
+        Dnnl.floats(buffer).put(values);
+        return new UserWeights(arg, desc, Dnnl.memory(scope, desc, engine, buffer));
+    }
+
+    private String directionName() {
+        return sum ? "bidirectional_sum" : "bidirectional_concat";
+    }
+
+    private dnnl_primitive_desc primitiveDesc(NativeScope owner, Shape shape, WeightFormat format) {
+        long n = shape.batch();
+        long t = shape.steps();
+        long c = inputSize;
+        long h = hiddenSize;
+        long g = kind.gateCount;
+        int weightTag = format == WeightFormat.ANY ? dnnl_format_tag_any : dnnl_ldigo;
+        dnnl_memory_desc srcLayer = Dnnl.desc(owner, dnnl_ntc, t, n, c);
+        dnnl_memory_desc dstLayer = Dnnl.desc(owner, dnnl_ntc, t, n, sum ? h : DIRECTIONS * h);
+        dnnl_memory_desc state = Dnnl.desc(owner, dnnl_ldnc, 1, DIRECTIONS, n, h);
+        dnnl_memory_desc weightsLayer = Dnnl.desc(owner, weightTag, 1, DIRECTIONS, c, g, h);
+        dnnl_memory_desc weightsIter = Dnnl.desc(owner, weightTag, 1, DIRECTIONS, h, g, h);
+        dnnl_memory_desc bias = userWeights[2].desc();
+        int direction = sum ? dnnl_bidirectional_sum : dnnl_bidirectional_concat;
+        try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
+            int status = switch (kind) {
+                case LSTM -> dnnl_lstm_forward_primitive_desc_create(out, engine, dnnl_forward_inference, direction,
+                        srcLayer, state, state, weightsLayer, weightsIter, null, null, bias, dstLayer, state, state,
+                        dnnl_rnn_flags_undef, null);
+                case GRU -> dnnl_gru_forward_primitive_desc_create(out, engine, dnnl_forward_inference, direction,
+                        srcLayer, state, weightsLayer, weightsIter, bias, dstLayer, state, dnnl_rnn_flags_undef, null);
+                case LBR_GRU -> dnnl_lbr_gru_forward_primitive_desc_create(out, engine, dnnl_forward_inference,
+                        direction, srcLayer, state, weightsLayer, weightsIter, bias, dstLayer, state,
+                        dnnl_rnn_flags_undef, null);
+                case VANILLA_RNN -> dnnl_vanilla_rnn_forward_primitive_desc_create(out, engine, dnnl_forward_inference,
+                        activationKind, direction, srcLayer, state, weightsLayer, weightsIter, bias, dstLayer, state,
+                        dnnl_rnn_flags_undef, 0f, 0f, null);
+            };
+            Dnnl.check(status, "dnnl_" + kind.primitiveName + "_primitive_desc_create(" + directionName() + ")");
+            return Dnnl.adopt(owner, out);
+        }
+    }
+
+    private String describePath(dnnl_primitive_desc pd, WeightFormat format) {
+        return "oneDNN " + kind.primitiveName + " " + directionName() + " (" + Dnnl.implInfo(pd) + ", weights "
+                + format.label + "): both directions in one primitive";
+    }
+
+    @Override
+    public synchronized Tensor[] run(Tensor input, Tensor[] initialStates) {
+        ensureOpen();
+        Shape shape = validate(input, initialStates);
+        ShapePlan plan = plans.get(shape);
+        if (plan == null) {
+            plan = createPlan(shape);
+            plans.put(shape, plan);
+        }
+        executionPath = plan.path;
+        return plan.run(input, initialStates);
+    }
+
+    private int stateCount() {
+        return forward.stateCount();
+    }
+
+    private Shape validate(Tensor input, Tensor[] initialStates) {
+        Objects.requireNonNull(input, "input");
+        int[] s = input.shape();
+        String who = "Bidirectional(" + forward.describe() + ")";
+        if (input.isClosed()) {
+            throw new IllegalStateException(who + ": input tensor " + Arrays.toString(s) + " is closed");
+        }
+        if (s.length != 3 || s[0] < 1 || s[1] < 1 || s[2] != inputSize) {
+            throw new IllegalArgumentException(who + ": expected input [N, T, " + inputSize + "] with N, T >= 1, got "
+                    + Arrays.toString(s));
+        }
+        if (initialStates != null) {
+            if (initialStates.length != DIRECTIONS * stateCount()) {
+                throw new IllegalArgumentException(who + " has " + DIRECTIONS * stateCount() + " states (" + stateCount()
+                        + " forward, then " + stateCount() + " backward) but was passed " + initialStates.length);
+            }
+            for (int i = 0; i < initialStates.length; i++) {
+                Tensor state = Objects.requireNonNull(initialStates[i], "initial state " + i);
+                int[] ss = state.shape();
+                if (ss.length != 2 || ss[0] != s[0] || ss[1] != hiddenSize) {
+                    throw new IllegalArgumentException(who + ": initial state " + i + " must be [" + s[0] + ", "
+                            + hiddenSize + "], got " + Arrays.toString(ss));
+                }
+                if (state.isClosed()) {
+                    throw new IllegalStateException(who + ": initial state " + i + " is closed");
+                }
+            }
+        }
+        return new Shape(s[0], s[1]);
+    }
+
+    private ShapePlan createPlan(Shape shape) {
+        NativeScope planScope = new NativeScope();
+        try {
+            return new ShapePlan(shape, planScope);
+        } catch (RuntimeException | Error e) {
+            planScope.closeAfter(e);
+            throw e;
+        }
+    }
+
+    private dnnl_memory weightsFor(NativeScope planScope, UserWeights user, dnnl_memory_desc wanted) {
+        if (dnnl_memory_desc_equal(user.desc(), wanted) != 0) {
+            return user.memory();
+        }
+        PackedWeights packed = null;
+        for (PackedWeights p : packedWeights) {
+            if (p.arg == user.arg() && dnnl_memory_desc_equal(p.desc, wanted) != 0) {
+                packed = p;
+                break;
+            }
+        }
+        if (packed == null) {
+            packed = new PackedWeights(user.arg());
+            try {
+                BytePointer buffer = Dnnl.alignedBuffer(packed.scope, Dnnl.sizeInBytes(wanted));
+                packed.memory = Dnnl.memory(packed.scope, wanted, engine, buffer);
+                try (PointerPointer<dnnl_memory_desc> out = new PointerPointer<>(1)) {
+                    Dnnl.check(dnnl_memory_get_memory_desc(packed.memory, out), "dnnl_memory_get_memory_desc");
+                    packed.desc = out.get(dnnl_memory_desc.class, 0);
+                }
+                Dnnl.reorder(engine, stream, user.desc(), user.memory(), packed.desc, packed.memory);
+            } catch (RuntimeException | Error e) {
+                packed.scope.closeAfter(e);
+                throw e;
+            }
+            packedWeights.add(packed);
+        }
+        PackedWeights acquired = packed;
+        acquired.users++;
+        planScope.defer(() -> release(acquired));
+        return acquired.memory;
+    }
+
+    private void release(PackedWeights packed) {
+        packed.users--;
+        if (packed.users == 0) {
+            packedWeights.remove(packed);
+            packed.scope.close();
+        }
+    }
+
+    /** Everything compiled for one input shape. */
+    private final class ShapePlan implements AutoCloseable {
+        final Shape shape;
+        final NativeScope planScope;
+        final String path;
+        final dnnl_primitive primitive;
+        final dnnl_memory srcLayer;
+        final dnnl_memory dstLayer;
+        /** {@code [2, N, H]} state staging buffers (h; c for LSTM), both directions. */
+        final BytePointer srcIter;
+        final BytePointer srcIterC;
+        final BytePointer dstIter;
+        final BytePointer dstIterC;
+        /** {@code dst_layer} when the caller gets no sequence. */
+        final BytePointer sequenceScratch;
+        final dnnl_exec_arg_t args;
+        final int argCount;
+
+        ShapePlan(Shape shape, NativeScope planScope) {
+            this.shape = shape;
+            this.planScope = planScope;
+            boolean lstm = kind == RnnPrimitive.LSTM;
+            WeightFormat format = WeightFormat.choose(kind, shape.batch());
+            dnnl_primitive_desc pd = primitiveDesc(planScope, shape, format);
+            this.path = describePath(pd, format);
+            dnnl_memory weightsLayer = weightsFor(planScope, userWeights[0], Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS_LAYER));
+            dnnl_memory weightsIter = weightsFor(planScope, userWeights[1], Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS_ITER));
+            dnnl_memory bias = weightsFor(planScope, userWeights[2], Dnnl.queryArgDesc(pd, DNNL_ARG_BIAS));
+            this.primitive = Dnnl.primitive(planScope, pd);
+            primitivesCreated++;
+            this.srcLayer = Dnnl.memory(planScope, Dnnl.queryArgDesc(pd, DNNL_ARG_SRC_LAYER), engine, null);
+            this.dstLayer = Dnnl.memory(planScope, Dnnl.queryArgDesc(pd, DNNL_ARG_DST_LAYER), engine, null);
+            long stateBytes = (long) DIRECTIONS * shape.batch() * hiddenSize * Float.BYTES;
+            this.srcIter = Dnnl.alignedBuffer(planScope, stateBytes);
+            this.dstIter = Dnnl.alignedBuffer(planScope, stateBytes);
+            this.srcIterC = lstm ? Dnnl.alignedBuffer(planScope, stateBytes) : null;
+            this.dstIterC = lstm ? Dnnl.alignedBuffer(planScope, stateBytes) : null;
+            long width = sum ? hiddenSize : (long) DIRECTIONS * hiddenSize;
+            this.sequenceScratch = forward.returnSequences() ? null
+                    : Dnnl.alignedBuffer(planScope, (long) shape.batch() * shape.steps() * width * Float.BYTES);
+            this.argCount = lstm ? 9 : 7;
+            this.args = planScope.own(new dnnl_exec_arg_t(argCount));
+            int i = 0;
+            i = put(i, DNNL_ARG_SRC_LAYER, srcLayer);
+            i = put(i, DNNL_ARG_SRC_ITER, stateMemory(pd, DNNL_ARG_SRC_ITER, srcIter));
+            i = put(i, DNNL_ARG_WEIGHTS_LAYER, weightsLayer);
+            i = put(i, DNNL_ARG_WEIGHTS_ITER, weightsIter);
+            i = put(i, DNNL_ARG_BIAS, bias);
+            i = put(i, DNNL_ARG_DST_LAYER, dstLayer);
+            i = put(i, DNNL_ARG_DST_ITER, stateMemory(pd, DNNL_ARG_DST_ITER, dstIter));
+            if (lstm) {
+                i = put(i, DNNL_ARG_SRC_ITER_C, stateMemory(pd, DNNL_ARG_SRC_ITER_C, srcIterC));
+                put(i, DNNL_ARG_DST_ITER_C, stateMemory(pd, DNNL_ARG_DST_ITER_C, dstIterC));
+            }
+        }
+
+        private dnnl_memory stateMemory(dnnl_primitive_desc pd, int arg, BytePointer buffer) {
+            return Dnnl.memory(planScope, Dnnl.queryArgDesc(pd, arg), engine, buffer);
+        }
+
+        private int put(int index, int arg, dnnl_memory memory) {
+            args.getPointer(index).arg(arg).memory(memory);
+            return index + 1;
+        }
+
+        Tensor[] run(Tensor input, Tensor[] initialStates) {
+            int n = shape.batch();
+            int t = shape.steps();
+            int h = hiddenSize;
+            int nh = n * h;
+            int states = stateCount();
+            int width = sum ? h : DIRECTIONS * h;
+            // Initial states: ldnc {1, 2, N, H} = forward [N, H] then backward [N, H].
+            BytePointer[] src = srcIterC == null ? new BytePointer[] {srcIter} : new BytePointer[] {srcIter, srcIterC};
+            BytePointer[] dst = dstIterC == null ? new BytePointer[] {dstIter} : new BytePointer[] {dstIter, dstIterC};
+            for (int k = 0; k < states; k++) {
+                FloatBuffer staged = Dnnl.floats(src[k]);
+                if (initialStates == null) {
+                    staged.put(new float[DIRECTIONS * nh]);
+                } else {
+                    initialStates[k].copyTo(staged);
+                    initialStates[states + k].copyTo(staged);
+                }
+            }
+            Tensor[] result = new Tensor[1 + DIRECTIONS * states];
+            boolean done = false;
+            try {
+                Tensor sequence = sequenceScratch == null ? Tensor.zeros(n, t, width) : null;
+                result[0] = sequence;
+                setHandle(srcLayer, input.pointer());
+                setHandle(dstLayer, sequence != null ? sequence.pointer() : sequenceScratch);
+                Dnnl.execute(primitive, stream, argCount, args);
+                for (int k = 0; k < states; k++) {
+                    FloatBuffer out = Dnnl.floats(dst[k]);
+                    result[1 + k] = Tensor.of(out.slice(0, nh), n, h);
+                    result[1 + states + k] = Tensor.of(out.slice(nh, nh), n, h);
+                }
+                if (sequence == null) {
+                    result[0] = mergedLast(Dnnl.floats(dstIter), n, h);
+                }
+                done = true;
+                return result;
+            } finally {
+                if (!done) {
+                    for (Tensor r : result) {
+                        if (r != null) {
+                            r.close();
+                        }
+                    }
+                }
+            }
+        }
+
+        /** Without return_sequences: forward h after {@code x[T−1]} merged with backward h after {@code x[0]}. */
+        private Tensor mergedLast(FloatBuffer finalH, int n, int h) {
+            float[] f = new float[n * h];
+            float[] b = new float[n * h];
+            finalH.get(0, f);
+            finalH.get(n * h, b);
+            if (sum) {
+                for (int i = 0; i < f.length; i++) {
+                    f[i] += b[i];
+                }
+                return Tensor.of(f, n, h);
+            }
+            float[] out = new float[2 * n * h];
+            for (int s = 0; s < n; s++) {
+                System.arraycopy(f, s * h, out, s * 2 * h, h);
+                System.arraycopy(b, s * h, out, s * 2 * h + h, h);
+            }
+            return Tensor.of(out, n, 2 * h);
+        }
+
+        private void setHandle(dnnl_memory memory, Pointer data) {
+            Dnnl.check(dnnl_memory_set_data_handle(memory, data), "dnnl_memory_set_data_handle");
+        }
+
+        @Override
+        public void close() {
+            planScope.close();
+        }
+    }
+
+    @Override
+    public String executionPath() {
+        return executionPath;
+    }
+
+    /** Primitives created so far (one per compiled shape), for tests. */
+    synchronized int primitivesCreated() {
+        return primitivesCreated;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("Bidirectional(" + forward.describe() + "): oneDNN executor is closed");
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        List<AutoCloseable> toClose = new ArrayList<>(plans.values().stream().map(p -> (AutoCloseable) p).toList());
+        plans.clear();
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            failure = closeQuietly(toClose.get(i), failure);
+        }
+        for (PackedWeights p : new ArrayList<>(packedWeights)) {
+            failure = closeQuietly(p.scope, failure);
+        }
+        packedWeights.clear();
+        failure = closeQuietly(scope, failure);
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private static RuntimeException closeQuietly(AutoCloseable c, RuntimeException failure) {
+        try {
+            c.close();
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                return e;
+            }
+            failure.addSuppressed(e);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        return failure;
+    }
+}
