@@ -128,6 +128,13 @@ class ConvLSTM2DTest {
         compare(b -> b.filters(2).kernelSize(3).dataFormat("channels_first"), new int[] {2, 3, 2, 6, 5}, 2, null, true);
         compare(b -> b.filters(2).kernelSize(3).useBias(false).activation("relu").recurrentActivation(
                 Activation.HARD_SIGMOID_KERAS2), new int[] {2, 3, 6, 5, 2}, 2, null, false);
+        // Activations oneDNN has no eltwise for run in Java on the oneDNN path.
+        compare(b -> b.filters(2).kernelSize(3).padding("same").activation("softsign").recurrentActivation("sigmoid")
+                .returnSequences(true), new int[] {2, 3, 5, 4, 2}, 2, null, false);
+        compare(b -> b.filters(2).kernelSize(3).padding("same").activation("tanh").recurrentActivation("softsign"),
+                new int[] {2, 3, 5, 4, 2}, 2, Mask.fromLengths(new int[] {3, 1}, 3), false);
+        compare(b -> b.filters(2).kernelSize(3).activation("elu").recurrentActivation(Activation.HARD_SIGMOID_KERAS3),
+                new int[] {2, 3, 5, 4, 2}, 2, null, true);
     }
 
     @Test

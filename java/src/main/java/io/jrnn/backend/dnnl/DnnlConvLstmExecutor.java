@@ -5,6 +5,19 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_data_type_undef;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_elu;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_forward_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_hardsigmoid;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_logistic;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_relu;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_tanh;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_sum;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_direct;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_forward_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
@@ -34,6 +47,8 @@ import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_post_ops;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
@@ -48,7 +63,11 @@ import org.bytedeco.javacpp.PointerPointer;
  * {@code X = conv(x, K; strides, dilation, padding) + b} (bias fused), then</li>
  * <li>per step a oneDNN convolution {@code U = conv(h, R)} (stride 1, undilated, TensorFlow 'same'
  * with oneDNN's separate {@code padding_l}/{@code padding_r}, so even kernels put the extra cell
- * bottom/right) and one Java pass over the two outputs for the gates and the state update.</li>
+ * bottom/right) that accumulates onto {@code X_t} (a {@code sum} post-op), dense oneDNN eltwise passes
+ * for the gate activations, and one Java pass for the state update; {@code φ(c_t)} is one more
+ * eltwise. So that each eltwise runs on a dense buffer, the gates are split by activation into two
+ * convolution groups: σ gates {@code [i, f, o]} (3F output channels) and the candidate {@code c} (F).
+ * Activations oneDNN has no eltwise for (softsign, selu, …) run in Java instead.</li>
  * </ol>
  * Keras kernels are HWIO, which is oneDNN's {@code hwio} tag for {@code OIHW} dims: they are copied
  * once and reordered into the layout the primitives choose ({@code format_tag any}); the reordered
@@ -73,12 +92,15 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
     private final Activation phi;
     private final int channels;
     private final int filters;
-    private final int gateWidth;
     private final NativeScope scope = new NativeScope();
     private final dnnl_stream stream;
-    private final UserWeights kernel;
-    private final UserWeights recurrentKernel;
-    private final UserWeights bias;
+    /** Keras's gate blocks split by activation: σ gates {@code [i, f, o]} (3F outputs) and the candidate c (F outputs). */
+    private final UserWeights kernelSigma;
+    private final UserWeights kernelCandidate;
+    private final UserWeights recurrentSigma;
+    private final UserWeights recurrentCandidate;
+    private final UserWeights biasSigma;
+    private final UserWeights biasCandidate;
     private final List<Packed> packed = new ArrayList<>();
     private final LinkedHashMap<Shape, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
         @Override
@@ -114,7 +136,6 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
         }
         this.channels = spec.inputChannels();
         this.filters = spec.filters();
-        this.gateWidth = 4 * filters;
         try {
             try (PointerPointer<dnnl_stream> out = new PointerPointer<>(1)) {
                 Dnnl.check(dnnl_stream_create(out, engine, dnnl_stream_default_flags), "dnnl_stream_create");
@@ -123,14 +144,39 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
                 this.stream = s;
             }
             // Keras [kr, kc, C, 4F] row-major is oneDNN's OIHW tensor in 'hwio' order.
-            this.kernel = userWeights(spec.kernel(), dnnl_hwio, gateWidth, channels, spec.kernelRows(), spec.kernelCols());
-            this.recurrentKernel = userWeights(spec.recurrentKernel(), dnnl_hwio, gateWidth, filters, spec.kernelRows(),
-                    spec.kernelCols());
-            this.bias = userWeights(spec.bias(), dnnl_a, gateWidth);
+            int kr = spec.kernelRows();
+            int kc = spec.kernelCols();
+            int f = filters;
+            // Keras [kr, kc, C, 4F] row-major is oneDNN's OIHW tensor in 'hwio' order; gates i, f, c, o along O.
+            this.kernelSigma = userWeights(gateColumns(spec.kernel(), true), dnnl_hwio, 3L * f, channels, kr, kc);
+            this.kernelCandidate = userWeights(gateColumns(spec.kernel(), false), dnnl_hwio, f, channels, kr, kc);
+            this.recurrentSigma = userWeights(gateColumns(spec.recurrentKernel(), true), dnnl_hwio, 3L * f, f, kr, kc);
+            this.recurrentCandidate = userWeights(gateColumns(spec.recurrentKernel(), false), dnnl_hwio, f, f, kr, kc);
+            this.biasSigma = userWeights(gateColumns(spec.bias(), true), dnnl_a, 3L * f);
+            this.biasCandidate = userWeights(gateColumns(spec.bias(), false), dnnl_a, f);
         } catch (RuntimeException | Error e) {
             scope.closeAfter(e);
             throw e;
         }
+    }
+
+    /** The σ-gate columns {@code [i, f, o]} (or the candidate's {@code c}) of a row-major {@code [rows, 4F]} array. */
+    private float[] gateColumns(float[] w, boolean sigmaGates) {
+        int f = filters;
+        int rowsCount = w.length / (4 * f);
+        int width = sigmaGates ? 3 * f : f;
+        float[] out = new float[rowsCount * width];
+        for (int r = 0; r < rowsCount; r++) {
+            int src = r * 4 * f;
+            int dst = r * width;
+            if (sigmaGates) {
+                System.arraycopy(w, src, out, dst, 2 * f);
+                System.arraycopy(w, src + 3 * f, out, dst + 2 * f, f);
+            } else {
+                System.arraycopy(w, src + 2 * f, out, dst, f);
+            }
+        }
+        return out;
     }
 
     private UserWeights userWeights(float[] values, int tag, long... dims) {
@@ -228,17 +274,20 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
         final dnnl_exec_arg_t args;
         final int argCount;
 
-        Conv(NativeScope owner, long images, long inC, long inR, long inCols, long outR, long outCols, UserWeights weights,
-                boolean withBias, long[] strides, long[] dilates, long[] padL, long[] padR, Pointer srcData, Pointer dstData) {
+        Conv(NativeScope owner, long images, long inC, long inR, long inCols, long outR, long outCols, long outChannels,
+                UserWeights weights, UserWeights bias, long[] strides, long[] dilates, long[] padL, long[] padR, Pointer srcData, Pointer dstData,
+                boolean accumulate) {
             dnnl_memory_desc srcDesc = Dnnl.desc(owner, dnnl_nhwc, images, inC, inR, inCols);
-            dnnl_memory_desc wDesc = Dnnl.desc(owner, dnnl_format_tag_any, gateWidth, inC, spec.kernelRows(),
+            boolean withBias = bias != null;
+            dnnl_memory_desc wDesc = Dnnl.desc(owner, dnnl_format_tag_any, outChannels, inC, spec.kernelRows(),
                     spec.kernelCols());
-            dnnl_memory_desc bDesc = withBias ? Dnnl.desc(owner, dnnl_a, gateWidth) : null;
-            dnnl_memory_desc dstDesc = Dnnl.desc(owner, dnnl_nhwc, images, gateWidth, outR, outCols);
+            dnnl_memory_desc bDesc = withBias ? Dnnl.desc(owner, dnnl_a, outChannels) : null;
+            dnnl_memory_desc dstDesc = Dnnl.desc(owner, dnnl_nhwc, images, outChannels, outR, outCols);
+            dnnl_primitive_attr attr = accumulate ? sumAttr(owner) : null;
             dnnl_primitive_desc pd;
             try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
                 Dnnl.check(dnnl_convolution_forward_primitive_desc_create(out, engine, dnnl_forward_inference,
-                        dnnl_convolution_direct, srcDesc, wDesc, bDesc, dstDesc, strides, dilates, padL, padR, null),
+                        dnnl_convolution_direct, srcDesc, wDesc, bDesc, dstDesc, strides, dilates, padL, padR, attr),
                         "dnnl_convolution_forward_primitive_desc_create");
                 pd = Dnnl.adopt(owner, out);
             }
@@ -261,37 +310,118 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
         }
     }
 
+    /** Attributes with a {@code sum} post-op: the convolution adds to what its destination holds. */
+    private static dnnl_primitive_attr sumAttr(NativeScope owner) {
+        dnnl_post_ops ops;
+        try (PointerPointer<dnnl_post_ops> out = new PointerPointer<>(1)) {
+            Dnnl.check(dnnl_post_ops_create(out), "dnnl_post_ops_create");
+            ops = out.get(dnnl_post_ops.class, 0);
+        }
+        dnnl_post_ops po = ops;
+        owner.defer(() -> Dnnl.check(dnnl_post_ops_destroy(po), "dnnl_post_ops_destroy"));
+        Dnnl.check(dnnl_post_ops_append_sum(ops, 1f, 0, dnnl_data_type_undef), "dnnl_post_ops_append_sum");
+        dnnl_primitive_attr attr;
+        try (PointerPointer<dnnl_primitive_attr> out = new PointerPointer<>(1)) {
+            Dnnl.check(dnnl_primitive_attr_create(out), "dnnl_primitive_attr_create");
+            attr = out.get(dnnl_primitive_attr.class, 0);
+        }
+        dnnl_primitive_attr a = attr;
+        owner.defer(() -> Dnnl.check(dnnl_primitive_attr_destroy(a), "dnnl_primitive_attr_destroy"));
+        Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops");
+        return attr;
+    }
+
+    /**
+     * oneDNN's eltwise algorithm and (alpha, beta) for a Keras activation, or {@code null} when
+     * oneDNN has none (those run in Java, {@link ComposedActivations}). Linear is {@code {0}}: nothing to run.
+     */
+    static float[] eltwiseFor(Activation a) {
+        return switch (a) {
+            case LINEAR -> new float[] {0};
+            case TANH -> new float[] {dnnl_eltwise_tanh, 0, 0};
+            case SIGMOID -> new float[] {dnnl_eltwise_logistic, 0, 0};
+            case HARD_SIGMOID_KERAS2 -> new float[] {dnnl_eltwise_hardsigmoid, 0.2f, 0.5f};
+            case HARD_SIGMOID_KERAS3 -> new float[] {dnnl_eltwise_hardsigmoid, 1f / 6f, 0.5f};
+            case RELU -> new float[] {dnnl_eltwise_relu, 0, 0};
+            case ELU -> new float[] {dnnl_eltwise_elu, 1, 0};
+            default -> null;
+        };
+    }
+
+    /** An in-place oneDNN eltwise over a dense buffer of {@code size} floats. */
+    private final class Eltwise {
+        final dnnl_primitive primitive;
+        final dnnl_exec_arg_t args;
+
+        Eltwise(NativeScope owner, float[] alg, long size, Pointer data) {
+            dnnl_memory_desc desc = Dnnl.desc(owner, dnnl_a, size);
+            dnnl_primitive_desc pd;
+            try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
+                Dnnl.check(dnnl_eltwise_forward_primitive_desc_create(out, engine, dnnl_forward_inference, (int) alg[0], desc,
+                        desc, alg[1], alg[2], null), "dnnl_eltwise_forward_primitive_desc_create");
+                pd = Dnnl.adopt(owner, out);
+            }
+            this.primitive = Dnnl.primitive(owner, pd);
+            dnnl_memory memory = Dnnl.memory(owner, desc, engine, data);
+            this.args = owner.own(new dnnl_exec_arg_t(2));
+            args.getPointer(0).arg(DNNL_ARG_SRC).memory(memory);
+            args.getPointer(1).arg(DNNL_ARG_DST).memory(memory);
+        }
+
+        void execute() {
+            Dnnl.execute(primitive, stream, 2, args);
+        }
+    }
+
     /** Everything compiled for one input shape. */
     private final class Plan implements AutoCloseable {
         final int batch;
         final int steps;
         final int rows;
         final int cols;
+        final int outR;
+        final int outC;
         final int frame;
         final int pixels;
+        /** One frame of σ-gate pre-activations ({@code P·3F}) and of candidate ones ({@code P·F = frame}). */
+        final int sigmaBlock;
         final NativeScope planScope;
-        final Conv input;
-        final Conv recurrent;
-        final FloatBuffer projected;
+        final Conv inputSigma;
+        final Conv inputCandidate;
+        final Conv recurrentSigmaConv;
+        final Conv recurrentCandidateConv;
+        final FloatBuffer projectedSigma;
+        final FloatBuffer projectedCandidate;
         final FloatBuffer hNative;
-        final FloatBuffer recurrentOut;
+        /** Per step: {@code X_t}, then {@code X_t + U_t} (sum post-op), then activated (σ: i, f, o; φ: c). */
+        final FloatBuffer sigmaNative;
+        final FloatBuffer candidateNative;
+        /** {@code c_t}, then {@code φ(c_t)}. */
+        final FloatBuffer cellNative;
         /** Naive mode: the frames of one step, gathered contiguous. */
         final FloatBuffer stepInput;
+        /** oneDNN eltwise passes, or null where oneDNN lacks the activation (Java applies it). */
+        final Eltwise sigmaActivation;
+        final Eltwise candidateActivation;
+        final Eltwise cellActivation;
         final float[] h;
         final float[] c;
         final float[] previous;
-        final float[] hp;
-        final float[] row;
-        final float[] tmp;
+        final float[] gates;
+        final float[] candidate;
+        final float[] cellAct;
 
         Plan(Shape shape, int outR, int outC, NativeScope planScope) {
             this.batch = shape.batch();
             this.steps = shape.steps();
             this.rows = shape.rows();
             this.cols = shape.cols();
+            this.outR = outR;
+            this.outC = outC;
             this.planScope = planScope;
             this.pixels = outR * outC;
             this.frame = pixels * filters;
+            this.sigmaBlock = 3 * frame;
             int kr = spec.kernelRows();
             int kc = spec.kernelCols();
             long[] strides = {spec.strideRows(), spec.strideCols()};
@@ -307,37 +437,61 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
             }
             // 'valid': no padding; oneDNN's output size (floor division) is Keras's.
             long images = inputConvPerStep ? batch : (long) batch * steps;
-            BytePointer xp = Dnnl.alignedBuffer(planScope, images * pixels * gateWidth * Float.BYTES);
+            int f = filters;
+            BytePointer xs = Dnnl.alignedBuffer(planScope, images * sigmaBlock * Float.BYTES);
+            BytePointer xc = Dnnl.alignedBuffer(planScope, images * frame * Float.BYTES);
             BytePointer stepIn = null;
             if (inputConvPerStep) {
                 stepIn = Dnnl.alignedBuffer(planScope, (long) batch * rows * cols * channels * Float.BYTES);
             }
-            this.input = new Conv(planScope, images, channels, rows, cols, outR, outC, kernel, true, strides, dilates, padL,
-                    padR, stepIn, xp);
+            this.inputSigma = new Conv(planScope, images, channels, rows, cols, outR, outC, 3L * f, kernelSigma, biasSigma,
+                    strides, dilates, padL, padR, stepIn, xs, false);
+            this.inputCandidate = new Conv(planScope, images, channels, rows, cols, outR, outC, f, kernelCandidate,
+                    biasCandidate, strides, dilates, padL, padR, stepIn, xc, false);
             BytePointer hN = Dnnl.alignedBuffer(planScope, (long) batch * frame * Float.BYTES);
-            BytePointer up = Dnnl.alignedBuffer(planScope, (long) batch * pixels * gateWidth * Float.BYTES);
+            BytePointer gS = Dnnl.alignedBuffer(planScope, (long) batch * sigmaBlock * Float.BYTES);
+            BytePointer gC = Dnnl.alignedBuffer(planScope, (long) batch * frame * Float.BYTES);
+            BytePointer cN = Dnnl.alignedBuffer(planScope, (long) batch * frame * Float.BYTES);
             long[] rPadL = {ConvLstmSpec.padBefore(outR, outR, kr, 1, 1), ConvLstmSpec.padBefore(outC, outC, kc, 1, 1)};
             long[] rPadR = {ConvLstmSpec.padAfter(outR, outR, kr, 1, 1), ConvLstmSpec.padAfter(outC, outC, kc, 1, 1)};
-            this.recurrent = new Conv(planScope, batch, filters, outR, outC, outR, outC, recurrentKernel, false,
-                    new long[] {1, 1}, new long[] {0, 0}, rPadL, rPadR, hN, up);
-            this.projected = Dnnl.floats(xp);
+            long[] one = {1, 1};
+            long[] none = {0, 0};
+            // The recurrent convolutions accumulate onto X_t (sum post-op): their outputs are the pre-activations.
+            this.recurrentSigmaConv = new Conv(planScope, batch, f, outR, outC, outR, outC, 3L * f, recurrentSigma, null,
+                    one, none, rPadL, rPadR, hN, gS, true);
+            this.recurrentCandidateConv = new Conv(planScope, batch, f, outR, outC, outR, outC, f, recurrentCandidate, null,
+                    one, none, rPadL, rPadR, hN, gC, true);
+            float[] sigmaAlg = eltwiseFor(sigma);
+            float[] phiAlg = eltwiseFor(phi);
+            this.sigmaActivation = sigmaAlg != null && sigmaAlg.length > 1
+                    ? new Eltwise(planScope, sigmaAlg, (long) batch * sigmaBlock, gS) : null;
+            this.candidateActivation = phiAlg != null && phiAlg.length > 1
+                    ? new Eltwise(planScope, phiAlg, (long) batch * frame, gC) : null;
+            this.cellActivation = phiAlg != null && phiAlg.length > 1
+                    ? new Eltwise(planScope, phiAlg, (long) batch * frame, cN) : null;
+            this.projectedSigma = Dnnl.floats(xs);
+            this.projectedCandidate = Dnnl.floats(xc);
             this.stepInput = stepIn == null ? null : Dnnl.floats(stepIn);
             this.hNative = Dnnl.floats(hN);
-            this.recurrentOut = Dnnl.floats(up);
+            this.sigmaNative = Dnnl.floats(gS);
+            this.candidateNative = Dnnl.floats(gC);
+            this.cellNative = Dnnl.floats(cN);
             this.h = new float[batch * frame];
             this.c = new float[batch * frame];
             this.previous = new float[batch * frame];
-            this.hp = new float[batch * pixels * gateWidth];
-            this.row = new float[pixels * gateWidth];
-            this.tmp = new float[filters];
+            this.gates = new float[batch * sigmaBlock];
+            this.candidate = new float[batch * frame];
+            this.cellAct = new float[batch * frame];
         }
 
         Tensor[] run(Tensor x, Tensor[] initialStates, boolean[] valid) {
             int n = batch;
             int stateSize = n * frame;
             if (!inputConvPerStep) {
-                Dnnl.check(dnnl_memory_set_data_handle(input.src, x.pointer()), "dnnl_memory_set_data_handle");
-                input.execute();
+                Dnnl.check(dnnl_memory_set_data_handle(inputSigma.src, x.pointer()), "dnnl_memory_set_data_handle");
+                Dnnl.check(dnnl_memory_set_data_handle(inputCandidate.src, x.pointer()), "dnnl_memory_set_data_handle");
+                inputSigma.execute();
+                inputCandidate.execute();
             }
             if (initialStates != null) {
                 initialStates[0].copyTo(FloatBuffer.wrap(h));
@@ -351,7 +505,7 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
             Tensor[] result = new Tensor[3];
             boolean done = false;
             try {
-                Tensor sequence = spec.returnSequences() ? Tensor.zeros(n, steps, outRows(), outCols(), filters) : null;
+                Tensor sequence = spec.returnSequences() ? Tensor.zeros(n, steps, outR, outC, filters) : null;
                 FloatBuffer seqView = sequence != null ? sequence.view() : null;
                 result[0] = sequence;
                 FloatBuffer xView = inputConvPerStep ? x.view() : null;
@@ -362,12 +516,32 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
                         for (int s = 0; s < n; s++) {
                             stepInput.put(s * inFrame, xView, (s * steps + t) * inFrame, inFrame);
                         }
-                        input.execute();
+                        inputSigma.execute();
+                        inputCandidate.execute();
+                    }
+                    for (int s = 0; s < n; s++) {
+                        int image = inputConvPerStep ? s : s * steps + t;
+                        sigmaNative.put(s * sigmaBlock, projectedSigma, image * sigmaBlock, sigmaBlock);
+                        candidateNative.put(s * frame, projectedCandidate, image * frame, frame);
                     }
                     hNative.put(0, h, 0, stateSize);
-                    recurrent.execute();
-                    recurrentOut.get(0, hp, 0, n * pixels * gateWidth);
-                    gates(t, valid);
+                    recurrentSigmaConv.execute();
+                    recurrentCandidateConv.execute();
+                    if (sigmaActivation != null) {
+                        sigmaActivation.execute();
+                    }
+                    if (candidateActivation != null) {
+                        candidateActivation.execute();
+                    }
+                    sigmaNative.get(0, gates, 0, n * sigmaBlock);
+                    candidateNative.get(0, candidate, 0, stateSize);
+                    if (sigmaActivation == null) {
+                        ComposedActivations.apply(sigma, gates, 0, n * sigmaBlock);
+                    }
+                    if (candidateActivation == null) {
+                        ComposedActivations.apply(phi, candidate, 0, stateSize);
+                    }
+                    step(t, valid);
                     if (valid != null) {
                         for (int s = 0; s < n; s++) {
                             if (valid[s * steps + t]) {
@@ -382,10 +556,10 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
                     }
                 }
                 if (sequence == null) {
-                    result[0] = Tensor.of(output, n, outRows(), outCols(), filters);
+                    result[0] = Tensor.of(output, n, outR, outC, filters);
                 }
-                result[1] = Tensor.of(h, n, outRows(), outCols(), filters);
-                result[2] = Tensor.of(c, n, outRows(), outCols(), filters);
+                result[1] = Tensor.of(h, n, outR, outC, filters);
+                result[2] = Tensor.of(c, n, outR, outC, filters);
                 done = true;
                 return result;
             } finally {
@@ -399,48 +573,48 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
             }
         }
 
-        private int outRows() {
-            return spec.outputRows(rows);
-        }
-
-        private int outCols() {
-            return spec.outputCols(cols);
-        }
-
-        /** §2.6 gate arithmetic for every valid sample at input step {@code t}: i, f, c, o blocks per pixel. */
-        private void gates(int t, boolean[] valid) {
+        /**
+         * §2.6 after the convolutions and activations: {@code gates} holds σ(i), σ(f), σ(o) per pixel,
+         * {@code candidate} φ(g); c_t = f ⊙ c + i ⊙ g, h_t = o ⊙ φ(c_t) for every valid sample.
+         */
+        private void step(int t, boolean[] valid) {
             int f = filters;
-            int gw = gateWidth;
-            int block = pixels * gw;
-            float[] row = this.row;
-            float[] hp = this.hp;
-            float[] h = this.h;
+            int gw = 3 * f;
+            float[] g = gates;
+            float[] cand = candidate;
             float[] c = this.c;
-            float[] tmp = this.tmp;
+            float[] h = this.h;
+            float[] ca = cellAct;
             for (int s = 0; s < batch; s++) {
                 if (valid != null && !valid[s * steps + t]) {
                     continue;
                 }
-                long offset = inputConvPerStep ? (long) s * block : ((long) s * steps + t) * block;
-                projected.get((int) offset, row, 0, block);
-                int hpBase = s * block;
-                for (int j = 0; j < block; j++) {
-                    row[j] += hp[hpBase + j];
-                }
                 for (int p = 0; p < pixels; p++) {
-                    int base = p * gw;
-                    ComposedActivations.apply(sigma, row, base, base + 2 * f);
-                    ComposedActivations.apply(phi, row, base + 2 * f, base + 3 * f);
-                    ComposedActivations.apply(sigma, row, base + 3 * f, base + 4 * f);
+                    int base = s * sigmaBlock + p * gw;
                     int off = s * frame + p * f;
                     for (int j = 0; j < f; j++) {
-                        float cj = row[base + f + j] * c[off + j] + row[base + j] * row[base + 2 * f + j];
+                        float cj = g[base + f + j] * c[off + j] + g[base + j] * cand[off + j];
                         c[off + j] = cj;
-                        tmp[j] = cj;
+                        ca[off + j] = cj;
                     }
-                    ComposedActivations.apply(phi, tmp, 0, f);
+                }
+            }
+            if (cellActivation != null) {
+                cellNative.put(0, ca, 0, batch * frame);
+                cellActivation.execute();
+                cellNative.get(0, ca, 0, batch * frame);
+            } else {
+                ComposedActivations.apply(phi, ca, 0, batch * frame);
+            }
+            for (int s = 0; s < batch; s++) {
+                if (valid != null && !valid[s * steps + t]) {
+                    continue;
+                }
+                for (int p = 0; p < pixels; p++) {
+                    int base = s * sigmaBlock + p * gw + 2 * f;
+                    int off = s * frame + p * f;
                     for (int j = 0; j < f; j++) {
-                        h[off + j] = row[base + 3 * f + j] * tmp[j];
+                        h[off + j] = g[base + j] * ca[off + j];
                     }
                 }
             }
