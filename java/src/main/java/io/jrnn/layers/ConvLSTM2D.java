@@ -323,6 +323,15 @@ public final class ConvLSTM2D extends Layer {
         return executor == null ? "not compiled yet (backend " + backend().name() + ")" : executor.executionPath();
     }
 
+    /** Compiles (once) with the current weights and returns the execution path; exposes it before the first call. */
+    public String compile() {
+        ensureOpen();
+        if (kernel == null) {
+            throw new IllegalStateException(describe() + " has no weights yet (set them or run it once)");
+        }
+        return executor().executionPath();
+    }
+
     private ConvLstmExecutor executor() {
         if (executor == null) {
             executor = compileOn(backend(), spec());

@@ -263,6 +263,9 @@ class KerasSharedModelsTest {
                 io.jrnn.layers.ConvLSTM2D conv = (io.jrnn.layers.ConvLSTM2D) m.layers().get(0);
                 assertEquals(Activation.HARD_SIGMOID_KERAS2, conv.recurrentActivation());
                 assertEquals(4, conv.filters());
+                String plan = String.join("\n", m.executionPlan());
+                assertTrue(plan.contains("conv_lstm2d_8 (ConvLSTM2D): "
+                        + (backend == ReferenceBackend.instance() ? "reference" : "oneDNN ConvLSTM2D")), plan);
                 try (Tensor y = m.forward(in)) {
                     assertArrayEquals(new int[] {1, 1}, y.shape());
                     results[k++] = y.toArray();
