@@ -81,9 +81,9 @@ import org.bytedeco.javacpp.PointerPointer;
 final class DnnlConvLstmExecutor implements ConvLstmExecutor {
     static final int SHAPE_CACHE_CAPACITY = 4;
     static final String PATH = "oneDNN ConvLSTM2D (one input convolution over N·T frames + per-step recurrent "
-            + "convolution, nhwc, fused Java gates)";
+            + "convolution accumulating onto it, nhwc";
     static final String PER_STEP_PATH = "oneDNN ConvLSTM2D, naive (input convolution per step + per-step recurrent "
-            + "convolution, nhwc, fused Java gates)";
+            + "convolution accumulating onto it, nhwc";
 
     private final ConvLstmSpec spec;
     private final dnnl_engine engine;
@@ -210,7 +210,10 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
 
     @Override
     public String executionPath() {
-        return inputConvPerStep ? PER_STEP_PATH : PATH;
+        boolean allNative = eltwiseFor(sigma) != null && eltwiseFor(phi) != null;
+        return (inputConvPerStep ? PER_STEP_PATH : PATH) + (allNative ? ", oneDNN eltwise activations"
+                : ", activations in Java (" + (eltwiseFor(sigma) == null ? sigma : phi).kerasName()
+                        + " has no oneDNN eltwise)") + ", state update in Java)";
     }
 
     @Override

@@ -71,6 +71,19 @@ class DnnlConvLstmExecutorTest {
     }
 
     @Test
+    void executionPathNamesWhereActivationsRun() {
+        ConvLstmSpec s = spec();
+        ConvLstmSpec softsign = new ConvLstmSpec("conv", 2, 3, 3, 3, 1, 1, 1, 1, true, Activation.SOFTSIGN,
+                Activation.SIGMOID, false, true, s.kernel(), s.recurrentKernel(), s.bias());
+        try (ConvLstmExecutor a = DnnlBackend.instance().compileConvLstm(s);
+                ConvLstmExecutor b = DnnlBackend.instance().compileConvLstm(softsign)) {
+            assertTrue(a.executionPath().contains("oneDNN eltwise activations"), a.executionPath());
+            assertTrue(b.executionPath().contains("activations in Java (softsign has no oneDNN eltwise)"),
+                    b.executionPath());
+        }
+    }
+
+    @Test
     void rejectsWrongInputAndStates() {
         try (ConvLstmExecutor e = DnnlBackend.instance().compileConvLstm(spec());
                 Tensor wrongChannels = Tensor.zeros(1, 2, 4, 4, 3);
