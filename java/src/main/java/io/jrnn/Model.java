@@ -419,6 +419,9 @@ public final class Model implements AutoCloseable {
             if (l instanceof RecurrentLayer r && r.weights() != null) {
                 r.compile(r.weights().inputSize());
             }
+            if (l instanceof io.jrnn.layers.ConvLSTM2D c && c.inputChannels() > 0) {
+                c.compile();
+            }
             String from = n.inputs().toString() + (n.initialStates().isEmpty() ? "" : ", initial_state=" + n.initialStates());
             plan.add(n.name() + " (" + l.typeName() + "): " + l.executionPath() + " <- " + from);
         }

@@ -153,6 +153,9 @@ public final class Sequential implements AutoCloseable {
             if (l instanceof RecurrentLayer r && r.weights() != null) {
                 r.compile(r.weights().inputSize());
             }
+            if (l instanceof io.jrnn.layers.ConvLSTM2D c && c.inputChannels() > 0) {
+                c.compile();
+            }
             if (l instanceof io.jrnn.layers.Bidirectional b) {
                 for (RecurrentLayer r : List.of(b.forwardLayer(), b.backwardLayer())) {
                     if (r.weights() != null) {

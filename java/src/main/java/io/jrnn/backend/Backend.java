@@ -34,6 +34,15 @@ public interface Backend {
         return null;
     }
 
+    /**
+     * Compiles one {@code ConvLSTM2D} layer (spec §2.6). A backend without a convolutional path
+     * throws {@link io.jrnn.UnsupportedConfigurationException} (the default); the layer then runs on
+     * the reference backend and says so in its execution path.
+     */
+    default ConvLstmExecutor compileConvLstm(ConvLstmSpec spec) {
+        throw new io.jrnn.UnsupportedConfigurationException("Backend '" + name() + "' has no ConvLSTM2D path");
+    }
+
     /** Versions and settings for {@code jrnn env} and bug reports. */
     String describe();
 

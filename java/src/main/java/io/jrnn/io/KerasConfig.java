@@ -825,6 +825,8 @@ final class KerasConfig {
             case "Bidirectional" -> bidirectional(spec);
             case "RNN" -> rnn(spec);
             case "TimeDistributed" -> timeDistributed(spec);
+            case "ConvLSTM2D" -> convLstm2d(spec);
+            case "MaxPooling3D" -> maxPooling3d(spec);
             case "RepeatVector", "Flatten", "Reshape", "SpatialDropout1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D" ->
                     smallLayer(spec);
             default -> throw unsupported(spec, "is not supported" + wrapped(spec) + "; jrnn imports " + SUPPORTED);
@@ -834,7 +836,7 @@ final class KerasConfig {
     private static final String SUPPORTED = "InputLayer, Embedding, Masking, SimpleRNN, GRU, LSTM, CuDNNLSTM, CuDNNGRU,"
             + " RNN (LSTMCell, GRUCell, SimpleRNNCell, StackedRNNCells), Bidirectional, TimeDistributed, Dense, Dropout, SpatialDropout1D, Activation, RepeatVector, Flatten, Reshape,"
             + " GlobalMaxPooling1D, GlobalAveragePooling1D and the merges Concatenate, Add, Subtract, Multiply, Average,"
-            + " Maximum, Minimum";
+            + " Maximum, Minimum, ConvLSTM2D, MaxPooling3D";
     private static final Set<String> RECURRENT_CLASSES = Set.of("LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU", "RNN");
     private static final Set<String> CUDNN_KEYS = Set.of("units", "return_sequences", "return_state", "go_backwards",
             "stateful", "time_major", "kernel_initializer", "recurrent_initializer", "bias_initializer", "unit_forget_bias",
@@ -1344,6 +1346,141 @@ final class KerasConfig {
         });
     }
 
+    private static final Set<String> CONV_LSTM_KEYS = Set.of("filters", "kernel_size", "strides", "padding", "data_format",
+            "dilation_rate", "unit_forget_bias");
+
+    /** Keras {@code ConvLSTM2D} (spec §2.6); recurrent_activation defaults to hard_sigmoid before Keras 3. */
+    private LayerPlan convLstm2d(LayerSpec spec) {
+        checkKeys(spec, RECURRENT_KEYS, CONV_LSTM_KEYS);
+        if (spec.config().hasNonNull("units")) {
+            throw unsupported(spec, "has key 'units', which ConvLSTM2D does not have (it has 'filters')");
+        }
+        if (bool(spec, "time_major", false)) {
+            throw unsupported(spec, "has key 'time_major' = true; time-major Keras layers are not imported");
+        }
+        if (bool(spec, "zero_output_for_mask", false)) {
+            throw unsupported(spec, "has key 'zero_output_for_mask' = true, which jrnn's ConvLSTM2D does not implement");
+        }
+        Map<String, String> settings = new LinkedHashMap<>();
+        int filters = positiveInt(spec, "filters");
+        int[] kernel = intPair(spec, "kernel_size", null);
+        int[] strides = intPair(spec, "strides", new int[] {1, 1});
+        int[] dilation = intPair(spec, "dilation_rate", new int[] {1, 1});
+        JsonNode pad = spec.config().get("padding");
+        String padding = pad == null || pad.isNull() ? "valid" : pad.asText().toLowerCase(java.util.Locale.ROOT);
+        boolean channelsFirst = channelsFirst(spec);
+        Activation activation = activation(spec, "activation", "tanh");
+        Activation gate = activation(spec, "recurrent_activation", version.major() >= 3 ? "sigmoid" : "hard_sigmoid");
+        boolean useBias = bool(spec, "use_bias", true);
+        boolean unitForgetBias = bool(spec, "unit_forget_bias", true);
+        boolean returnSequences = bool(spec, "return_sequences", false);
+        boolean returnState = bool(spec, "return_state", false);
+        boolean goBackwards = bool(spec, "go_backwards", false);
+        boolean stateful = bool(spec, "stateful", false);
+        settings.put("filters", Integer.toString(filters));
+        settings.put("kernel_size", java.util.Arrays.toString(kernel));
+        settings.put("strides", java.util.Arrays.toString(strides));
+        settings.put("padding", padding);
+        settings.put("data_format", channelsFirst ? "channels_first" : "channels_last");
+        settings.put("dilation_rate", java.util.Arrays.toString(dilation));
+        settings.put("activation", describe(activation));
+        settings.put("recurrent_activation", describe(gate));
+        settings.put("use_bias", Boolean.toString(useBias));
+        settings.put("return_sequences", Boolean.toString(returnSequences));
+        if (returnState) {
+            settings.put("return_state", "true");
+        }
+        if (goBackwards) {
+            settings.put("go_backwards", "true");
+        }
+        settings.put("stateful", Boolean.toString(stateful));
+        putDtype(spec, settings);
+        TrainingOptions training = trainingOptions(spec);
+        java.util.function.IntFunction<io.jrnn.layers.ConvLSTM2D> make = batchSize -> {
+            io.jrnn.layers.ConvLSTM2D.Builder b = io.jrnn.layers.ConvLSTM2D.builder().name(spec.name()).filters(filters)
+                    .kernelSize(kernel[0], kernel[1]).strides(strides[0], strides[1])
+                    .dilationRate(dilation[0], dilation[1]).padding(padding)
+                    .dataFormat(channelsFirst ? "channels_first" : "channels_last").activation(activation)
+                    .recurrentActivation(gate).useBias(useBias).unitForgetBias(unitForgetBias)
+                    .returnSequences(returnSequences).returnState(returnState).goBackwards(goBackwards).stateful(stateful)
+                    .trainingOptions(training);
+            if (stateful && batchSize > 0) {
+                b.batchSize(batchSize);
+            }
+            return b.build();
+        };
+        try {
+            make.apply(-1).close(); // validates now (padding, strides with dilation), for inspect
+        } catch (IllegalArgumentException e) {
+            throw unsupported(spec, "cannot be built: " + e.getMessage());
+        }
+        return new LayerPlan(spec, settings, make::apply);
+    }
+
+    /** An int or a list of two ints (Keras normalises both). */
+    private int[] intPair(LayerSpec spec, String key, int[] defaultValue) {
+        JsonNode v = spec.config().get(key);
+        if ((v == null || v.isNull()) && defaultValue != null) {
+            return defaultValue.clone();
+        }
+        if (v != null && v.isInt() && v.asInt() > 0) {
+            return new int[] {v.asInt(), v.asInt()};
+        }
+        if (v != null && v.isArray() && v.size() == 2 && v.get(0).isInt() && v.get(1).isInt() && v.get(0).asInt() > 0
+                && v.get(1).asInt() > 0) {
+            return new int[] {v.get(0).asInt(), v.get(1).asInt()};
+        }
+        throw new IllegalArgumentException(source + ": " + spec.describe() + " has key '" + key + "' = " + v
+                + "; expected a positive integer or a list of two");
+    }
+
+    /** Keras {@code MaxPooling3D} (weightless). */
+    private LayerPlan maxPooling3d(LayerSpec spec) {
+        checkKeys(spec, Set.of("pool_size", "strides", "padding", "data_format"), Set.of());
+        int[] pool = intTriple(spec, "pool_size", new int[] {2, 2, 2});
+        int[] strides = spec.config().hasNonNull("strides") ? intTriple(spec, "strides", null) : pool;
+        JsonNode pad = spec.config().get("padding");
+        String padding = pad == null || pad.isNull() ? "valid" : pad.asText().toLowerCase(java.util.Locale.ROOT);
+        boolean channelsFirst = channelsFirst(spec);
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("pool_size", java.util.Arrays.toString(pool));
+        settings.put("strides", java.util.Arrays.toString(strides));
+        settings.put("padding", padding);
+        settings.put("data_format", channelsFirst ? "channels_first" : "channels_last");
+        String name = spec.name();
+        try {
+            new io.jrnn.layers.MaxPooling3D(name, pool, strides, padding, channelsFirst).close();
+        } catch (IllegalArgumentException e) {
+            throw unsupported(spec, "cannot be built: " + e.getMessage());
+        }
+        return new LayerPlan(spec, settings, b -> new io.jrnn.layers.MaxPooling3D(name, pool, strides, padding, channelsFirst));
+    }
+
+    private int[] intTriple(LayerSpec spec, String key, int[] defaultValue) {
+        JsonNode v = spec.config().get(key);
+        if ((v == null || v.isNull()) && defaultValue != null) {
+            return defaultValue.clone();
+        }
+        if (v != null && v.isInt() && v.asInt() > 0) {
+            return new int[] {v.asInt(), v.asInt(), v.asInt()};
+        }
+        if (v != null && v.isArray() && v.size() == 3) {
+            int[] out = new int[3];
+            for (int i = 0; i < 3; i++) {
+                if (!v.get(i).isInt() || v.get(i).asInt() < 1) {
+                    out = null;
+                    break;
+                }
+                out[i] = v.get(i).asInt();
+            }
+            if (out != null) {
+                return out;
+            }
+        }
+        throw new IllegalArgumentException(source + ": " + spec.describe() + " has key '" + key + "' = " + v
+                + "; expected a positive integer or a list of three");
+    }
+
     private TrainingOptions trainingOptions(LayerSpec spec) {
         ObjectNode c = spec.config();
         TrainingOptions d = TrainingOptions.defaults();
@@ -1500,7 +1637,7 @@ final class KerasConfig {
         } catch (IllegalArgumentException e) {
             throw unsupported(spec, "has key '" + key + "' = '" + name + "': " + e.getMessage());
         }
-        boolean recurrentClass = Set.of("LSTM", "GRU", "SimpleRNN", "LSTMCell", "GRUCell", "SimpleRNNCell")
+        boolean recurrentClass = Set.of("LSTM", "GRU", "SimpleRNN", "LSTMCell", "GRUCell", "SimpleRNNCell", "ConvLSTM2D")
                 .contains(spec.className());
         if (!a.isElementwise() && recurrentClass) {
             throw unsupported(spec, "has key '" + key + "' = '" + name + "', which is not elementwise");

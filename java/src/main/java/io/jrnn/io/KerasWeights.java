@@ -67,6 +67,13 @@ final class KerasWeights {
         if (layer instanceof RNN rnn) {
             return assignRnn(who, rnn, arrays, inputFeatures);
         }
+        if (layer instanceof io.jrnn.layers.ConvLSTM2D c) {
+            return assignConvLstm(who, c, arrays, inputFeatures);
+        }
+        if (layer instanceof io.jrnn.layers.MaxPooling3D p) {
+            requireCount(who, arrays, 0, "no weights");
+            return p.channelsFirst() ? -1 : inputFeatures;
+        }
         if (layer instanceof Dense d) {
             requireCount(who, arrays, d.useBias() ? 2 : 1, d.useBias() ? "kernel, bias" : "kernel");
             requireShape(who, "kernel", arrays.get(0), inputFeatures, d.units());
@@ -310,6 +317,32 @@ final class KerasWeights {
             shapes[k] = arrays.get(k).shape();
         }
         return Keras1Weights.toKeras(type, values, shapes);
+    }
+
+    /**
+     * ConvLSTM2D (spec §2.6): {@code kernel [kr, kc, C, 4F]}, {@code recurrent_kernel [kr, kc, F, 4F]},
+     * {@code bias [4F]}, HWIO for both data formats. {@code inputFeatures} is C only for channels_last.
+     */
+    private static int assignConvLstm(String who, io.jrnn.layers.ConvLSTM2D c, List<StoredArray> arrays, int inputFeatures) {
+        requireCount(who, arrays, c.useBias() ? 3 : 2, c.useBias() ? "kernel, recurrent_kernel, bias" : "kernel, recurrent_kernel");
+        int[] k = c.kernelSize();
+        int g = 4 * c.filters();
+        int[] ks = arrays.get(0).shape();
+        boolean channelsLast = c.dataFormat().equals("channels_last");
+        if (ks.length != 4 || ks[0] != k[0] || ks[1] != k[1] || ks[3] != g || ks[2] < 1
+                || (channelsLast && inputFeatures > 0 && ks[2] != inputFeatures)) {
+            throw new IllegalArgumentException(who + ": kernel '" + arrays.get(0).name() + "' has shape " + Arrays.toString(ks)
+                    + ", expected [" + k[0] + ", " + k[1] + ", "
+                    + (channelsLast && inputFeatures > 0 ? Integer.toString(inputFeatures) : "C") + ", " + g + "]");
+        }
+        requireShape(who, "recurrent_kernel", arrays.get(1), new int[] {k[0], k[1], c.filters(), g});
+        float[] bias = null;
+        if (c.useBias()) {
+            requireShape(who, "bias", arrays.get(2), new int[] {g});
+            bias = arrays.get(2).values();
+        }
+        c.setWeights(arrays.get(0).values(), arrays.get(1).values(), bias);
+        return channelsLast ? c.filters() : -1;
     }
 
     private static void requireCount(String who, List<StoredArray> arrays, int expected, String roles) {

@@ -122,11 +122,37 @@ class CliTest {
 
     @Test
     void inspectOfAnUnsupportedFileExitsNonZeroNamingTheLayer() {
-        Path bi = Path.of(System.getProperty("jrnn.sharedModels", "../../shared/models"), "r07_k27_convlstm2d_stack.h5");
-        assumeTrue(Files.isRegularFile(bi), "shared models absent; skipping");
-        Result r = jrnn("inspect", bi.toString());
+        String config = ("{'class_name': 'Sequential', 'config': {'name': 's', 'layers': [{'class_name': 'Conv3D',"
+                + " 'config': {'name': 'conv3d_1', 'filters': 2, 'kernel_size': [1, 1, 1],"
+                + " 'batch_input_shape': [null, 2, 3, 3, 1]}}]}}").replace('\'', '"');
+        Path file = io.jrnn.io.KerasFixtures.writeH5(dir.resolve("conv3d.h5"), config, "2.7.0", java.util.Map.of());
+        Result r = jrnn("inspect", file.toString());
         assertEquals(1, r.code());
-        assertTrue(r.err().contains("ConvLSTM2D"), r.err());
+        assertTrue(r.err().contains("Conv3D") && r.err().contains("conv3d_1"), r.err());
+    }
+
+    /** r07 (four ConvLSTM2D, Keras 2.7): 5-D .npy input through {@code jrnn predict}, same numbers as the API. */
+    @Test
+    void predictRunsAConvLstmModelOnFiveDimensionalInput() throws IOException {
+        Path r07 = Path.of(System.getProperty("jrnn.sharedModels", "../../shared/models"), "r07_k27_convlstm2d_stack.h5");
+        assumeTrue(Files.isRegularFile(r07), "shared models absent; skipping");
+        float[] v = new float[2 * 10 * 128 * 128 * 3];
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(5);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) rng.nextDouble();
+        }
+        Path x = dir.resolve("frames.npy");
+        Path y = dir.resolve("frames-out.npy");
+        try (Tensor in = Tensor.of(v, 2, 10, 128, 128, 3)) {
+            in.writeNpy(x);
+        }
+        Result r = jrnn("predict", "--model", r07.toString(), "--input", x.toString(), "--output", y.toString());
+        assertEquals(0, r.code(), r.err());
+        try (Tensor out = Npy.read(y); Sequential m = io.jrnn.io.KerasModels.load(r07); Tensor in = Npy.read(x);
+                Tensor expected = m.forward(in)) {
+            assertArrayEquals(new int[] {2, 1}, out.shape());
+            assertArrayEquals(expected.toArray(), out.toArray(), 1e-6f);
+        }
     }
 
     @Test

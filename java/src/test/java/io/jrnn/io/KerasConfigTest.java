@@ -206,9 +206,9 @@ class KerasConfigTest {
         assertMentions(unknownKey, "'l'", "LSTM", "cell_clip", "3.0");
 
         UnsupportedConfigurationException bidi = assertThrows(UnsupportedConfigurationException.class,
-                () -> build("2.2.4", q("{'class_name': 'Bidirectional', 'config': {'name': 'b', 'layer': {'class_name': 'ConvLSTM2D',"
+                () -> build("2.2.4", q("{'class_name': 'Bidirectional', 'config': {'name': 'b', 'layer': {'class_name': 'Conv3D',"
                         + " 'config': {'name': 'cu', 'filters': 3}}, 'merge_mode': 'concat'}}")));
-        assertMentions(bidi, "'b'", "Bidirectional", "ConvLSTM2D");
+        assertMentions(bidi, "'b'", "Bidirectional", "Conv3D");
 
         UnsupportedConfigurationException custom = assertThrows(UnsupportedConfigurationException.class,
                 () -> build("3.4.1", q("{'module': 'my', 'class_name': 'LSTM', 'registered_name': 'Custom>LSTM',"
@@ -287,6 +287,34 @@ class KerasConfigTest {
     static void assertMentions(Throwable e, String... parts) {
         for (String p : parts) {
             assertTrue(e.getMessage() != null && e.getMessage().contains(p), "message should mention '" + p + "': " + e.getMessage());
+        }
+    }
+
+    @Test
+    void convLstm2dAndMaxPooling3dConfigs() {
+        try (io.jrnn.layers.ConvLSTM2D k2 = (io.jrnn.layers.ConvLSTM2D) build("2.2.4", q("{'class_name': 'ConvLSTM2D', 'config':"
+                + " {'name': 'c', 'filters': 3, 'kernel_size': 2, 'strides': [1, 2], 'padding': 'SAME',"
+                + " 'data_format': 'channels_first', 'recurrent_dropout': 0.2, 'return_sequences': true}}"));
+                io.jrnn.layers.ConvLSTM2D k3 = (io.jrnn.layers.ConvLSTM2D) build("3.4.1", q("{'class_name': 'ConvLSTM2D',"
+                        + " 'config': {'name': 'c3', 'filters': 2, 'kernel_size': [3, 1], 'dilation_rate': 2}}"))) {
+            assertArrayEquals(new int[] {2, 2}, k2.kernelSize());
+            assertArrayEquals(new int[] {1, 2}, k2.strides());
+            assertEquals("same", k2.padding());
+            assertEquals("channels_first", k2.dataFormat());
+            assertEquals(Activation.HARD_SIGMOID_KERAS2, k2.recurrentActivation());
+            assertEquals(0.2, k2.trainingOptions().recurrentDropout());
+            assertTrue(k2.returnSequences());
+            assertEquals(Activation.SIGMOID, k3.recurrentActivation());
+            assertArrayEquals(new int[] {2, 2}, k3.dilationRate());
+        }
+        UnsupportedConfigurationException both = assertThrows(UnsupportedConfigurationException.class,
+                () -> build("2.2.4", q("{'class_name': 'ConvLSTM2D', 'config': {'name': 'cd', 'filters': 3,"
+                        + " 'kernel_size': 3, 'strides': 2, 'dilation_rate': 2}}")));
+        assertMentions(both, "'cd'", "ConvLSTM2D", "dilation");
+        try (io.jrnn.layers.MaxPooling3D p = (io.jrnn.layers.MaxPooling3D) build("2.7.0", q("{'class_name': 'MaxPooling3D',"
+                + " 'config': {'name': 'p', 'pool_size': [1, 2, 2], 'padding': 'same', 'strides': [1, 2, 2]}}"))) {
+            assertArrayEquals(new int[] {1, 2, 2}, p.poolSize());
+            assertEquals("same", p.padding());
         }
     }
 }

@@ -23,7 +23,7 @@ import java.util.zip.ZipOutputStream;
  * without weights get no group at all (jhdf 0.13 writes an unreadable file when an empty group sits
  * beside nested ones), which the importer treats like Keras's empty groups.
  */
-final class KerasFixtures {
+public final class KerasFixtures {
     private KerasFixtures() {
     }
 
@@ -53,7 +53,7 @@ final class KerasFixtures {
      * A {@code model.save()} file: root attributes {@code model_config}, {@code keras_version},
      * {@code backend}; {@code model_weights/<layer>/} with a {@code weight_names} attribute per layer.
      */
-    static Path writeH5(Path file, String modelConfig, String kerasVersion, Map<String, List<Array>> weightsByLayer) {
+    public static Path writeH5(Path file, String modelConfig, String kerasVersion, Map<String, List<Array>> weightsByLayer) {
         try (WritableHdfFile h = HdfFile.write(file)) {
             if (modelConfig != null) {
                 h.putAttribute("model_config", modelConfig);

@@ -44,11 +44,10 @@ import org.junit.jupiter.api.io.TempDir;
 class KerasSharedModelsTest {
     /** Out-of-scope files and what their refusal must name. */
     private static final Map<String, List<String>> REFUSED = Map.of(
-            "r07_k27_convlstm2d_stack.h5", List.of("conv_lstm2d_8", "ConvLSTM2D"),
             "r11_k111_emb_gru_pergate_json.json", List.of("JSON"),
             "r14_k224_s2s_encdec_initial_state.h5", List.of("model_4", "Model", "2 inputs"));
 
-    private static final List<String> LOADED = List.of("r01_k204_gru_timedist.h5", "r02_k222_lstm_hardsig.h5",
+    private static final List<String> LOADED = List.of("r01_k204_gru_timedist.h5", "r07_k27_convlstm2d_stack.h5", "r02_k222_lstm_hardsig.h5",
             "r03_k224_emb_gru_resetafter_false.h5", "r04_k224_emb_bigru.h5", "r05_k224_emb_simplernn.h5",
             "r06_k210_stacked_bilstm.h5", "r08_k312_emb_maskzero_stacked_bilstm.h5", "r09_k313_gru_resetafter_true.h5",
             "r10_k341_stacked_lstm.keras", "r11_k111_emb_gru_pergate_json.h5", "r12_k122_bilstm_pergate.h5",
@@ -241,17 +240,40 @@ class KerasSharedModelsTest {
         assertEquals(HardSigmoid.KERAS3, info.hardSigmoid());
     }
 
+    /** r07: four ConvLSTM2D (Keras 2.7, hard_sigmoid) with MaxPooling3D, TimeDistributed(Dropout), Flatten, Dense. */
     @Test
-    void inspectListsUnsupportedLayersInsteadOfThrowing() {
-        ModelInfo info = KerasModels.inspect(model("r07_k27_convlstm2d_stack.h5"));
-        assertFalse(info.loadable());
+    void convLstmStackLoadsAndRunsOnBothBackends() {
+        Path file = model("r07_k27_convlstm2d_stack.h5");
+        ModelInfo info = KerasModels.inspect(file);
+        assertTrue(info.loadable(), info.describe());
         assertEquals("2.7.0", info.kerasVersion());
         ModelInfo.LayerInfo first = info.layers().get(0);
         assertEquals("ConvLSTM2D", first.className());
-        assertMentions(new RuntimeException(first.problem()), "ConvLSTM2D");
-        assertTrue(info.layers().stream().anyMatch(l -> l.className().equals("TimeDistributed") && l.problem() == null));
-        assertTrue(info.layers().stream().anyMatch(l -> l.className().equals("Flatten") && l.problem() == null));
-        assertTrue(info.layers().stream().anyMatch(l -> l.className().equals("Dense") && l.problem() == null));
+        assertTrue(info.layers().stream().anyMatch(l -> l.className().equals("MaxPooling3D") && l.problem() == null));
+        float[] x = new float[10 * 128 * 128 * 3];
+        SplittableRandom rng = new SplittableRandom(3);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rng.nextDouble();
+        }
+        float[][] results = new float[2][];
+        int k = 0;
+        for (io.jrnn.backend.Backend backend : io.jrnn.TestBackends.all()) {
+            try (Sequential m = KerasModels.load(file); Tensor in = Tensor.of(x, 1, 10, 128, 128, 3)) {
+                m.useBackend(backend);
+                io.jrnn.layers.ConvLSTM2D conv = (io.jrnn.layers.ConvLSTM2D) m.layers().get(0);
+                assertEquals(Activation.HARD_SIGMOID_KERAS2, conv.recurrentActivation());
+                assertEquals(4, conv.filters());
+                String plan = String.join("\n", m.executionPlan());
+                assertTrue(plan.contains("conv_lstm2d_8 (ConvLSTM2D): "
+                        + (backend == ReferenceBackend.instance() ? "reference" : "oneDNN ConvLSTM2D")), plan);
+                try (Tensor y = m.forward(in)) {
+                    assertArrayEquals(new int[] {1, 1}, y.shape());
+                    results[k++] = y.toArray();
+                }
+            }
+        }
+        assertTrue(results[0][0] > 0 && results[0][0] < 1, "sigmoid output " + results[0][0]);
+        assertEquals(results[0][0], results[1][0], 1e-5, "reference vs oneDNN");
     }
 
     @Test

@@ -263,6 +263,20 @@ public final class DnnlBackend implements Backend {
         }
     }
 
+    /** ConvLSTM2D (spec §2.6): one input convolution over all N·T frames, a recurrent convolution per step, fused gates. */
+    @Override
+    public io.jrnn.backend.ConvLstmExecutor compileConvLstm(io.jrnn.backend.ConvLstmSpec spec) {
+        return new DnnlConvLstmExecutor(engine, Objects.requireNonNull(spec, "spec"), false);
+    }
+
+    /**
+     * For benchmarks: ConvLSTM2D with the naive structure, the input convolution run once per step
+     * (over that step's N frames) instead of once over all N·T frames. Same results.
+     */
+    public io.jrnn.backend.ConvLstmExecutor compileConvLstmInputConvPerStep(io.jrnn.backend.ConvLstmSpec spec) {
+        return new DnnlConvLstmExecutor(engine, Objects.requireNonNull(spec, "spec"), true);
+    }
+
     @Override
     public String describe() {
         dnnl_version_t v = dnnl.dnnl_version();

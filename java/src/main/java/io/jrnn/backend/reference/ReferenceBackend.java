@@ -48,6 +48,16 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
+    public io.jrnn.backend.ConvLstmExecutor compileConvLstm(io.jrnn.backend.ConvLstmSpec spec) {
+        return new ReferenceConvLstmExecutor(spec, "reference (pure Java, spec §2.6 equations)");
+    }
+
+    /** A ConvLSTM2D on the reference path reporting {@code path}, for backends without a convolutional path. */
+    public static io.jrnn.backend.ConvLstmExecutor convLstmFallback(io.jrnn.backend.ConvLstmSpec spec, String path) {
+        return new ReferenceConvLstmExecutor(spec, path);
+    }
+
+    @Override
     public String describe() {
         return "reference: pure Java, float32, single thread (the oracle)";
     }
