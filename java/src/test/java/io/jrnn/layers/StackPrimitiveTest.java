@@ -352,6 +352,13 @@ class StackPrimitiveTest {
         }
     }
 
+    /** JavaCPP's outstanding bytes once unreachable pointers have been collected. */
+    private static long settledBytes() {
+        System.gc();
+        Pointer.deallocateReferences();
+        return Pointer.totalBytes();
+    }
+
     private static void cycle(int i) {
         Kind kind = Kind.values()[i % Kind.values().length];
         try (RNN rnn = RNN.builder(cells(kind, 2 + i % 2)).returnSequences(i % 3 == 0).returnState(true).build();
@@ -367,10 +374,12 @@ class StackPrimitiveTest {
         for (int i = 0; i < 30; i++) {
             cycle(i);
         }
-        long before = Pointer.totalBytes();
+        long before = settledBytes();
         for (int i = 0; i < 300; i++) {
             cycle(i);
         }
-        assertEquals(before, Pointer.totalBytes(), "JavaCPP bytes outstanding after 300 create/run/close cycles");
+        long after = settledBytes();
+        // Pointers other tests left to the garbage collector may be freed meanwhile: no growth is the test.
+        assertTrue(after <= before, "JavaCPP bytes outstanding after 300 create/run/close cycles: " + before + " → " + after);
     }
 }

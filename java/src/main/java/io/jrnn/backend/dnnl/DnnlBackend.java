@@ -39,7 +39,9 @@ import org.bytedeco.javacpp.PointerPointer;
  * of all steps, a matmul per step and fused gate arithmetic in Java), and the reason is logged once Right-padded masks stay on the fused
  * primitives (length segments); other masks run on the composed path. Both directions of a
  * Bidirectional (same fused cell, merge concat or sum) run on one {@code bidirectional_concat} /
- * {@code bidirectional_sum} primitive ({@link #compileBidirectional}).
+ * {@code bidirectional_sum} primitive ({@link #compileBidirectional}). A stack of two or more
+ * same-kind cells with input size = units, going forwards, runs on one multi-layer primitive
+ * ({@link #compileStack}).
  *
  * <pre>{@code
  * Backend cpu = DnnlBackend.instance();          // throws if oneDNN cannot load here
