@@ -43,6 +43,21 @@ public interface Backend {
         throw new io.jrnn.UnsupportedConfigurationException("Backend '" + name() + "' has no ConvLSTM2D path");
     }
 
+    /**
+     * Compiles a stack of layers fed one into the next (an {@code RNN(StackedRNNCells)} of built-in
+     * cells, spec §2.8) as one executor, or returns {@code null} when this backend has no
+     * single-executor form for them (the stack then runs as successive layers through
+     * {@link #compile} each). Every layer but the last returns sequences. The executor's
+     * {@code run(x, initialStates)} takes {@code null} or the layers' initial states layer by layer
+     * (each layer's own order: {@code [h1, c1, h2, c2, …]}) and returns {@code [output, *states]} in
+     * the same order; it runs unmasked (or all-valid) calls only.
+     *
+     * @param layers the layers in application order
+     */
+    default RecurrentExecutor compileStack(java.util.List<RecurrentSpec> layers) {
+        return null;
+    }
+
     /** Versions and settings for {@code jrnn env} and bug reports. */
     String describe();
 

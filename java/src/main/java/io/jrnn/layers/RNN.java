@@ -19,7 +19,10 @@ import java.util.List;
  * {@link GRU}, {@link LSTM}, one per cell, with the cell's weights) on the layer's backend — on
  * oneDNN that is the native primitive. A stack maps to successive layers returning sequences
  * (spec §2.8); with {@code go_backwards} only the first one goes backwards, since every cell of a
- * stack consumes the reversed sequence in processing order. Everything else (other cells, and every
+ * stack consumes the reversed sequence in processing order. Where the backend can run the whole
+ * chain as one executor ({@link io.jrnn.backend.Backend#compileStack}: on oneDNN, a multi-layer
+ * primitive for two or more cells of the same kind, units {@code H} and input size {@code H}, without
+ * go_backwards) it does. Everything else (other cells, and every
  * call with a mask) runs a Java step loop with the canonical masking rule of §3.3: at a masked step
  * every state is carried and the output is the previous processed output (zeros before the first
  * valid step), or zeros with {@code zero_output_for_mask}.
@@ -43,6 +46,8 @@ public final class RNN extends Layer {
     private int statefulBatch;
     private List<RecurrentLayer> fusedLayers;
     private int[] fusedVersions;
+    /** The whole chain on one backend executor ({@link io.jrnn.backend.Backend#compileStack}), or {@code null}. */
+    private io.jrnn.backend.RecurrentExecutor stackExecutor;
     private String lastPath;
 
     private RNN(Builder b) {
@@ -222,6 +227,9 @@ public final class RNN extends Layer {
         }
         rebuildFusedLayers(chain);
         float[][] fusedInitial = own.toFusedStates(initial, batch);
+        if (stackExecutor != null) {
+            return runStack(own, input, batch, steps, features, fusedInitial);
+        }
         List<float[]> fusedFinal = new ArrayList<>();
         Tensor current = Tensor.of(input, batch, steps, features);
         List<String> paths = new ArrayList<>();
@@ -262,6 +270,40 @@ public final class RNN extends Layer {
         }
     }
 
+    /** The chain on {@link #stackExecutor}: the fused states in, the cell's final states out. */
+    private float[][] runStack(AbstractCell own, float[] input, int batch, int steps, int features,
+            float[][] fusedInitial) {
+        Tensor[] init = new Tensor[fusedInitial.length];
+        Tensor[] out = null;
+        try (Tensor x = Tensor.of(input, batch, steps, features)) {
+            for (int i = 0; i < init.length; i++) {
+                init[i] = Tensor.of(fusedInitial[i], batch, fusedInitial[i].length / batch);
+            }
+            out = stackExecutor.run(x, init);
+            float[][] fusedFinal = new float[out.length - 1][];
+            for (int i = 1; i < out.length; i++) {
+                fusedFinal[i - 1] = out[i].toArray();
+            }
+            float[][] states = own.fromFusedStates(fusedFinal, batch);
+            float[][] result = new float[states.length + 1][];
+            result[0] = out[0].toArray();
+            System.arraycopy(states, 0, result, 1, states.length);
+            lastPath = "fused " + stackExecutor.executionPath();
+            return result;
+        } finally {
+            for (Tensor t : init) {
+                if (t != null) {
+                    t.close();
+                }
+            }
+            if (out != null) {
+                for (Tensor t : out) {
+                    t.close();
+                }
+            }
+        }
+    }
+
     private void rebuildFusedLayers(List<StandardCell> chain) {
         int[] versions = chain.stream().mapToInt(StandardCell::weightsVersion).toArray();
         if (fusedLayers != null && Arrays.equals(versions, fusedVersions) && fusedLayers.size() == chain.size()) {
@@ -278,6 +320,9 @@ public final class RNN extends Layer {
         }
         fusedLayers = layers;
         fusedVersions = versions;
+        if (layers.size() > 1 && !goBackwards) {
+            stackExecutor = backend().compileStack(layers.stream().map(RecurrentLayer::spec).toList());
+        }
     }
 
     /** The Java step loop with the canonical masking rule (spec §3.3). */
@@ -338,7 +383,11 @@ public final class RNN extends Layer {
         return returnSequences ? new int[] {steps, cell.outputSize()} : new int[] {cell.outputSize()};
     }
 
-    /** Which path ran the last call: {@code "fused …"} (the layers' paths) or {@code "java step loop (…)"}. */
+    /**
+     * Which path ran the last call: {@code "fused …"} (the layers' paths joined by {@code →}, or the
+     * one executor of the whole stack, e.g. {@code "fused oneDNN lstm_forward, 2 layers in one
+     * primitive (…)"}) or {@code "java step loop (…)"}.
+     */
     @Override
     public String executionPath() {
         if (lastPath != null) {
@@ -395,6 +444,10 @@ public final class RNN extends Layer {
     }
 
     private void closeFused() {
+        if (stackExecutor != null) {
+            stackExecutor.close();
+            stackExecutor = null;
+        }
         if (fusedLayers != null) {
             for (RecurrentLayer l : fusedLayers) {
                 l.close();

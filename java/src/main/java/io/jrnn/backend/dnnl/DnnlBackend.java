@@ -39,7 +39,9 @@ import org.bytedeco.javacpp.PointerPointer;
  * of all steps, a matmul per step and fused gate arithmetic in Java), and the reason is logged once Right-padded masks stay on the fused
  * primitives (length segments); other masks run on the composed path. Both directions of a
  * Bidirectional (same fused cell, merge concat or sum) run on one {@code bidirectional_concat} /
- * {@code bidirectional_sum} primitive ({@link #compileBidirectional}).
+ * {@code bidirectional_sum} primitive ({@link #compileBidirectional}). A stack of two or more
+ * same-kind cells with input size = units, going forwards, runs on one multi-layer primitive
+ * ({@link #compileStack}).
  *
  * <pre>{@code
  * Backend cpu = DnnlBackend.instance();          // throws if oneDNN cannot load here
@@ -138,6 +140,69 @@ public final class DnnlBackend implements Backend {
             }
             return null;
         }
+    }
+
+    /**
+     * {@code L > 1} layers on one oneDNN multi-layer primitive ({@link DnnlRecurrentExecutor} with
+     * {@code L} layers) when {@link #stackUnsupportedReason} allows it; otherwise {@code null}.
+     */
+    @Override
+    public RecurrentExecutor compileStack(List<RecurrentSpec> layers) {
+        Objects.requireNonNull(layers, "layers");
+        if (stackUnsupportedReason(layers) != null) {
+            return null;
+        }
+        layers.forEach(DnnlBackend::checkWeights);
+        RecurrentSpec first = layers.get(0);
+        try {
+            return new DnnlRecurrentExecutor(engine, List.copyOf(layers), primitiveFor(first),
+                    vanillaActivationKind(first.activation()));
+        } catch (NativeException e) {
+            if (e.status() != dnnl_unimplemented) {
+                throw e;
+            }
+            return null;
+        }
+    }
+
+    /**
+     * Why one multi-layer primitive cannot run this stack, or {@code null} when it can: at least two
+     * layers, all fused-expressible and the same cell (type, GRU variant, activations) and units
+     * {@code H}, all going forwards (under go_backwards every cell of a Keras stack consumes the
+     * reversed sequence in processing order, which no right2left stack computes), every layer but the
+     * last returning sequences, and the first layer's input size equal to {@code H} (oneDNN's
+     * {@code weights_layer} has one input size for all layers).
+     */
+    static String stackUnsupportedReason(List<RecurrentSpec> layers) {
+        if (layers.size() < 2) {
+            return "a stack of " + layers.size() + " layer(s) (one primitive per layer)";
+        }
+        RecurrentSpec first = layers.get(0);
+        boolean gates = first.cellType() != CellType.SIMPLE_RNN;
+        for (int k = 0; k < layers.size(); k++) {
+            RecurrentSpec s = layers.get(k);
+            String reason = unsupportedReason(s);
+            if (reason != null) {
+                return reason;
+            }
+            if (s.goBackwards()) {
+                return "layer " + k + " goes backwards";
+            }
+            if (k < layers.size() - 1 && !s.returnSequences()) {
+                return "layer " + k + " does not return sequences";
+            }
+            if (s.cellType() != first.cellType() || s.resetAfter() != first.resetAfter()
+                    || s.activation() != first.activation()
+                    || (gates && s.recurrentActivation() != first.recurrentActivation())
+                    || s.units() != first.units()) {
+                return "the layers differ in cell, activations or units";
+            }
+        }
+        if (first.inputSize() != first.units()) {
+            return "input size " + first.inputSize() + " differs from units " + first.units()
+                    + " (oneDNN's multi-layer weights_layer has one input size for every layer)";
+        }
+        return null;
     }
 
     /** Why one bidirectional primitive cannot run this pair, or {@code null} when it can. */

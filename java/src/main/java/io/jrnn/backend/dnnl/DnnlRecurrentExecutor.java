@@ -66,6 +66,15 @@ import org.bytedeco.javacpp.PointerPointer;
  * order ({@code Y[k]} after {@code x[T−1−k]}, spec §3.1), so that case runs into a scratch buffer
  * and is copied out flipped.
  *
+ * <p>Stacks ({@link #DnnlRecurrentExecutor(dnnl_engine, List, RnnPrimitive, int)}): {@code L > 1}
+ * layers of the same cell, units {@code H} and input size {@code H} (oneDNN's {@code weights_layer
+ * {L, 1, SLC, G, H}} has one {@code SLC} for every layer), left to right, run on one primitive:
+ * weights {@code ldigo {L, 1, ·, G, H}} and bias {@code ldgo {L, 1, G', H}} are the layers' Keras
+ * arrays one after the other, states {@code ldnc {L, 1, N, H}} are staged through executor buffers
+ * (the caller's states are one tensor per layer and state), and {@code dst_layer} is the last layer's
+ * sequence. Such an executor takes and returns the layers' states layer by layer ({@code [h1, c1, h2,
+ * c2, …]}) and runs no masks other than all-valid ones.
+ *
  * <p>Masks (spec §3.3): oneDNN has no sequence-length argument. A right-padded mask runs on the same
  * primitive kind in length segments (packed-sequence style, one cached primitive per segment shape,
  * see {@link #run(Tensor, Tensor[], Mask)}); any other mask runs on the fallback path.
@@ -76,7 +85,12 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     /** Segment shapes (batch, steps) of right-padded masked batches kept compiled per executor. */
     static final int SEGMENT_CACHE_CAPACITY = 64;
 
+    /** The first layer's spec (the cell, activations, direction); for a stack see {@link #layers}. */
     private final RecurrentSpec spec;
+    /** Layers in the primitive ({@code L}); 1 for a single Keras layer. */
+    private final int layers;
+    /** Whether the output is the (last layer's) sequence. */
+    private final boolean returnSequences;
     private final RnnPrimitive kind;
     /** {@code dnnl_alg_kind_t} of the vanilla RNN activation (unused otherwise). */
     private final int activationKind;
@@ -136,7 +150,19 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     }
 
     DnnlRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, RnnPrimitive kind, int activationKind) {
+        this(engine, List.of(spec), kind, activationKind);
+    }
+
+    /**
+     * {@code specs.size()} layers on one primitive; for more than one the caller (see
+     * {@link DnnlBackend#stackUnsupportedReason}) has checked that they share the cell, units and
+     * activations, go forwards and take {@code H} inputs each.
+     */
+    DnnlRecurrentExecutor(dnnl_engine engine, List<RecurrentSpec> specs, RnnPrimitive kind, int activationKind) {
+        RecurrentSpec spec = specs.get(0);
         this.spec = spec;
+        this.layers = specs.size();
+        this.returnSequences = specs.get(layers - 1).returnSequences();
         this.kind = kind;
         this.activationKind = activationKind;
         this.engine = engine;
@@ -153,11 +179,21 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             long h = hiddenSize;
             long g = kind.gateCount;
             // The shared converter: Keras [C, G·H] and [H, G·H] are ldigo as they are; the bias becomes ldgo.
-            OneDnnRnnWeights packed = OneDnnRnnWeights.fromKeras(spec.weights());
+            // Layer-major: the layers' arrays one after the other are ldigo {L, 1, …} / ldgo {L, 1, …}.
+            long l = layers;
+            float[][] weightsLayer = new float[layers][];
+            float[][] weightsIter = new float[layers][];
+            float[][] bias = new float[layers][];
+            for (int k = 0; k < layers; k++) {
+                OneDnnRnnWeights packed = OneDnnRnnWeights.fromKeras(specs.get(k).weights());
+                weightsLayer[k] = packed.weightsLayer();
+                weightsIter[k] = packed.weightsIter();
+                bias[k] = packed.bias();
+            }
             this.userWeights = new UserWeights[] {
-                userWeights(DNNL_ARG_WEIGHTS_LAYER, packed.weightsLayer(), dnnl_ldigo, 1, 1, c, g, h),
-                userWeights(DNNL_ARG_WEIGHTS_ITER, packed.weightsIter(), dnnl_ldigo, 1, 1, h, g, h),
-                userWeights(DNNL_ARG_BIAS, packed.bias(), dnnl_ldgo, 1, 1, kind.biasGateCount, h),
+                userWeights(DNNL_ARG_WEIGHTS_LAYER, concat(weightsLayer), dnnl_ldigo, l, 1, c, g, h),
+                userWeights(DNNL_ARG_WEIGHTS_ITER, concat(weightsIter), dnnl_ldigo, l, 1, h, g, h),
+                userWeights(DNNL_ARG_BIAS, concat(bias), dnnl_ldgo, l, 1, kind.biasGateCount, h),
             };
             // A descriptor for one sample and one step: oneDNN accepts the configuration and names its implementation.
             try (NativeScope probe = new NativeScope()) {
@@ -168,6 +204,19 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             scope.closeAfter(e);
             throw e;
         }
+    }
+
+    private static float[] concat(float[][] parts) {
+        if (parts.length == 1) {
+            return parts[0];
+        }
+        float[] all = new float[Arrays.stream(parts).mapToInt(p -> p.length).sum()];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, all, at, p.length);
+            at += p.length;
+        }
+        return all;
     }
 
     private UserWeights userWeights(int arg, float[] values, int tag, long... dims) {
@@ -184,14 +233,15 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         long c = inputSize;
         long h = hiddenSize;
         long g = kind.gateCount;
+        long l = layers;
         int weightTag = format == WeightFormat.ANY ? dnnl_format_tag_any : dnnl_ldigo;
         // oneDNN's logical sequence dims are always {T, N, C}; ntc makes the memory batch-major.
         dnnl_memory_desc srcLayer = Dnnl.desc(owner, dnnl_ntc, t, n, c);
         dnnl_memory_desc dstLayer = Dnnl.desc(owner, dnnl_ntc, t, n, h);
-        // A Keras state [N, H] is exactly ldnc {1, 1, N, H}.
-        dnnl_memory_desc state = Dnnl.desc(owner, dnnl_ldnc, 1, 1, n, h);
-        dnnl_memory_desc weightsLayer = Dnnl.desc(owner, weightTag, 1, 1, c, g, h);
-        dnnl_memory_desc weightsIter = Dnnl.desc(owner, weightTag, 1, 1, h, g, h);
+        // A Keras state [N, H] is exactly ldnc {1, 1, N, H}; a stack's are staged into {L, 1, N, H}.
+        dnnl_memory_desc state = Dnnl.desc(owner, dnnl_ldnc, l, 1, n, h);
+        dnnl_memory_desc weightsLayer = Dnnl.desc(owner, weightTag, l, 1, c, g, h);
+        dnnl_memory_desc weightsIter = Dnnl.desc(owner, weightTag, l, 1, h, g, h);
         dnnl_memory_desc bias = userWeights[2].desc();
         int direction = spec.goBackwards() ? dnnl_unidirectional_right2left : dnnl_unidirectional_left2right;
         try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
@@ -214,7 +264,8 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     }
 
     private String describePath(dnnl_primitive_desc pd, WeightFormat format) {
-        return "oneDNN " + kind.primitiveName + " (" + Dnnl.implInfo(pd) + ", weights " + format.label + ")";
+        return "oneDNN " + kind.primitiveName + (layers > 1 ? ", " + layers + " layers in one primitive" : "")
+                + " (" + Dnnl.implInfo(pd) + ", weights " + format.label + ")";
     }
 
     @Override
@@ -240,6 +291,9 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             return run(input, initialStates);
         }
         ensureOpen();
+        if (layers > 1) {
+            throw new io.jrnn.UnsupportedConfigurationException(executionPath + " cannot apply a mask");
+        }
         Shape shape = validate(input, initialStates);
         mask.checkShape(spec.describe(), shape.batch(), shape.steps());
         int[] lengths = mask.rightPaddedLengths();
@@ -463,8 +517,8 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                     + "] with N, T >= 1, got " + Arrays.toString(s));
         }
         if (initialStates != null) {
-            if (initialStates.length != spec.stateCount()) {
-                throw new IllegalArgumentException(spec.describe() + " has " + spec.stateCount()
+            if (initialStates.length != layers * spec.stateCount()) {
+                throw new IllegalArgumentException(spec.describe() + " has " + layers * spec.stateCount()
                         + " state(s) but was passed " + initialStates.length);
             }
             for (int i = 0; i < initialStates.length; i++) {
@@ -553,6 +607,8 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         final dnnl_memory dstIterC;
         /** Zero initial state {@code [N, H]}, for calls without initial states. */
         final BytePointer zeroState;
+        /** A stack's {@code ldnc {L, 1, N, H}} states: src_iter, dst_iter, then src_iter_c, dst_iter_c (LSTM); else {@code null}. */
+        final BytePointer[] stagedStates;
         /** {@code dst_layer} when the caller does not get the sequence as oneDNN writes it (no return_sequences, or go_backwards). */
         final BytePointer sequenceScratch;
         final dnnl_exec_arg_t args;
@@ -578,9 +634,18 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             this.dstIter = argMemory(pd, DNNL_ARG_DST_ITER);
             this.dstIterC = lstm ? argMemory(pd, DNNL_ARG_DST_ITER_C) : null;
             long stateFloats = (long) shape.batch() * hiddenSize;
-            this.zeroState = Dnnl.alignedBuffer(planScope, stateFloats * Float.BYTES);
+            this.zeroState = Dnnl.alignedBuffer(planScope, stateFloats * layers * Float.BYTES);
+            if (layers > 1) {
+                long bytes = stateFloats * layers * Float.BYTES;
+                this.stagedStates = new BytePointer[] {
+                    Dnnl.alignedBuffer(planScope, bytes), Dnnl.alignedBuffer(planScope, bytes),
+                    lstm ? Dnnl.alignedBuffer(planScope, bytes) : null, lstm ? Dnnl.alignedBuffer(planScope, bytes) : null,
+                };
+            } else {
+                this.stagedStates = null;
+            }
             // Segment plans always write into the caller's buffers.
-            boolean outputInPlace = segment || (spec.returnSequences() && !spec.goBackwards());
+            boolean outputInPlace = segment || (returnSequences && !spec.goBackwards());
             this.sequenceScratch = outputInPlace ? null
                     : Dnnl.alignedBuffer(planScope, stateFloats * shape.steps() * Float.BYTES);
 
@@ -610,6 +675,9 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         }
 
         Tensor[] run(Tensor input, Tensor[] initialStates) {
+            if (layers > 1) {
+                return runStack(input, initialStates);
+            }
             int n = shape.batch();
             int t = shape.steps();
             int h = hiddenSize;
@@ -633,6 +701,62 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                 if (sequence == null) {
                     // No return_sequences: the output is the final h. go_backwards: flip oneDNN's input-time order.
                     result[0] = spec.returnSequences() ? flippedInTime(n, t, h) : result[1].copy();
+                }
+                done = true;
+                return result;
+            } finally {
+                if (!done) {
+                    for (Tensor r : result) {
+                        if (r != null) {
+                            r.close();
+                        }
+                    }
+                }
+            }
+        }
+
+        /**
+         * A stack: the caller's states (layer by layer, each layer's own order) are copied into the
+         * staged {@code ldnc {L, 1, N, H}} buffers and the final ones out of them; the output is
+         * {@code dst_layer} (the last layer's sequence) or the last layer's final {@code h}.
+         */
+        private Tensor[] runStack(Tensor input, Tensor[] initialStates) {
+            int n = shape.batch();
+            int t = shape.steps();
+            int h = hiddenSize;
+            int stateCount = spec.stateCount();
+            int layerFloats = n * h;
+            Tensor[] result = new Tensor[1 + layers * stateCount];
+            boolean done = false;
+            try {
+                for (int s = 1; s < result.length; s++) {
+                    result[s] = Tensor.zeros(n, h);
+                }
+                Tensor sequence = sequenceScratch == null ? Tensor.zeros(n, t, h) : null;
+                result[0] = sequence;
+                for (int s = 0; initialStates != null && s < stateCount; s++) {
+                    FloatBuffer staged = Dnnl.floats(stagedStates[2 * s]);
+                    for (int k = 0; k < layers; k++) {
+                        staged.put(k * layerFloats, initialStates[k * stateCount + s].view(), 0, layerFloats);
+                    }
+                }
+                setHandle(srcLayer, input.pointer());
+                setHandle(srcIter, initialStates != null ? stagedStates[0] : zeroState);
+                setHandle(dstLayer, sequence != null ? sequence.pointer() : sequenceScratch);
+                setHandle(dstIter, stagedStates[1]);
+                if (srcIterC != null) {
+                    setHandle(srcIterC, initialStates != null ? stagedStates[2] : zeroState);
+                    setHandle(dstIterC, stagedStates[3]);
+                }
+                Dnnl.execute(primitive, stream, argCount, args);
+                for (int s = 0; s < stateCount; s++) {
+                    FloatBuffer staged = Dnnl.floats(stagedStates[2 * s + 1]);
+                    for (int k = 0; k < layers; k++) {
+                        result[1 + k * stateCount + s].view().put(0, staged, k * layerFloats, layerFloats);
+                    }
+                }
+                if (sequence == null) {
+                    result[0] = result[1 + (layers - 1) * stateCount].copy();
                 }
                 done = true;
                 return result;
