@@ -26,12 +26,14 @@ public final class Tensor implements AutoCloseable {
     private final long size;
     private FloatPointer data;
 
-    private Tensor(int[] shape) {
+    private Tensor(int[] shape, boolean zeroed) {
         this.shape = shape.clone();
         this.size = checkedSize(shape);
         // JavaCPP rejects zero-length allocations; keep one spare float so empty tensors work.
         this.data = new FloatPointer(Math.max(1, size));
-        this.data.zero();
+        if (zeroed) {
+            this.data.zero();
+        }
     }
 
     private static long checkedSize(int[] shape) {
@@ -51,12 +53,22 @@ public final class Tensor implements AutoCloseable {
 
     /** A tensor of zeros. */
     public static Tensor zeros(int... shape) {
-        return new Tensor(shape);
+        return new Tensor(shape, true);
+    }
+
+    /**
+     * A tensor whose memory is allocated but not cleared: its contents are undefined until written.
+     * For producers that overwrite every element (a backend's outputs, copies): it skips the
+     * zero-fill that {@link #zeros} pays, which for multi-megabyte outputs is a measurable part of
+     * a forward call. Reading an element before it is written returns an arbitrary value.
+     */
+    public static Tensor uninitialized(int... shape) {
+        return new Tensor(shape, false);
     }
 
     /** A tensor holding a copy of {@code values} (row-major), which must have exactly the shape's element count. */
     public static Tensor of(float[] values, int... shape) {
-        Tensor t = new Tensor(shape);
+        Tensor t = new Tensor(shape, false);
         if (values.length != t.size) {
             t.close();
             throw new IllegalArgumentException("Tensor of shape " + Arrays.toString(shape) + " needs " + t.size
@@ -68,7 +80,7 @@ public final class Tensor implements AutoCloseable {
 
     /** A tensor holding a copy of the remaining floats of {@code values} (its position is not moved). */
     public static Tensor of(FloatBuffer values, int... shape) {
-        Tensor t = new Tensor(shape);
+        Tensor t = new Tensor(shape, false);
         if (values.remaining() != t.size) {
             t.close();
             throw new IllegalArgumentException("Tensor of shape " + Arrays.toString(shape) + " needs " + t.size
@@ -155,7 +167,7 @@ public final class Tensor implements AutoCloseable {
 
     /** A copy with another shape of the same element count. */
     public Tensor reshape(int... newShape) {
-        Tensor t = new Tensor(newShape);
+        Tensor t = new Tensor(newShape, false);
         if (t.size != size) {
             t.close();
             throw new IllegalArgumentException("Cannot reshape " + Arrays.toString(shape) + " (" + size

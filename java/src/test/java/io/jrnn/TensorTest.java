@@ -41,6 +41,25 @@ class TensorTest {
     }
 
     @Test
+    void uninitializedTensorsHaveTheShapeAndKeepWhatIsWritten() {
+        try (Tensor t = Tensor.uninitialized(2, 3); Tensor empty = Tensor.uninitialized(0, 4)) {
+            assertArrayEquals(new int[] {2, 3}, t.shape());
+            assertEquals(6, t.size());
+            float[] v = {1, 2, 3, 4, 5, 6};
+            t.view().put(v);
+            assertArrayEquals(v, t.toArray());
+            assertEquals(0, empty.size());
+            assertEquals(0, empty.toArray().length);
+        }
+        assertThrows(IllegalArgumentException.class, () -> Tensor.uninitialized(2, -1));
+        try (Tensor z = Tensor.zeros(64, 64)) {
+            for (float f : z.toArray()) {
+                assertEquals(0f, f);
+            }
+        }
+    }
+
+    @Test
     void badShapesAndClosedUseAreClearErrors() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tensor.of(new float[5], 2, 3));
         assertTrue(e.getMessage().contains("needs 6 values, got 5"), e.getMessage());

@@ -684,10 +684,11 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             Tensor[] result = new Tensor[1 + spec.stateCount()];
             boolean done = false;
             try {
+                // oneDNN writes every element of dst_layer and dst_iter(_c): no zero-fill needed.
                 for (int s = 1; s < result.length; s++) {
-                    result[s] = Tensor.zeros(n, h);
+                    result[s] = Tensor.uninitialized(n, h);
                 }
-                Tensor sequence = sequenceScratch == null ? Tensor.zeros(n, t, h) : null;
+                Tensor sequence = sequenceScratch == null ? Tensor.uninitialized(n, t, h) : null;
                 result[0] = sequence;
                 setHandle(srcLayer, input.pointer());
                 setHandle(srcIter, initialStates != null ? initialStates[0].pointer() : zeroState);
@@ -790,7 +791,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
 
         /** The scratch sequence {@code [N, T, H]} with its time axis reversed, as a new tensor. */
         private Tensor flippedInTime(int n, int t, int h) {
-            Tensor out = Tensor.zeros(n, t, h);
+            Tensor out = Tensor.uninitialized(n, t, h);
             FloatBuffer from = Dnnl.floats(sequenceScratch);
             FloatBuffer to = out.view();
             for (int sample = 0; sample < n; sample++) {

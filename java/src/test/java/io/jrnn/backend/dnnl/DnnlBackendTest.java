@@ -24,6 +24,7 @@ import io.jrnn.layers.LSTM;
 import io.jrnn.layers.RecurrentLayer;
 import io.jrnn.layers.SimpleRNN;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
@@ -117,6 +118,70 @@ class DnnlBackendTest {
             }
             assertEquals("oneDNN composed (matmul input projection + fused gates; " + reason + ")",
                     actualLayer.executionPath());
+        }
+    }
+
+    static Stream<Arguments> outputVariants() {
+        List<Arguments> out = new ArrayList<>();
+        for (String cell : List.of("LSTM", "GRU reset_after", "GRU reset_before", "SimpleRNN")) {
+            for (boolean sequences : new boolean[] {true, false}) {
+                for (boolean backwards : new boolean[] {false, true}) {
+                    out.add(Arguments.of(cell, sequences, backwards));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    /**
+     * Outputs are allocated uninitialised ({@link Tensor#uninitialized}): oneDNN must write every
+     * element. Memory of the output sizes is poisoned with NaN and freed just before each call, so a
+     * reused, partly written buffer would show.
+     */
+    @ParameterizedTest(name = "{0} return_sequences={1} go_backwards={2}")
+    @MethodSource("outputVariants")
+    void everyOutputElementIsWrittenIntoReusedMemory(String cell, boolean sequences, boolean backwards) {
+        Supplier<RecurrentLayer> make = () -> switch (cell) {
+            case "LSTM" -> withWeights(LSTM.builder().units(H).returnSequences(sequences).goBackwards(backwards)
+                    .returnState(true).build(), 4, false, 21);
+            case "GRU reset_after" -> withWeights(GRU.builder().units(H).resetAfter(true).returnSequences(sequences)
+                    .goBackwards(backwards).returnState(true).build(), 3, true, 22);
+            case "GRU reset_before" -> withWeights(GRU.builder().units(H).resetAfter(false).returnSequences(sequences)
+                    .goBackwards(backwards).returnState(true).build(), 3, false, 23);
+            default -> withWeights(SimpleRNN.builder().units(H).returnSequences(sequences).goBackwards(backwards)
+                    .returnState(true).build(), 1, false, 24);
+        };
+        int n = 3;
+        int t = 6;
+        try (RecurrentLayer expectedLayer = make.get(); RecurrentLayer actualLayer = make.get();
+                Tensor x = random(new SplittableRandom(25), 1f, n, t, C)) {
+            expectedLayer.useBackend(ReferenceBackend.instance());
+            actualLayer.useBackend(DnnlBackend.instance());
+            try (Outputs expected = expectedLayer.forward(x)) {
+                for (int call = 0; call < 3; call++) {
+                    poison(n, t);
+                    try (Outputs actual = actualLayer.forward(x)) {
+                        assertEquals(expected.size(), actual.size());
+                        for (int i = 0; i < expected.size(); i++) {
+                            assertClose(expected.get(i), actual.get(i), cell + " call " + call + " output " + i);
+                        }
+                    }
+                }
+            }
+            assertTrue(actualLayer.executionPath().startsWith("oneDNN "), actualLayer.executionPath());
+        }
+    }
+
+    private static void poison(int n, int t) {
+        Tensor[] junk = {Tensor.uninitialized(n, H), Tensor.uninitialized(n, H), Tensor.uninitialized(n, t, H),
+            Tensor.uninitialized(n, t, H)};
+        for (Tensor j : junk) {
+            float[] nan = new float[(int) j.size()];
+            Arrays.fill(nan, Float.NaN);
+            j.view().put(nan);
+        }
+        for (int i = junk.length - 1; i >= 0; i--) {
+            junk[i].close();
         }
     }
 
