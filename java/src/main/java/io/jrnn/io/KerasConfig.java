@@ -1358,9 +1358,7 @@ final class KerasConfig {
         if (bool(spec, "time_major", false)) {
             throw unsupported(spec, "has key 'time_major' = true; time-major Keras layers are not imported");
         }
-        if (bool(spec, "zero_output_for_mask", false)) {
-            throw unsupported(spec, "has key 'zero_output_for_mask' = true, which jrnn's ConvLSTM2D does not implement");
-        }
+        boolean zeroOutputForMask = bool(spec, "zero_output_for_mask", false);
         Map<String, String> settings = new LinkedHashMap<>();
         int filters = positiveInt(spec, "filters");
         int[] kernel = intPair(spec, "kernel_size", null);
@@ -1394,6 +1392,9 @@ final class KerasConfig {
             settings.put("go_backwards", "true");
         }
         settings.put("stateful", Boolean.toString(stateful));
+        if (zeroOutputForMask) {
+            settings.put("zero_output_for_mask", "true (only matters with a mask)");
+        }
         putDtype(spec, settings);
         TrainingOptions training = trainingOptions(spec);
         java.util.function.IntFunction<io.jrnn.layers.ConvLSTM2D> make = batchSize -> {
@@ -1403,7 +1404,7 @@ final class KerasConfig {
                     .dataFormat(channelsFirst ? "channels_first" : "channels_last").activation(activation)
                     .recurrentActivation(gate).useBias(useBias).unitForgetBias(unitForgetBias)
                     .returnSequences(returnSequences).returnState(returnState).goBackwards(goBackwards).stateful(stateful)
-                    .trainingOptions(training);
+                    .zeroOutputForMask(zeroOutputForMask).trainingOptions(training);
             if (stateful && batchSize > 0) {
                 b.batchSize(batchSize);
             }

@@ -4,6 +4,7 @@ import static io.jrnn.io.KerasFixtures.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jrnn.Sequential;
 import io.jrnn.TestBackends;
@@ -101,6 +102,36 @@ class KerasConvLstmImportTest {
                 try (Tensor y = m.forward(in); Tensor h = a.apply(in); Tensor expected = b.apply(h)) {
                     assertArrayEquals(new int[] {2, 2, 4, 2}, y.shape());
                     assertArrayEquals(expected.toArray(), y.toArray(), 1e-6f, backend.name());
+                }
+            }
+        }
+    }
+
+    /** zero_output_for_mask=true (tf.keras and Keras 3 set it under Bidirectional) imports and zeroes masked steps. */
+    @Test
+    void zeroOutputForMaskImportsAndZeroesMaskedSteps() {
+        String config = q("{'module': 'keras', 'class_name': 'Sequential', 'config': {'name': 'sequential', 'layers': ["
+                + "{'module': 'keras.layers', 'class_name': 'InputLayer', 'config': {'batch_shape': [null, 3, 1, 1, 1],"
+                + " 'name': 'input_layer'}, 'registered_name': null},"
+                + "{'module': 'keras.layers', 'class_name': 'ConvLSTM2D', 'config': {'name': 'conv_lstm2d',"
+                + " 'return_sequences': true, 'zero_output_for_mask': true, 'filters': 1, 'kernel_size': [1, 1],"
+                + " 'padding': 'valid', 'activation': 'linear', 'recurrent_activation': 'linear', 'use_bias': true},"
+                + " 'registered_name': null}]}, 'registered_name': null}");
+        Map<String, List<Array>> vars = new LinkedHashMap<>();
+        vars.put("conv_lstm2d/cell", List.of(KerasFixtures.array("kernel", new float[] {0, 0, 1, 0}, 1, 1, 1, 4),
+                KerasFixtures.array("recurrent_kernel", new float[4], 1, 1, 1, 4),
+                KerasFixtures.array("bias", new float[] {1, 1, 0, 1}, 4)));
+        Path file = KerasFixtures.writeKeras(tmp.resolve("zero.keras"), config, "3.4.1", vars);
+        ModelInfo info = KerasModels.inspect(file);
+        assertTrue(info.describe().contains("zero_output_for_mask=true"), info.describe());
+        for (Backend backend : TestBackends.all()) {
+            try (Sequential m = KerasModels.load(file); Tensor in = Tensor.of(new float[] {1, 2, 4}, 1, 3, 1, 1, 1)) {
+                ConvLSTM2D c = assertInstanceOf(ConvLSTM2D.class, m.layers().get(0));
+                assertTrue(c.zeroOutputForMask());
+                c.useBackend(backend);
+                // h_t = c_t = running sum of valid inputs; step 1 masked → 0 (canonical would repeat 1).
+                try (io.jrnn.Outputs y = c.forward(in, io.jrnn.Mask.of(new boolean[] {true, false, true}, 1, 3))) {
+                    assertArrayEquals(new float[] {1, 0, 5}, y.get(0).toArray(), 1e-6f, backend.name());
                 }
             }
         }
