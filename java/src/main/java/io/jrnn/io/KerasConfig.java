@@ -752,6 +752,24 @@ final class KerasConfig {
                 c.put("implementation", impl);
             }
         }
+        if (className.equals("ConvLSTM2D")) {
+            // K2 legacy/interfaces.py convlstm2d_args_preprocessor: nb_filter, (nb_row, nb_col), border_mode,
+            // subsample, dim_ordering ('th' → channels_first, 'tf'/'default' → channels_last).
+            rename(c, "nb_filter", "filters");
+            if (c.has("nb_row") && c.has("nb_col") && !c.has("kernel_size")) {
+                c.putArray("kernel_size").add(c.get("nb_row")).add(c.get("nb_col"));
+            }
+            c.remove("nb_row");
+            c.remove("nb_col");
+            rename(c, "border_mode", "padding");
+            rename(c, "subsample", "strides");
+            if (c.has("dim_ordering")) {
+                JsonNode v = c.remove("dim_ordering");
+                if (!c.has("data_format")) {
+                    c.put("data_format", "th".equals(v.asText()) ? "channels_first" : "channels_last");
+                }
+            }
+        }
         if (c.has("forget_bias_init")) {
             JsonNode v = c.remove("forget_bias_init");
             if (!c.has("unit_forget_bias")) {

@@ -136,4 +136,96 @@ class KerasConvLstmImportTest {
             }
         }
     }
+
+    /** Keras 1.2 ConvLSTM2D config (Keras 1 key names). */
+    private static String keras1Config(String dimOrdering, int[] inputShape) {
+        return q("{'class_name': 'Sequential', 'config': [{'class_name': 'ConvLSTM2D', 'config': {'name': 'convolutionallstm_1',"
+                + " 'batch_input_shape': [null, " + inputShape[0] + ", " + inputShape[1] + ", " + inputShape[2] + ", "
+                + inputShape[3] + "], 'nb_filter': 2, 'nb_row': 3, 'nb_col': 2, 'border_mode': 'same', 'subsample': [1, 1],"
+                + " 'dim_ordering': '" + dimOrdering + "', 'activation': 'tanh', 'inner_activation': 'hard_sigmoid',"
+                + " 'init': 'glorot_uniform', 'inner_init': 'orthogonal', 'forget_bias_init': 'one',"
+                + " 'W_regularizer': null, 'U_regularizer': null, 'b_regularizer': null, 'dropout_W': 0.0, 'dropout_U': 0.0,"
+                + " 'return_sequences': true, 'go_backwards': false, 'stateful': false}}]}");
+    }
+
+    /**
+     * Keras 1 per-gate arrays (i, c, f, o; W, U, b) for 'th' and 'tf', with and without a Theano backend, against the
+     * same layer built by hand with the converted weights (HWIO, blocks i, f, c, o; Theano kernels flipped).
+     */
+    @Test
+    void keras1PerGateConvLstmConvertsForBothOrderingsAndTheano() {
+        int f = 2;
+        int ch = 3;
+        int kr = 3;
+        int kc = 2;
+        String[] gates = {"i", "c", "f", "o"};
+        for (String ordering : new String[] {"th", "tf"}) {
+            for (String backendAttr : new String[] {"tensorflow", "theano"}) {
+                boolean th = ordering.equals("th");
+                List<Array> arrays = new java.util.ArrayList<>();
+                float[] kernel = new float[kr * kc * ch * 4 * f];
+                float[] recurrent = new float[kr * kc * f * 4 * f];
+                float[] bias = new float[4 * f];
+                int[] block = {0, 2, 1, 3};
+                for (int s = 0; s < 4; s++) {
+                    String p = "convolutionallstm_1_";
+                    Array w = th ? random(p + "W_" + gates[s], 30 + s, f, ch, kr, kc) : random(p + "W_" + gates[s], 30 + s, kr, kc, ch, f);
+                    Array u = th ? random(p + "U_" + gates[s], 40 + s, f, f, kr, kc) : random(p + "U_" + gates[s], 40 + s, kr, kc, f, f);
+                    Array b = random(p + "b_" + gates[s], 50 + s, f);
+                    arrays.add(w);
+                    arrays.add(u);
+                    arrays.add(b);
+                    // Expected HWIO, written out independently of the importer: flipped taps for Theano.
+                    boolean flip = backendAttr.equals("theano");
+                    for (int a = 0; a < kr; a++) {
+                        for (int bb = 0; bb < kc; bb++) {
+                            int ta = flip ? kr - 1 - a : a;
+                            int tb = flip ? kc - 1 - bb : bb;
+                            for (int j = 0; j < f; j++) {
+                                for (int q = 0; q < ch; q++) {
+                                    float v = th ? w.values()[((j * ch + q) * kr + a) * kc + bb]
+                                            : w.values()[((a * kc + bb) * ch + q) * f + j];
+                                    kernel[((ta * kc + tb) * ch + q) * 4 * f + block[s] * f + j] = v;
+                                }
+                                for (int q = 0; q < f; q++) {
+                                    float v = th ? u.values()[((j * f + q) * kr + a) * kc + bb]
+                                            : u.values()[((a * kc + bb) * f + q) * f + j];
+                                    recurrent[((ta * kc + tb) * f + q) * 4 * f + block[s] * f + j] = v;
+                                }
+                            }
+                        }
+                    }
+                    System.arraycopy(b.values(), 0, bias, block[s] * f, f);
+                }
+                int[] inShape = th ? new int[] {2, ch, 4, 3} : new int[] {2, 4, 3, ch};
+                Map<String, List<Array>> w = new LinkedHashMap<>();
+                w.put("convolutionallstm_1", arrays);
+                Path file = KerasFixtures.writeH5(tmp.resolve("k1_" + ordering + "_" + backendAttr + ".h5"),
+                        keras1Config(ordering, inShape), "1.2.2", backendAttr, w);
+                float[] x = input(2 * 2 * 4 * 3 * ch);
+                for (Backend backend : TestBackends.all()) {
+                    String what = ordering + "/" + backendAttr + " on " + backend.name();
+                    try (Sequential m = KerasModels.load(file);
+                            ConvLSTM2D hand = ConvLSTM2D.builder().filters(f).kernelSize(kr, kc).padding("same")
+                                    .dataFormat(th ? "channels_first" : "channels_last")
+                                    .recurrentActivation(Activation.HARD_SIGMOID_KERAS2).returnSequences(true).build();
+                            Tensor in = Tensor.of(x, 2, inShape[0], inShape[1], inShape[2], inShape[3])) {
+                        ConvLSTM2D c = assertInstanceOf(ConvLSTM2D.class, m.layers().get(0));
+                        assertEquals(th ? "channels_first" : "channels_last", c.dataFormat(), what);
+                        assertEquals(Activation.HARD_SIGMOID_KERAS2, c.recurrentActivation(), what);
+                        assertArrayEquals(kernel, c.weights()[0], 0f, what);
+                        assertArrayEquals(recurrent, c.weights()[1], 0f, what);
+                        assertArrayEquals(bias, c.weights()[2], 0f, what);
+                        hand.setWeights(kernel, recurrent, bias);
+                        m.useBackend(backend);
+                        hand.useBackend(backend);
+                        try (Tensor y = m.forward(in); Tensor expected = hand.apply(in)) {
+                            assertArrayEquals(expected.shape(), y.shape(), what);
+                            assertArrayEquals(expected.toArray(), y.toArray(), 1e-6f, what);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -54,12 +54,18 @@ public final class KerasFixtures {
      * {@code backend}; {@code model_weights/<layer>/} with a {@code weight_names} attribute per layer.
      */
     public static Path writeH5(Path file, String modelConfig, String kerasVersion, Map<String, List<Array>> weightsByLayer) {
+        return writeH5(file, modelConfig, kerasVersion, "tensorflow", weightsByLayer);
+    }
+
+    /** As {@link #writeH5(Path, String, String, Map)} with the root {@code backend} attribute given. */
+    static Path writeH5(Path file, String modelConfig, String kerasVersion, String backend,
+            Map<String, List<Array>> weightsByLayer) {
         try (WritableHdfFile h = HdfFile.write(file)) {
             if (modelConfig != null) {
                 h.putAttribute("model_config", modelConfig);
             }
             h.putAttribute("keras_version", kerasVersion);
-            h.putAttribute("backend", "tensorflow");
+            h.putAttribute("backend", backend);
             WritableGroup mw = h.putGroup("model_weights");
             if (!weightsByLayer.isEmpty()) {
                 mw.putAttribute("layer_names", weightsByLayer.keySet().toArray(new String[0]));
