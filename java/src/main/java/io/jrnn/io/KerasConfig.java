@@ -752,6 +752,24 @@ final class KerasConfig {
                 c.put("implementation", impl);
             }
         }
+        if (className.equals("ConvLSTM2D")) {
+            // K2 legacy/interfaces.py convlstm2d_args_preprocessor: nb_filter, (nb_row, nb_col), border_mode,
+            // subsample, dim_ordering ('th' → channels_first, 'tf'/'default' → channels_last).
+            rename(c, "nb_filter", "filters");
+            if (c.has("nb_row") && c.has("nb_col") && !c.has("kernel_size")) {
+                c.putArray("kernel_size").add(c.get("nb_row")).add(c.get("nb_col"));
+            }
+            c.remove("nb_row");
+            c.remove("nb_col");
+            rename(c, "border_mode", "padding");
+            rename(c, "subsample", "strides");
+            if (c.has("dim_ordering")) {
+                JsonNode v = c.remove("dim_ordering");
+                if (!c.has("data_format")) {
+                    c.put("data_format", "th".equals(v.asText()) ? "channels_first" : "channels_last");
+                }
+            }
+        }
         if (c.has("forget_bias_init")) {
             JsonNode v = c.remove("forget_bias_init");
             if (!c.has("unit_forget_bias")) {
@@ -1358,9 +1376,7 @@ final class KerasConfig {
         if (bool(spec, "time_major", false)) {
             throw unsupported(spec, "has key 'time_major' = true; time-major Keras layers are not imported");
         }
-        if (bool(spec, "zero_output_for_mask", false)) {
-            throw unsupported(spec, "has key 'zero_output_for_mask' = true, which jrnn's ConvLSTM2D does not implement");
-        }
+        boolean zeroOutputForMask = bool(spec, "zero_output_for_mask", false);
         Map<String, String> settings = new LinkedHashMap<>();
         int filters = positiveInt(spec, "filters");
         int[] kernel = intPair(spec, "kernel_size", null);
@@ -1394,6 +1410,9 @@ final class KerasConfig {
             settings.put("go_backwards", "true");
         }
         settings.put("stateful", Boolean.toString(stateful));
+        if (zeroOutputForMask) {
+            settings.put("zero_output_for_mask", "true (only matters with a mask)");
+        }
         putDtype(spec, settings);
         TrainingOptions training = trainingOptions(spec);
         java.util.function.IntFunction<io.jrnn.layers.ConvLSTM2D> make = batchSize -> {
@@ -1403,7 +1422,7 @@ final class KerasConfig {
                     .dataFormat(channelsFirst ? "channels_first" : "channels_last").activation(activation)
                     .recurrentActivation(gate).useBias(useBias).unitForgetBias(unitForgetBias)
                     .returnSequences(returnSequences).returnState(returnState).goBackwards(goBackwards).stateful(stateful)
-                    .trainingOptions(training);
+                    .zeroOutputForMask(zeroOutputForMask).trainingOptions(training);
             if (stateful && batchSize > 0) {
                 b.batchSize(batchSize);
             }

@@ -115,7 +115,7 @@ public final class KerasModels {
                     built.add(layer);
                     List<StoredArray> arrays = archive.weights(model.layers(), i);
                     try {
-                        features = KerasWeights.assign(source, layer, arrays, features);
+                        features = KerasWeights.assign(source, layer, arrays, features, "theano".equals(archive.backend()));
                     } catch (IllegalArgumentException e) {
                         throw withSource(source, spec, e);
                     }
@@ -295,7 +295,7 @@ public final class KerasModels {
                 List<StoredArray> arrays = archive.weights(graph.layers(), graph.layers().indexOf(spec));
                 int out;
                 try {
-                    out = KerasWeights.assign(source, layer, arrays, inFeatures);
+                    out = KerasWeights.assign(source, layer, arrays, inFeatures, "theano".equals(archive.backend()));
                 } catch (IllegalArgumentException e) {
                     throw withSource(source, spec, e);
                 }

@@ -51,6 +51,14 @@ final class KerasWeights {
      *                                  layer, the expected and the actual shape)
      */
     static int assign(String source, Layer layer, List<StoredArray> arrays, int inputFeatures) {
+        return assign(source, layer, arrays, inputFeatures, false);
+    }
+
+    /**
+     * As {@link #assign(String, Layer, List, int)}; {@code theanoKernels}: the file's {@code backend}
+     * is Theano, whose convolution kernels are flipped (K2 {@code conv_utils.convert_kernel}).
+     */
+    static int assign(String source, Layer layer, List<StoredArray> arrays, int inputFeatures, boolean theanoKernels) {
         String who = source + ": layer '" + layer.name() + "' (" + layer.typeName() + ")";
         if (layer instanceof Bidirectional b) {
             return assignBidirectional(source, who, b, arrays, inputFeatures);
@@ -68,7 +76,10 @@ final class KerasWeights {
             return assignRnn(who, rnn, arrays, inputFeatures);
         }
         if (layer instanceof io.jrnn.layers.ConvLSTM2D c) {
-            return assignConvLstm(who, c, arrays, inputFeatures);
+            if (arrays.size() == 12) {
+                return assignKeras1ConvLstm(who, c, arrays, inputFeatures, theanoKernels);
+            }
+            return assignConvLstm(who, c, arrays, inputFeatures, theanoKernels);
         }
         if (layer instanceof io.jrnn.layers.MaxPooling3D p) {
             requireCount(who, arrays, 0, "no weights");
@@ -323,7 +334,8 @@ final class KerasWeights {
      * ConvLSTM2D (spec §2.6): {@code kernel [kr, kc, C, 4F]}, {@code recurrent_kernel [kr, kc, F, 4F]},
      * {@code bias [4F]}, HWIO for both data formats. {@code inputFeatures} is C only for channels_last.
      */
-    private static int assignConvLstm(String who, io.jrnn.layers.ConvLSTM2D c, List<StoredArray> arrays, int inputFeatures) {
+    private static int assignConvLstm(String who, io.jrnn.layers.ConvLSTM2D c, List<StoredArray> arrays, int inputFeatures,
+            boolean theanoKernels) {
         requireCount(who, arrays, c.useBias() ? 3 : 2, c.useBias() ? "kernel, recurrent_kernel, bias" : "kernel, recurrent_kernel");
         int[] k = c.kernelSize();
         int g = 4 * c.filters();
@@ -341,8 +353,87 @@ final class KerasWeights {
             requireShape(who, "bias", arrays.get(2), new int[] {g});
             bias = arrays.get(2).values();
         }
-        c.setWeights(arrays.get(0).values(), arrays.get(1).values(), bias);
+        float[] kernel = arrays.get(0).values();
+        float[] recurrent = arrays.get(1).values();
+        if (theanoKernels) {
+            kernel = flipHwio(kernel, k[0], k[1], ks[2] * g);
+            recurrent = flipHwio(recurrent, k[0], k[1], c.filters() * g);
+        }
+        c.setWeights(kernel, recurrent, bias);
         return channelsLast ? c.filters() : -1;
+    }
+
+    /**
+     * Keras 1 ConvLSTM2D (spec §2.6): 12 arrays {@code W, U, b} per gate in order i, c, f, o;
+     * kernels {@code (F, C, kr, kc)} with {@code dim_ordering='th'} (the layer's channels_first),
+     * {@code (kr, kc, C, F)} with {@code 'tf'}. Converted to HWIO {@code [kr, kc, C, 4F]} with gate
+     * blocks i, f, c, o, as K2's loader intends; Theano-trained kernels are flipped.
+     */
+    private static int assignKeras1ConvLstm(String who, io.jrnn.layers.ConvLSTM2D c, List<StoredArray> arrays,
+            int inputFeatures, boolean theanoKernels) {
+        if (!c.useBias()) {
+            throw new IllegalArgumentException(who + ": 12 Keras 1 arrays (W, U, b per gate) but the layer has use_bias=false");
+        }
+        int[] k = c.kernelSize();
+        int f = c.filters();
+        int g4 = 4 * f;
+        boolean th = c.dataFormat().equals("channels_first");
+        int[] first = arrays.get(0).shape();
+        int ch = first.length == 4 ? (th ? first[1] : first[2]) : -1;
+        if (ch < 1 || (!th && inputFeatures > 0 && ch != inputFeatures)) {
+            throw new IllegalArgumentException(who + ": Keras 1 W_i '" + arrays.get(0).name() + "' has shape "
+                    + Arrays.toString(first) + ", expected " + (th ? "[" + f + ", C, " + k[0] + ", " + k[1] + "] (dim_ordering 'th')"
+                    : "[" + k[0] + ", " + k[1] + ", " + (inputFeatures > 0 ? inputFeatures : "C") + ", " + f
+                    + "] (dim_ordering 'tf')"));
+        }
+        String[] stored = {"i", "c", "f", "o"};
+        int[] fusedBlock = {0, 2, 1, 3}; // stored gate → block in i, f, c, o
+        float[] kernel = new float[k[0] * k[1] * ch * g4];
+        float[] recurrent = new float[k[0] * k[1] * f * g4];
+        float[] bias = new float[g4];
+        for (int s = 0; s < 4; s++) {
+            int block = fusedBlock[s];
+            int[] wShape = th ? new int[] {f, ch, k[0], k[1]} : new int[] {k[0], k[1], ch, f};
+            int[] uShape = th ? new int[] {f, f, k[0], k[1]} : new int[] {k[0], k[1], f, f};
+            requireShape(who, "W_" + stored[s], arrays.get(3 * s), wShape);
+            requireShape(who, "U_" + stored[s], arrays.get(3 * s + 1), uShape);
+            requireShape(who, "b_" + stored[s], arrays.get(3 * s + 2), new int[] {f});
+            placeGate(arrays.get(3 * s).values(), kernel, th, k, ch, f, block);
+            placeGate(arrays.get(3 * s + 1).values(), recurrent, th, k, f, f, block);
+            System.arraycopy(arrays.get(3 * s + 2).values(), 0, bias, block * f, f);
+        }
+        if (theanoKernels) {
+            kernel = flipHwio(kernel, k[0], k[1], ch * g4);
+            recurrent = flipHwio(recurrent, k[0], k[1], f * g4);
+        }
+        c.setWeights(kernel, recurrent, bias);
+        return th ? -1 : f;
+    }
+
+    /** One gate's kernel ({@code (F, C, kr, kc)} or {@code (kr, kc, C, F)}) into block {@code block} of an HWIO {@code [kr, kc, C, 4F]}. */
+    private static void placeGate(float[] w, float[] dst, boolean th, int[] k, int ch, int f, int block) {
+        int g4 = 4 * f;
+        for (int a = 0; a < k[0]; a++) {
+            for (int b = 0; b < k[1]; b++) {
+                for (int q = 0; q < ch; q++) {
+                    for (int j = 0; j < f; j++) {
+                        float v = th ? w[((j * ch + q) * k[0] + a) * k[1] + b] : w[((a * k[1] + b) * ch + q) * f + j];
+                        dst[((a * k[1] + b) * ch + q) * g4 + block * f + j] = v;
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code conv_utils.convert_kernel} on an HWIO kernel: both spatial axes reversed. */
+    private static float[] flipHwio(float[] w, int rows, int cols, int inner) {
+        float[] out = new float[w.length];
+        for (int a = 0; a < rows; a++) {
+            for (int b = 0; b < cols; b++) {
+                System.arraycopy(w, (a * cols + b) * inner, out, ((rows - 1 - a) * cols + (cols - 1 - b)) * inner, inner);
+            }
+        }
+        return out;
     }
 
     private static void requireCount(String who, List<StoredArray> arrays, int expected, String roles) {

@@ -23,7 +23,9 @@ import java.util.SplittableRandom;
  * is stride 1, undilated, {@code 'same'}. Weights are Keras's: {@code kernel [kr, kc, C, 4F]},
  * {@code recurrent_kernel [kr, kc, F, 4F]}, {@code bias [4F]} (HWIO for both data formats).
  *
- * <p>Masks ({@code [N, T]}) follow the canonical rule (spec §3.3), go_backwards §3.1, stateful §3.2,
+ * <p>Masks ({@code [N, T]}) follow the canonical rule (spec §3.3); {@code zero_output_for_mask} and
+ * {@link MaskedOutput#PREVIOUS_STATE} are applied by the layer to the executor's canonical output
+ * (only masked steps differ), so every backend supports them. go_backwards §3.1, stateful §3.2,
  * initial states §3.4. Training-only arguments are kept in {@link #trainingOptions()} and unused.
  * A backend without a ConvLSTM2D path runs the layer elsewhere and says so in
  * {@link #executionPath()}: a CUDA backend on the CPU (oneDNN), others on the reference.
@@ -51,6 +53,8 @@ public final class ConvLSTM2D extends Layer {
     private final boolean returnState;
     private final boolean goBackwards;
     private final boolean stateful;
+    private final boolean zeroOutputForMask;
+    private final MaskedOutput maskedOutput;
     private final Integer batchSize;
     private final RecurrentLayer.TrainingOptions trainingOptions;
     private final long seed;
@@ -118,6 +122,11 @@ public final class ConvLSTM2D extends Layer {
         this.returnState = b.returnState;
         this.goBackwards = b.goBackwards;
         this.stateful = b.stateful;
+        this.zeroOutputForMask = b.zeroOutputForMask;
+        if (b.maskedOutput == null) {
+            throw new IllegalArgumentException(describe() + ": maskedOutput must not be null");
+        }
+        this.maskedOutput = b.maskedOutput;
         this.batchSize = b.batchSize;
         if (b.batchSize != null && b.batchSize < 1) {
             throw new IllegalArgumentException(describe() + ": batch size must be >= 1, got " + b.batchSize);
@@ -194,6 +203,16 @@ public final class ConvLSTM2D extends Layer {
 
     public boolean stateful() {
         return stateful;
+    }
+
+    /** Keras {@code zero_output_for_mask}: a masked step outputs zeros (spec §3.3). */
+    public boolean zeroOutputForMask() {
+        return zeroOutputForMask;
+    }
+
+    /** What a masked step outputs when {@link #zeroOutputForMask()} is false (spec §3.3). */
+    public MaskedOutput maskedOutput() {
+        return maskedOutput;
     }
 
     /** The declared batch size (Keras {@code batch_input_shape[0]}), or {@code null}. */
@@ -459,6 +478,11 @@ public final class ConvLSTM2D extends Layer {
                 initial = storedStates;
             }
             result = executor().run(input, initial, mask);
+            if (mask != null && (zeroOutputForMask || maskedOutput == MaskedOutput.PREVIOUS_STATE)) {
+                Tensor canonical = result[0];
+                result[0] = maskedOutputs(canonical, result[1], initial, mask);
+                canonical.close();
+            }
         } finally {
             temps.forEach(Tensor::close);
         }
@@ -484,6 +508,52 @@ public final class ConvLSTM2D extends Layer {
             result[2].close();
         }
         return new Outputs(out);
+    }
+
+    /**
+     * Rewrites the executor's canonical output (spec §3.3) at masked steps, channels-last. States are
+     * carried the same way under every rule, so only masked steps change: {@code zero_output_for_mask}
+     * gives zeros; {@link MaskedOutput#PREVIOUS_STATE} gives the carried {@code h} before the step,
+     * which differs from the canonical carried output only before a sample's first valid step (the
+     * initial {@code h} instead of zeros) and, for the last output, equals the final {@code h}.
+     */
+    private Tensor maskedOutputs(Tensor canonical, Tensor finalH, Tensor[] initial, Mask mask) {
+        float[] y = canonical.toArray();
+        int n = finalH.dim(0);
+        int frame = (int) (finalH.size() / n);
+        int steps = mask.steps();
+        if (returnSequences) {
+            float[] h0 = initial == null ? null : initial[0].toArray();
+            for (int b = 0; b < n; b++) {
+                boolean seenValid = false;
+                for (int k = 0; k < steps; k++) {
+                    int t = goBackwards ? steps - 1 - k : k;
+                    if (mask.valid(b, t)) {
+                        seenValid = true;
+                        continue;
+                    }
+                    int at = (b * steps + k) * frame;
+                    if (zeroOutputForMask) {
+                        Arrays.fill(y, at, at + frame, 0f);
+                    } else if (!seenValid && h0 != null) {
+                        System.arraycopy(h0, b * frame, y, at, frame); // PREVIOUS_STATE: the initial h
+                    }
+                }
+            }
+        } else {
+            int lastT = goBackwards ? 0 : steps - 1;
+            float[] hT = zeroOutputForMask ? null : finalH.toArray();
+            for (int b = 0; b < n; b++) {
+                if (!mask.valid(b, lastT)) {
+                    if (zeroOutputForMask) {
+                        Arrays.fill(y, b * frame, (b + 1) * frame, 0f);
+                    } else {
+                        System.arraycopy(hT, b * frame, y, b * frame, frame); // PREVIOUS_STATE: the carried h
+                    }
+                }
+            }
+        }
+        return Tensor.of(y, canonical.shape());
     }
 
     /** Keras {@code compute_mask}: the input mask when the layer returns sequences, else none. */
@@ -603,6 +673,8 @@ public final class ConvLSTM2D extends Layer {
         boolean returnState;
         boolean goBackwards;
         boolean stateful;
+        boolean zeroOutputForMask;
+        MaskedOutput maskedOutput = MaskedOutput.CANONICAL;
         Integer batchSize;
         Long seed;
         RecurrentLayer.TrainingOptions training = RecurrentLayer.TrainingOptions.defaults();
@@ -706,6 +778,18 @@ public final class ConvLSTM2D extends Layer {
 
         public Builder stateful(boolean stateful) {
             this.stateful = stateful;
+            return this;
+        }
+
+        /** Keras {@code zero_output_for_mask}: masked steps output zeros (default false). */
+        public Builder zeroOutputForMask(boolean zeroOutputForMask) {
+            this.zeroOutputForMask = zeroOutputForMask;
+            return this;
+        }
+
+        /** What a masked step outputs when zero_output_for_mask is false; default {@link MaskedOutput#CANONICAL}. */
+        public Builder maskedOutput(MaskedOutput maskedOutput) {
+            this.maskedOutput = maskedOutput;
             return this;
         }
 

@@ -54,12 +54,18 @@ public final class KerasFixtures {
      * {@code backend}; {@code model_weights/<layer>/} with a {@code weight_names} attribute per layer.
      */
     public static Path writeH5(Path file, String modelConfig, String kerasVersion, Map<String, List<Array>> weightsByLayer) {
+        return writeH5(file, modelConfig, kerasVersion, "tensorflow", weightsByLayer);
+    }
+
+    /** As {@link #writeH5(Path, String, String, Map)} with the root {@code backend} attribute given. */
+    static Path writeH5(Path file, String modelConfig, String kerasVersion, String backend,
+            Map<String, List<Array>> weightsByLayer) {
         try (WritableHdfFile h = HdfFile.write(file)) {
             if (modelConfig != null) {
                 h.putAttribute("model_config", modelConfig);
             }
             h.putAttribute("keras_version", kerasVersion);
-            h.putAttribute("backend", "tensorflow");
+            h.putAttribute("backend", backend);
             WritableGroup mw = h.putGroup("model_weights");
             if (!weightsByLayer.isEmpty()) {
                 mw.putAttribute("layer_names", weightsByLayer.keySet().toArray(new String[0]));
@@ -165,8 +171,22 @@ public final class KerasFixtures {
                 System.arraycopy(a.values(), r * cols, m[r], 0, cols);
             }
             g.putDataset(name, m);
+        } else if (a.shape().length == 4) {
+            // Convolution kernels (ConvLSTM2D: [kr, kc, C, 4F] or Keras 1 'th' [F, C, kr, kc]).
+            int[] s = a.shape();
+            float[][][][] m = new float[s[0]][s[1]][s[2]][s[3]];
+            int k = 0;
+            for (int i = 0; i < s[0]; i++) {
+                for (int j = 0; j < s[1]; j++) {
+                    for (int l = 0; l < s[2]; l++) {
+                        System.arraycopy(a.values(), k, m[i][j][l], 0, s[3]);
+                        k += s[3];
+                    }
+                }
+            }
+            g.putDataset(name, m);
         } else {
-            throw new IllegalArgumentException("fixtures write rank 1 or 2 arrays, got " + java.util.Arrays.toString(a.shape()));
+            throw new IllegalArgumentException("fixtures write rank 1, 2 or 4 arrays, got " + java.util.Arrays.toString(a.shape()));
         }
     }
 }
