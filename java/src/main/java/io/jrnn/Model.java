@@ -510,21 +510,7 @@ public final class Model implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            RuntimeException first = null;
-            for (Layer l : layers) {
-                try {
-                    l.close();
-                } catch (RuntimeException e) {
-                    if (first == null) {
-                        first = e;
-                    } else {
-                        first.addSuppressed(e);
-                    }
-                }
-            }
-            if (first != null) {
-                throw first;
-            }
+            Sequential.closeAll(layers);
         }
     }
 
