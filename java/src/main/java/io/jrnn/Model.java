@@ -410,7 +410,7 @@ public final class Model implements AutoCloseable {
         return Tensor.of(v, s);
     }
 
-    /** One line per layer call: name, type, the path it runs on (oneDNN primitive, reference fallback, java) and its inputs. */
+    /** One line per layer call: name, type, the path it runs on (oneDNN primitive, oneDNN composed path, reference, java) and its inputs. */
     public List<String> executionPlan() {
         ensureOpen();
         List<String> plan = new ArrayList<>();

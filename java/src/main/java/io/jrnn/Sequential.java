@@ -145,7 +145,7 @@ public final class Sequential implements AutoCloseable {
         return Tensor.of(joined, outShape);
     }
 
-    /** One line per layer: name, type and the path it runs on (oneDNN primitive, reference fallback, java). */
+    /** One line per layer: name, type and the path it runs on (oneDNN primitive, oneDNN composed path, reference, java). */
     public List<String> executionPlan() {
         ensureOpen();
         List<String> plan = new ArrayList<>();

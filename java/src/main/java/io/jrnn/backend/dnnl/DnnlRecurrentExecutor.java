@@ -68,7 +68,8 @@ import org.bytedeco.javacpp.PointerPointer;
  *
  * <p>Masks (spec §3.3): oneDNN has no sequence-length argument. A right-padded mask runs on the same
  * primitive kind in length segments (packed-sequence style, one cached primitive per segment shape,
- * see {@link #run(Tensor, Tensor[], Mask)}); any other mask runs on the fallback path.
+ * see {@link #run(Tensor, Tensor[], Mask)}); any other mask runs on the composed path
+ * ({@link ComposedRecurrentExecutor}).
  */
 final class DnnlRecurrentExecutor implements RecurrentExecutor {
     /** Input shapes kept compiled per executor. */
