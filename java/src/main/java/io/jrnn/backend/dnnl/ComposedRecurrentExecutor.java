@@ -202,31 +202,13 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     }
 
     private Shape validate(Tensor input, Tensor[] initialStates, Mask mask) {
-        Objects.requireNonNull(input, "input");
-        int[] s = input.shape();
-        if (input.isClosed()) {
-            throw new IllegalStateException(spec.describe() + ": input tensor " + Arrays.toString(s) + " is closed");
-        }
-        if (s.length != 3 || s[0] < 1 || s[1] < 1 || s[2] != inputSize) {
-            throw new IllegalArgumentException(spec.describe() + ": expected input [N, T, " + inputSize
-                    + "] with N, T >= 1, got " + Arrays.toString(s));
-        }
+        int[] s = RecurrentInputs.checkInput(spec.describe(), input, inputSize);
         if (initialStates != null) {
             if (initialStates.length != spec.stateCount()) {
                 throw new IllegalArgumentException(spec.describe() + " has " + spec.stateCount()
                         + " state(s) but was passed " + initialStates.length);
             }
-            for (int i = 0; i < initialStates.length; i++) {
-                Tensor state = Objects.requireNonNull(initialStates[i], "initial state " + i);
-                int[] ss = state.shape();
-                if (ss.length != 2 || ss[0] != s[0] || ss[1] != hiddenSize) {
-                    throw new IllegalArgumentException(spec.describe() + ": initial state " + i + " must be ["
-                            + s[0] + ", " + hiddenSize + "], got " + Arrays.toString(ss));
-                }
-                if (state.isClosed()) {
-                    throw new IllegalStateException(spec.describe() + ": initial state " + i + " is closed");
-                }
-            }
+            RecurrentInputs.checkStates(spec.describe(), initialStates, s[0], hiddenSize);
         }
         if (mask != null && (mask.batch() != s[0] || mask.steps() != s[1])) {
             throw new IllegalArgumentException(spec.describe() + ": mask must be [" + s[0] + ", " + s[1] + "], got ["

@@ -29,7 +29,6 @@ import io.jrnn.backend.RecurrentSpec;
 import io.jrnn.weights.OneDnnRnnWeights;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
-import java.util.Objects;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -186,32 +185,14 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
     }
 
     private Shape validate(Tensor input, Tensor[] initialStates) {
-        Objects.requireNonNull(input, "input");
-        int[] s = input.shape();
         String who = "Bidirectional(" + forward.describe() + ")";
-        if (input.isClosed()) {
-            throw new IllegalStateException(who + ": input tensor " + Arrays.toString(s) + " is closed");
-        }
-        if (s.length != 3 || s[0] < 1 || s[1] < 1 || s[2] != inputSize) {
-            throw new IllegalArgumentException(who + ": expected input [N, T, " + inputSize + "] with N, T >= 1, got "
-                    + Arrays.toString(s));
-        }
+        int[] s = RecurrentInputs.checkInput(who, input, inputSize);
         if (initialStates != null) {
             if (initialStates.length != DIRECTIONS * stateCount()) {
                 throw new IllegalArgumentException(who + " has " + DIRECTIONS * stateCount() + " states (" + stateCount()
                         + " forward, then " + stateCount() + " backward) but was passed " + initialStates.length);
             }
-            for (int i = 0; i < initialStates.length; i++) {
-                Tensor state = Objects.requireNonNull(initialStates[i], "initial state " + i);
-                int[] ss = state.shape();
-                if (ss.length != 2 || ss[0] != s[0] || ss[1] != hiddenSize) {
-                    throw new IllegalArgumentException(who + ": initial state " + i + " must be [" + s[0] + ", "
-                            + hiddenSize + "], got " + Arrays.toString(ss));
-                }
-                if (state.isClosed()) {
-                    throw new IllegalStateException(who + ": initial state " + i + " is closed");
-                }
-            }
+            RecurrentInputs.checkStates(who, initialStates, s[0], hiddenSize);
         }
         return new Shape(s[0], s[1]);
     }
