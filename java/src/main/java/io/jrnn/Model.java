@@ -410,7 +410,7 @@ public final class Model implements AutoCloseable {
         return Tensor.of(v, s);
     }
 
-    /** One line per layer call: name, type, the path it runs on (oneDNN primitive, reference fallback, java) and its inputs. */
+    /** One line per layer call: name, type, the path it runs on (oneDNN primitive, oneDNN composed path, reference, java) and its inputs. */
     public List<String> executionPlan() {
         ensureOpen();
         List<String> plan = new ArrayList<>();
@@ -510,21 +510,7 @@ public final class Model implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            RuntimeException first = null;
-            for (Layer l : layers) {
-                try {
-                    l.close();
-                } catch (RuntimeException e) {
-                    if (first == null) {
-                        first = e;
-                    } else {
-                        first.addSuppressed(e);
-                    }
-                }
-            }
-            if (first != null) {
-                throw first;
-            }
+            Sequential.closeAll(layers);
         }
     }
 

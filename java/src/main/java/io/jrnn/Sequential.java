@@ -145,7 +145,7 @@ public final class Sequential implements AutoCloseable {
         return Tensor.of(joined, outShape);
     }
 
-    /** One line per layer: name, type and the path it runs on (oneDNN primitive, reference fallback, java). */
+    /** One line per layer: name, type and the path it runs on (oneDNN primitive, oneDNN composed path, reference, java). */
     public List<String> executionPlan() {
         ensureOpen();
         List<String> plan = new ArrayList<>();
@@ -228,21 +228,26 @@ public final class Sequential implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            RuntimeException first = null;
-            for (Layer l : layers) {
-                try {
-                    l.close();
-                } catch (RuntimeException e) {
-                    if (first == null) {
-                        first = e;
-                    } else {
-                        first.addSuppressed(e);
-                    }
+            closeAll(layers);
+        }
+    }
+
+    /** Closes every layer, even when one fails to close (the first failure is thrown, later ones suppressed). */
+    static void closeAll(Iterable<? extends Layer> layers) {
+        RuntimeException first = null;
+        for (Layer l : layers) {
+            try {
+                l.close();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
                 }
             }
-            if (first != null) {
-                throw first;
-            }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 }

@@ -14,7 +14,10 @@ public interface Backend {
 
     Device device();
 
-    /** Compiles one recurrent layer. Never refuses: what the native library cannot express runs on a fallback path. */
+    /**
+     * Compiles one recurrent layer. Never refuses: what the native library's fused primitives cannot
+     * express runs on another path (oneDNN: the composed path).
+     */
     RecurrentExecutor compile(RecurrentSpec spec);
 
     /**

@@ -609,58 +609,17 @@ public abstract class RecurrentLayer extends Layer {
      * setter; training-only ones are kept in {@link TrainingOptions}.
      */
     @SuppressWarnings("unchecked")
-    public abstract static class Builder<B extends Builder<B, L>, L extends RecurrentLayer> {
-        String name;
-        int units;
-        Activation activation = Activation.TANH;
-        Activation recurrentActivation = Activation.SIGMOID;
-        boolean useBias = true;
+    public abstract static class Builder<B extends Builder<B, L>, L extends RecurrentLayer>
+            extends CellOptionsBuilder<B> {
         boolean returnSequences;
         boolean returnState;
         boolean goBackwards;
         boolean stateful;
         boolean timeMajor;
-        boolean unitForgetBias = true;
         boolean zeroOutputForMask;
         MaskedOutput maskedOutput = MaskedOutput.CANONICAL;
         Integer batchSize;
-        Long seed;
         TrainingOptions training = TrainingOptions.defaults();
-
-        public B name(String name) {
-            this.name = name;
-            return (B) this;
-        }
-
-        public B units(int units) {
-            this.units = units;
-            return (B) this;
-        }
-
-        public B activation(Activation activation) {
-            this.activation = activation;
-            return (B) this;
-        }
-
-        /** Keras name; {@code hard_sigmoid} means the Keras 3 definition (use the enum for Keras 2's). */
-        public B activation(String kerasName) {
-            return activation(Activation.fromKeras(kerasName));
-        }
-
-        public B recurrentActivation(Activation recurrentActivation) {
-            this.recurrentActivation = recurrentActivation;
-            return (B) this;
-        }
-
-        /** Keras name; {@code hard_sigmoid} means the Keras 3 definition (use the enum for Keras 2's). */
-        public B recurrentActivation(String kerasName) {
-            return recurrentActivation(Activation.fromKeras(kerasName));
-        }
-
-        public B useBias(boolean useBias) {
-            this.useBias = useBias;
-            return (B) this;
-        }
 
         public B returnSequences(boolean returnSequences) {
             this.returnSequences = returnSequences;
@@ -688,11 +647,6 @@ public abstract class RecurrentLayer extends Layer {
             return (B) this;
         }
 
-        public B unitForgetBias(boolean unitForgetBias) {
-            this.unitForgetBias = unitForgetBias;
-            return (B) this;
-        }
-
         /** Masked steps output zeros instead of the carried output (Keras {@code zero_output_for_mask}, spec §3.3). */
         public B zeroOutputForMask(boolean zeroOutputForMask) {
             this.zeroOutputForMask = zeroOutputForMask;
@@ -708,12 +662,6 @@ public abstract class RecurrentLayer extends Layer {
         /** The fixed batch size of a stateful layer (Keras {@code batch_input_shape[0]}). */
         public B batchSize(int batchSize) {
             this.batchSize = batchSize;
-            return (B) this;
-        }
-
-        /** Seed for the default initializers. */
-        public B seed(long seed) {
-            this.seed = seed;
             return (B) this;
         }
 

@@ -7,12 +7,6 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ab;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_get_memory_desc;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_destroy;
 
 import io.jrnn.Mask;
 import io.jrnn.Tensor;
@@ -20,14 +14,9 @@ import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
 import io.jrnn.layers.MaskedOutput;
 import io.jrnn.layers.Activation;
-import io.jrnn.weights.CellType;
 import io.jrnn.weights.KerasRnnWeights;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
@@ -90,43 +79,18 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     private final String path;
     private final NativeScope scope = new NativeScope();
     private final dnnl_stream stream;
-    private final UserWeights kernel;
-    private final UserWeights inputBias;
-    private final UserWeights recurrentKernel;
+    /** Weight matrices in plain row-major layout ({@code ab}). */
+    private final WeightCache weights;
+    private final WeightCache.Source kernel;
+    private final WeightCache.Source inputBias;
+    private final WeightCache.Source recurrentKernel;
     /** GRU reset_after=false: {@code R_h [H, H]}; else null. */
-    private final UserWeights candidateKernel;
-    private final List<PackedWeights> packedWeights = new ArrayList<>();
-    private final LinkedHashMap<Shape, ShapePlan> plans = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Shape, ShapePlan> eldest) {
-            if (size() > SHAPE_CACHE_CAPACITY) {
-                eldest.getValue().close();
-                return true;
-            }
-            return false;
-        }
-    };
+    private final WeightCache.Source candidateKernel;
+    private final ShapeCache<Shape, ShapePlan> plans = new ShapeCache<>(SHAPE_CACHE_CAPACITY, this::createPlan);
     private int plansCreated;
     private volatile boolean closed;
 
     private record Shape(int batch, int steps) {
-    }
-
-    /** A weight matrix in plain row-major layout ({@code ab}), owned by the executor. */
-    private record UserWeights(dnnl_memory_desc desc, dnnl_memory memory) {
-    }
-
-    /** Weights reordered into a layout a matmul asked for, shared by the shapes that want the same one. */
-    private static final class PackedWeights {
-        final UserWeights source;
-        final NativeScope scope = new NativeScope();
-        dnnl_memory_desc desc;
-        dnnl_memory memory;
-        int users;
-
-        PackedWeights(UserWeights source) {
-            this.source = source;
-        }
     }
 
     /**
@@ -166,12 +130,9 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         this.recurrentBias = kind == Kind.GRU_RESET_AFTER
                 ? Arrays.copyOfRange(bias, projectionWidth, 2 * projectionWidth) : null;
         try {
-            try (PointerPointer<dnnl_stream> out = new PointerPointer<>(1)) {
-                Dnnl.check(dnnl_stream_create(out, engine, dnnl_stream_default_flags), "dnnl_stream_create");
-                dnnl_stream s = out.get(dnnl_stream.class, 0);
-                scope.defer(() -> Dnnl.check(dnnl_stream_destroy(s), "dnnl_stream_destroy"));
-                this.stream = s;
-            }
+            this.stream = Dnnl.stream(scope, engine);
+            this.weights = new WeightCache(engine, stream);
+            scope.defer(weights::close);
             // Keras kernels are [C, G·H] and [H, G·H] row-major: matmul's plain "ab" weights as they are.
             this.kernel = userWeights(w.kernel(), inputSize, projectionWidth);
             this.inputBias = userWeights(Arrays.copyOf(bias, projectionWidth), 1, projectionWidth);
@@ -204,11 +165,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         return out;
     }
 
-    private UserWeights userWeights(float[] values, long rows, long cols) {
-        dnnl_memory_desc desc = Dnnl.desc(scope, dnnl_ab, rows, cols);
-        BytePointer buffer = Dnnl.alignedBuffer(scope, (long) values.length * Float.BYTES);
-        Dnnl.floats(buffer).put(values);
-        return new UserWeights(desc, Dnnl.memory(scope, desc, engine, buffer));
+    private WeightCache.Source userWeights(float[] values, long rows, long cols) {
+        return weights.upload(values, dnnl_ab, rows, cols);
     }
 
     /** A matmul {@code [m, k] · [k, n] (+ bias [1, n])} with weights in the layout oneDNN prefers. */
@@ -239,40 +197,18 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         ensureOpen();
         Shape shape = validate(input, initialStates, mask);
         ShapePlan plan = plans.get(shape);
-        if (plan == null) {
-            plan = createPlan(shape);
-            plans.put(shape, plan);
-        }
         boolean[] valid = mask == null || mask.allValid() ? null : mask.toArray();
         return plan.run(input, initialStates, valid);
     }
 
     private Shape validate(Tensor input, Tensor[] initialStates, Mask mask) {
-        Objects.requireNonNull(input, "input");
-        int[] s = input.shape();
-        if (input.isClosed()) {
-            throw new IllegalStateException(spec.describe() + ": input tensor " + Arrays.toString(s) + " is closed");
-        }
-        if (s.length != 3 || s[0] < 1 || s[1] < 1 || s[2] != inputSize) {
-            throw new IllegalArgumentException(spec.describe() + ": expected input [N, T, " + inputSize
-                    + "] with N, T >= 1, got " + Arrays.toString(s));
-        }
+        int[] s = RecurrentInputs.checkInput(spec.describe(), input, inputSize);
         if (initialStates != null) {
             if (initialStates.length != spec.stateCount()) {
                 throw new IllegalArgumentException(spec.describe() + " has " + spec.stateCount()
                         + " state(s) but was passed " + initialStates.length);
             }
-            for (int i = 0; i < initialStates.length; i++) {
-                Tensor state = Objects.requireNonNull(initialStates[i], "initial state " + i);
-                int[] ss = state.shape();
-                if (ss.length != 2 || ss[0] != s[0] || ss[1] != hiddenSize) {
-                    throw new IllegalArgumentException(spec.describe() + ": initial state " + i + " must be ["
-                            + s[0] + ", " + hiddenSize + "], got " + Arrays.toString(ss));
-                }
-                if (state.isClosed()) {
-                    throw new IllegalStateException(spec.describe() + ": initial state " + i + " is closed");
-                }
-            }
+            RecurrentInputs.checkStates(spec.describe(), initialStates, s[0], hiddenSize);
         }
         if (mask != null && (mask.batch() != s[0] || mask.steps() != s[1])) {
             throw new IllegalArgumentException(spec.describe() + ": mask must be [" + s[0] + ", " + s[1] + "], got ["
@@ -293,49 +229,6 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         }
     }
 
-    /** The weights of {@code user} in the layout {@code wanted}: the plain copy, or a reordered one shared between shapes. */
-    private dnnl_memory weightsFor(NativeScope planScope, UserWeights user, dnnl_memory_desc wanted) {
-        if (dnnl_memory_desc_equal(user.desc(), wanted) != 0) {
-            return user.memory();
-        }
-        PackedWeights packed = null;
-        for (PackedWeights p : packedWeights) {
-            if (p.source == user && dnnl_memory_desc_equal(p.desc, wanted) != 0) {
-                packed = p;
-                break;
-            }
-        }
-        if (packed == null) {
-            packed = new PackedWeights(user);
-            try {
-                BytePointer buffer = Dnnl.alignedBuffer(packed.scope, Dnnl.sizeInBytes(wanted));
-                packed.memory = Dnnl.memory(packed.scope, wanted, engine, buffer);
-                try (PointerPointer<dnnl_memory_desc> out = new PointerPointer<>(1)) {
-                    // The memory's own copy of the descriptor outlives the primitive descriptor that asked for it.
-                    Dnnl.check(dnnl_memory_get_memory_desc(packed.memory, out), "dnnl_memory_get_memory_desc");
-                    packed.desc = out.get(dnnl_memory_desc.class, 0);
-                }
-                Dnnl.reorder(engine, stream, user.desc(), user.memory(), packed.desc, packed.memory);
-            } catch (RuntimeException | Error e) {
-                packed.scope.closeAfter(e);
-                throw e;
-            }
-            packedWeights.add(packed);
-        }
-        PackedWeights acquired = packed;
-        acquired.users++;
-        planScope.defer(() -> release(acquired));
-        return acquired.memory;
-    }
-
-    private void release(PackedWeights packed) {
-        packed.users--;
-        if (packed.users == 0) {
-            packedWeights.remove(packed);
-            packed.scope.close();
-        }
-    }
-
     /** One matmul primitive with its argument memories. */
     private final class Matmul {
         final dnnl_primitive primitive;
@@ -345,10 +238,10 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         final int argCount;
 
         /** {@code src [m, k] · weights [k, n] (+ bias)} into {@code dst}; src/dst handles are set by the caller. */
-        Matmul(NativeScope owner, long m, long k, long n, UserWeights weights, UserWeights bias, Pointer srcData,
-                Pointer dstData) {
+        Matmul(NativeScope owner, long m, long k, long n, WeightCache.Source matrix, WeightCache.Source bias,
+                Pointer srcData, Pointer dstData) {
             dnnl_primitive_desc pd = matmulDesc(owner, m, k, n, bias != null);
-            dnnl_memory w = weightsFor(owner, weights, Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS));
+            dnnl_memory w = weights.in(owner, matrix, Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS));
             this.primitive = Dnnl.primitive(owner, pd);
             this.src = Dnnl.memory(owner, Dnnl.queryArgDesc(pd, DNNL_ARG_SRC), engine, srcData);
             this.dst = Dnnl.memory(owner, Dnnl.queryArgDesc(pd, DNNL_ARG_DST), engine, dstData);
@@ -368,7 +261,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     }
 
     /** Everything compiled for one input shape: the matmuls, their native buffers and the Java scratch. */
-    private final class ShapePlan implements AutoCloseable {
+    private final class ShapePlan implements ShapeCache.Plan {
         final int batch;
         final int steps;
         final NativeScope planScope;
@@ -443,7 +336,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             Tensor[] result = new Tensor[1 + spec.stateCount()];
             boolean done = false;
             try {
-                setHandle(projection.src, input.pointer());
+                Dnnl.setHandle(projection.src, input.pointer());
                 projection.execute();
                 if (initialStates != null) {
                     initialStates[0].copyTo(FloatBuffer.wrap(h));
@@ -648,10 +541,6 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             }
         }
 
-        private void setHandle(dnnl_memory memory, Pointer data) {
-            Dnnl.check(dnnl_memory_set_data_handle(memory, data), "dnnl_memory_set_data_handle");
-        }
-
         @Override
         public void close() {
             planScope.close();
@@ -684,32 +573,10 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             return;
         }
         closed = true;
-        RuntimeException failure = null;
-        // Plans first (they hold references to the packed weights), then the executor's own handles.
-        List<ShapePlan> open = new ArrayList<>(plans.values());
-        plans.clear();
-        List<Runnable> releases = new ArrayList<>();
-        for (int i = open.size() - 1; i >= 0; i--) {
-            releases.add(open.get(i)::close);
-        }
-        for (PackedWeights p : new ArrayList<>(packedWeights)) {
-            releases.add(p.scope::close);
-        }
-        packedWeights.clear();
-        releases.add(scope::close);
-        for (Runnable release : releases) {
-            try {
-                release.run();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
+        // Plans first (they hold references to the reordered weights), then the executor's own handles.
+        try (NativeScope closing = new NativeScope()) {
+            closing.defer(scope::close);
+            closing.defer(plans::clear);
         }
     }
 }

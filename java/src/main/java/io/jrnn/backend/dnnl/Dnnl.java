@@ -8,6 +8,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
@@ -17,6 +18,9 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_exec_arg_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_impl_info_str;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_wait;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
 
@@ -109,6 +113,21 @@ final class Dnnl {
             dnnl_memory m = out.get(dnnl_memory.class, 0);
             scope.defer(() -> check(dnnl_memory_destroy(m), "dnnl_memory_destroy"));
             return m;
+        }
+    }
+
+    /** Points {@code memory} at {@code data} (the caller's buffer, used in place). */
+    static void setHandle(dnnl_memory memory, Pointer data) {
+        check(dnnl_memory_set_data_handle(memory, data), "dnnl_memory_set_data_handle");
+    }
+
+    /** An in-order stream on {@code engine}. */
+    static dnnl_stream stream(NativeScope scope, dnnl_engine engine) {
+        try (PointerPointer<dnnl_stream> out = new PointerPointer<>(1)) {
+            check(dnnl_stream_create(out, engine, dnnl_stream_default_flags), "dnnl_stream_create");
+            dnnl_stream s = out.get(dnnl_stream.class, 0);
+            scope.defer(() -> check(dnnl_stream_destroy(s), "dnnl_stream_destroy"));
+            return s;
         }
     }
 

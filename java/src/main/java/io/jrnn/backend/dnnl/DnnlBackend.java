@@ -52,7 +52,7 @@ import org.bytedeco.javacpp.PointerPointer;
  */
 public final class DnnlBackend implements Backend {
     private static final System.Logger LOG = System.getLogger("io.jrnn.backend.dnnl");
-    private static final Set<String> LOGGED_FALLBACKS = ConcurrentHashMap.newKeySet();
+    private static final Set<String> LOGGED_REASONS = ConcurrentHashMap.newKeySet();
     private static volatile DnnlBackend instance;
 
     /** The CPU engine, kept for the life of the process. */
@@ -240,7 +240,7 @@ public final class DnnlBackend implements Backend {
      */
     RecurrentExecutor composed(RecurrentSpec spec, String reason) {
         ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(engine, spec, reason);
-        if (LOGGED_FALLBACKS.add(reason)) {
+        if (LOGGED_REASONS.add(reason)) {
             LOG.log(System.Logger.Level.INFO, "jrnn: " + spec.describe() + " runs on the " + executor.executionPath());
         }
         return executor;

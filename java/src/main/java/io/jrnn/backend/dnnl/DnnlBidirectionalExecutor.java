@@ -19,14 +19,8 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_ldgo;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ldigo;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ldnc;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_lstm_forward_primitive_desc_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_get_memory_desc;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ntc;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_rnn_flags_undef;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_vanilla_rnn_forward_primitive_desc_create;
 
 import io.jrnn.Tensor;
@@ -34,12 +28,7 @@ import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
 import io.jrnn.weights.OneDnnRnnWeights;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -48,7 +37,6 @@ import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
 /**
@@ -84,40 +72,16 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
     private final int hiddenSize;
     private final NativeScope scope = new NativeScope();
     private final dnnl_stream stream;
+    private final WeightCache weights;
     /** Weights layer, weights iter, bias, both directions, in Keras layout ({@code ldigo}, {@code ldgo}). */
-    private final UserWeights[] userWeights;
-    private final List<PackedWeights> packedWeights = new ArrayList<>();
-    private final LinkedHashMap<Shape, ShapePlan> plans = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Shape, ShapePlan> eldest) {
-            if (size() > DnnlRecurrentExecutor.SHAPE_CACHE_CAPACITY) {
-                eldest.getValue().close();
-                return true;
-            }
-            return false;
-        }
-    };
+    private final WeightCache.Source[] userWeights;
+    private final ShapeCache<Shape, ShapePlan> plans = new ShapeCache<>(DnnlRecurrentExecutor.SHAPE_CACHE_CAPACITY,
+            this::createPlan);
     private int primitivesCreated;
     private volatile String executionPath;
     private volatile boolean closed;
 
     private record Shape(int batch, int steps) {
-    }
-
-    private record UserWeights(int arg, dnnl_memory_desc desc, dnnl_memory memory) {
-    }
-
-    /** Weights reordered into a layout a primitive asked for, shared by the shapes that want it. */
-    private static final class PackedWeights {
-        final int arg;
-        final NativeScope scope = new NativeScope();
-        dnnl_memory_desc desc;
-        dnnl_memory memory;
-        int users;
-
-        PackedWeights(int arg) {
-            this.arg = arg;
-        }
     }
 
     /**
@@ -135,24 +99,19 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
         this.inputSize = forward.inputSize();
         this.hiddenSize = forward.units();
         try {
-            try (PointerPointer<dnnl_stream> out = new PointerPointer<>(1)) {
-                Dnnl.check(dnnl_stream_create(out, engine, dnnl_stream_default_flags), "dnnl_stream_create");
-                dnnl_stream s = out.get(dnnl_stream.class, 0);
-                scope.defer(() -> Dnnl.check(dnnl_stream_destroy(s), "dnnl_stream_destroy"));
-                this.stream = s;
-            }
+            this.stream = Dnnl.stream(scope, engine);
+            this.weights = new WeightCache(engine, stream);
+            scope.defer(weights::close);
             long c = inputSize;
             long h = hiddenSize;
             long g = kind.gateCount;
             OneDnnRnnWeights f = OneDnnRnnWeights.fromKeras(forward.weights());
             OneDnnRnnWeights b = OneDnnRnnWeights.fromKeras(backward.weights());
             // The direction axis is outside C/G/H: forward's ldigo block, then backward's.
-            this.userWeights = new UserWeights[] {
-                userWeights(DNNL_ARG_WEIGHTS_LAYER, concat(f.weightsLayer(), b.weightsLayer()), dnnl_ldigo, 1,
-                        DIRECTIONS, c, g, h),
-                userWeights(DNNL_ARG_WEIGHTS_ITER, concat(f.weightsIter(), b.weightsIter()), dnnl_ldigo, 1,
-                        DIRECTIONS, h, g, h),
-                userWeights(DNNL_ARG_BIAS, concat(f.bias(), b.bias()), dnnl_ldgo, 1, DIRECTIONS, kind.biasGateCount, h),
+            this.userWeights = new WeightCache.Source[] {
+                weights.upload(concat(f.weightsLayer(), b.weightsLayer()), dnnl_ldigo, 1, DIRECTIONS, c, g, h),
+                weights.upload(concat(f.weightsIter(), b.weightsIter()), dnnl_ldigo, 1, DIRECTIONS, h, g, h),
+                weights.upload(concat(f.bias(), b.bias()), dnnl_ldgo, 1, DIRECTIONS, kind.biasGateCount, h),
             };
             try (NativeScope probe = new NativeScope()) {
                 WeightFormat format = WeightFormat.choose(kind, 1);
@@ -168,13 +127,6 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
         float[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
-    }
-
-    private UserWeights userWeights(int arg, float[] values, int tag, long... dims) {
-        dnnl_memory_desc desc = Dnnl.desc(scope, tag, dims);
-        BytePointer buffer = Dnnl.alignedBuffer(scope, (long) values.length * Float.BYTES);
-        Dnnl.floats(buffer).put(values);
-        return new UserWeights(arg, desc, Dnnl.memory(scope, desc, engine, buffer));
     }
 
     private String directionName() {
@@ -224,10 +176,6 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
         ensureOpen();
         Shape shape = validate(input, initialStates);
         ShapePlan plan = plans.get(shape);
-        if (plan == null) {
-            plan = createPlan(shape);
-            plans.put(shape, plan);
-        }
         executionPath = plan.path;
         return plan.run(input, initialStates);
     }
@@ -237,32 +185,14 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
     }
 
     private Shape validate(Tensor input, Tensor[] initialStates) {
-        Objects.requireNonNull(input, "input");
-        int[] s = input.shape();
         String who = "Bidirectional(" + forward.describe() + ")";
-        if (input.isClosed()) {
-            throw new IllegalStateException(who + ": input tensor " + Arrays.toString(s) + " is closed");
-        }
-        if (s.length != 3 || s[0] < 1 || s[1] < 1 || s[2] != inputSize) {
-            throw new IllegalArgumentException(who + ": expected input [N, T, " + inputSize + "] with N, T >= 1, got "
-                    + Arrays.toString(s));
-        }
+        int[] s = RecurrentInputs.checkInput(who, input, inputSize);
         if (initialStates != null) {
             if (initialStates.length != DIRECTIONS * stateCount()) {
                 throw new IllegalArgumentException(who + " has " + DIRECTIONS * stateCount() + " states (" + stateCount()
                         + " forward, then " + stateCount() + " backward) but was passed " + initialStates.length);
             }
-            for (int i = 0; i < initialStates.length; i++) {
-                Tensor state = Objects.requireNonNull(initialStates[i], "initial state " + i);
-                int[] ss = state.shape();
-                if (ss.length != 2 || ss[0] != s[0] || ss[1] != hiddenSize) {
-                    throw new IllegalArgumentException(who + ": initial state " + i + " must be [" + s[0] + ", "
-                            + hiddenSize + "], got " + Arrays.toString(ss));
-                }
-                if (state.isClosed()) {
-                    throw new IllegalStateException(who + ": initial state " + i + " is closed");
-                }
-            }
+            RecurrentInputs.checkStates(who, initialStates, s[0], hiddenSize);
         }
         return new Shape(s[0], s[1]);
     }
@@ -277,49 +207,8 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
         }
     }
 
-    private dnnl_memory weightsFor(NativeScope planScope, UserWeights user, dnnl_memory_desc wanted) {
-        if (dnnl_memory_desc_equal(user.desc(), wanted) != 0) {
-            return user.memory();
-        }
-        PackedWeights packed = null;
-        for (PackedWeights p : packedWeights) {
-            if (p.arg == user.arg() && dnnl_memory_desc_equal(p.desc, wanted) != 0) {
-                packed = p;
-                break;
-            }
-        }
-        if (packed == null) {
-            packed = new PackedWeights(user.arg());
-            try {
-                BytePointer buffer = Dnnl.alignedBuffer(packed.scope, Dnnl.sizeInBytes(wanted));
-                packed.memory = Dnnl.memory(packed.scope, wanted, engine, buffer);
-                try (PointerPointer<dnnl_memory_desc> out = new PointerPointer<>(1)) {
-                    Dnnl.check(dnnl_memory_get_memory_desc(packed.memory, out), "dnnl_memory_get_memory_desc");
-                    packed.desc = out.get(dnnl_memory_desc.class, 0);
-                }
-                Dnnl.reorder(engine, stream, user.desc(), user.memory(), packed.desc, packed.memory);
-            } catch (RuntimeException | Error e) {
-                packed.scope.closeAfter(e);
-                throw e;
-            }
-            packedWeights.add(packed);
-        }
-        PackedWeights acquired = packed;
-        acquired.users++;
-        planScope.defer(() -> release(acquired));
-        return acquired.memory;
-    }
-
-    private void release(PackedWeights packed) {
-        packed.users--;
-        if (packed.users == 0) {
-            packedWeights.remove(packed);
-            packed.scope.close();
-        }
-    }
-
     /** Everything compiled for one input shape. */
-    private final class ShapePlan implements AutoCloseable {
+    private final class ShapePlan implements ShapeCache.Plan {
         final Shape shape;
         final NativeScope planScope;
         final String path;
@@ -343,9 +232,9 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
             WeightFormat format = WeightFormat.choose(kind, shape.batch());
             dnnl_primitive_desc pd = primitiveDesc(planScope, shape, format);
             this.path = describePath(pd, format);
-            dnnl_memory weightsLayer = weightsFor(planScope, userWeights[0], Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS_LAYER));
-            dnnl_memory weightsIter = weightsFor(planScope, userWeights[1], Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS_ITER));
-            dnnl_memory bias = weightsFor(planScope, userWeights[2], Dnnl.queryArgDesc(pd, DNNL_ARG_BIAS));
+            dnnl_memory weightsLayer = weights.in(planScope, userWeights[0], Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS_LAYER));
+            dnnl_memory weightsIter = weights.in(planScope, userWeights[1], Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS_ITER));
+            dnnl_memory bias = weights.in(planScope, userWeights[2], Dnnl.queryArgDesc(pd, DNNL_ARG_BIAS));
             this.primitive = Dnnl.primitive(planScope, pd);
             primitivesCreated++;
             this.srcLayer = Dnnl.memory(planScope, Dnnl.queryArgDesc(pd, DNNL_ARG_SRC_LAYER), engine, null);
@@ -407,8 +296,8 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
             try {
                 Tensor sequence = sequenceScratch == null ? Tensor.zeros(n, t, width) : null;
                 result[0] = sequence;
-                setHandle(srcLayer, input.pointer());
-                setHandle(dstLayer, sequence != null ? sequence.pointer() : sequenceScratch);
+                Dnnl.setHandle(srcLayer, input.pointer());
+                Dnnl.setHandle(dstLayer, sequence != null ? sequence.pointer() : sequenceScratch);
                 Dnnl.execute(primitive, stream, argCount, args);
                 for (int k = 0; k < states; k++) {
                     FloatBuffer out = Dnnl.floats(dst[k]);
@@ -451,10 +340,6 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
             return Tensor.of(out, n, 2 * h);
         }
 
-        private void setHandle(dnnl_memory memory, Pointer data) {
-            Dnnl.check(dnnl_memory_set_data_handle(memory, data), "dnnl_memory_set_data_handle");
-        }
-
         @Override
         public void close() {
             planScope.close();
@@ -483,33 +368,10 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
             return;
         }
         closed = true;
-        RuntimeException failure = null;
-        List<AutoCloseable> toClose = new ArrayList<>(plans.values().stream().map(p -> (AutoCloseable) p).toList());
-        plans.clear();
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            failure = closeQuietly(toClose.get(i), failure);
+        // Plans first (they hold references to the reordered weights), then the executor's own handles.
+        try (NativeScope closing = new NativeScope()) {
+            closing.defer(scope::close);
+            closing.defer(plans::clear);
         }
-        for (PackedWeights p : new ArrayList<>(packedWeights)) {
-            failure = closeQuietly(p.scope, failure);
-        }
-        packedWeights.clear();
-        failure = closeQuietly(scope, failure);
-        if (failure != null) {
-            throw failure;
-        }
-    }
-
-    private static RuntimeException closeQuietly(AutoCloseable c, RuntimeException failure) {
-        try {
-            c.close();
-        } catch (RuntimeException e) {
-            if (failure == null) {
-                return e;
-            }
-            failure.addSuppressed(e);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-        return failure;
     }
 }

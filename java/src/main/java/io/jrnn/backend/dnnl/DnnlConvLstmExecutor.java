@@ -23,13 +23,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_forward_primitive_d
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_hwio;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_get_memory_desc;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_nhwc;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_destroy;
 
 import io.jrnn.Mask;
 import io.jrnn.Tensor;
@@ -37,11 +31,7 @@ import io.jrnn.backend.ConvLstmExecutor;
 import io.jrnn.backend.ConvLstmSpec;
 import io.jrnn.layers.Activation;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
@@ -95,33 +85,18 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
     private final NativeScope scope = new NativeScope();
     private final dnnl_stream stream;
     /** Keras's gate blocks split by activation: σ gates {@code [i, f, o]} (3F outputs) and the candidate c (F outputs). */
-    private final UserWeights kernelSigma;
-    private final UserWeights kernelCandidate;
-    private final UserWeights recurrentSigma;
-    private final UserWeights recurrentCandidate;
-    private final UserWeights biasSigma;
-    private final UserWeights biasCandidate;
-    private final List<Packed> packed = new ArrayList<>();
-    private final LinkedHashMap<Shape, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Shape, Plan> eldest) {
-            if (size() > SHAPE_CACHE_CAPACITY) {
-                eldest.getValue().close();
-                return true;
-            }
-            return false;
-        }
-    };
+    private final WeightCache weights;
+    private final WeightCache.Source kernelSigma;
+    private final WeightCache.Source kernelCandidate;
+    private final WeightCache.Source recurrentSigma;
+    private final WeightCache.Source recurrentCandidate;
+    private final WeightCache.Source biasSigma;
+    private final WeightCache.Source biasCandidate;
+    private final ShapeCache<Shape, Plan> plans = new ShapeCache<>(SHAPE_CACHE_CAPACITY, this::createPlan);
     private int plansCreated;
     private boolean closed;
 
     private record Shape(int batch, int steps, int rows, int cols) {
-    }
-
-    private record UserWeights(dnnl_memory_desc desc, dnnl_memory memory) {
-    }
-
-    private record Packed(UserWeights source, dnnl_memory_desc desc, dnnl_memory memory) {
     }
 
     DnnlConvLstmExecutor(dnnl_engine engine, ConvLstmSpec spec, boolean inputConvPerStep) {
@@ -137,12 +112,9 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
         this.channels = spec.inputChannels();
         this.filters = spec.filters();
         try {
-            try (PointerPointer<dnnl_stream> out = new PointerPointer<>(1)) {
-                Dnnl.check(dnnl_stream_create(out, engine, dnnl_stream_default_flags), "dnnl_stream_create");
-                dnnl_stream s = out.get(dnnl_stream.class, 0);
-                scope.defer(() -> Dnnl.check(dnnl_stream_destroy(s), "dnnl_stream_destroy"));
-                this.stream = s;
-            }
+            this.stream = Dnnl.stream(scope, engine);
+            this.weights = new WeightCache(engine, stream);
+            scope.defer(weights::close);
             // Keras [kr, kc, C, 4F] row-major is oneDNN's OIHW tensor in 'hwio' order.
             int kr = spec.kernelRows();
             int kc = spec.kernelCols();
@@ -179,33 +151,8 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
         return out;
     }
 
-    private UserWeights userWeights(float[] values, int tag, long... dims) {
-        dnnl_memory_desc desc = Dnnl.desc(scope, tag, dims);
-        BytePointer buffer = Dnnl.alignedBuffer(scope, (long) values.length * Float.BYTES);
-        Dnnl.floats(buffer).put(values);
-        return new UserWeights(desc, Dnnl.memory(scope, desc, engine, buffer));
-    }
-
-    /** The weights in the layout a primitive wants: the user copy, or one reordered copy per layout (kept until close). */
-    private dnnl_memory weightsFor(UserWeights user, dnnl_memory_desc wanted) {
-        if (dnnl_memory_desc_equal(user.desc(), wanted) != 0) {
-            return user.memory();
-        }
-        for (Packed p : packed) {
-            if (p.source() == user && dnnl_memory_desc_equal(p.desc(), wanted) != 0) {
-                return p.memory();
-            }
-        }
-        BytePointer buffer = Dnnl.alignedBuffer(scope, Dnnl.sizeInBytes(wanted));
-        dnnl_memory memory = Dnnl.memory(scope, wanted, engine, buffer);
-        dnnl_memory_desc desc;
-        try (PointerPointer<dnnl_memory_desc> out = new PointerPointer<>(1)) {
-            Dnnl.check(dnnl_memory_get_memory_desc(memory, out), "dnnl_memory_get_memory_desc");
-            desc = out.get(dnnl_memory_desc.class, 0);
-        }
-        Dnnl.reorder(engine, stream, user.desc(), user.memory(), desc, memory);
-        packed.add(new Packed(user, desc, memory));
-        return memory;
+    private WeightCache.Source userWeights(float[] values, int tag, long... dims) {
+        return weights.upload(values, tag, dims);
     }
 
     @Override
@@ -254,19 +201,20 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
         }
         Shape shape = new Shape(s[0], s[1], s[2], s[3]);
         Plan plan = plans.get(shape);
-        if (plan == null) {
-            NativeScope planScope = new NativeScope();
-            try {
-                plan = new Plan(shape, outR, outC, planScope);
-            } catch (RuntimeException | Error e) {
-                planScope.closeAfter(e);
-                throw e;
-            }
-            plans.put(shape, plan);
-            plansCreated++;
-        }
         boolean[] valid = mask == null || mask.allValid() ? null : mask.toArray();
         return plan.run(input, initialStates, valid);
+    }
+
+    private Plan createPlan(Shape shape) {
+        NativeScope planScope = new NativeScope();
+        try {
+            Plan plan = new Plan(shape, spec.outputRows(shape.rows()), spec.outputCols(shape.cols()), planScope);
+            plansCreated++;
+            return plan;
+        } catch (RuntimeException | Error e) {
+            planScope.closeAfter(e);
+            throw e;
+        }
     }
 
     /** A convolution primitive with its argument memories (src/dst data handles set by the caller). */
@@ -278,7 +226,7 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
         final int argCount;
 
         Conv(NativeScope owner, long images, long inC, long inR, long inCols, long outR, long outCols, long outChannels,
-                UserWeights weights, UserWeights bias, long[] strides, long[] dilates, long[] padL, long[] padR, Pointer srcData, Pointer dstData,
+                WeightCache.Source filter, WeightCache.Source bias, long[] strides, long[] dilates, long[] padL, long[] padR, Pointer srcData, Pointer dstData,
                 boolean accumulate) {
             dnnl_memory_desc srcDesc = Dnnl.desc(owner, dnnl_nhwc, images, inC, inR, inCols);
             boolean withBias = bias != null;
@@ -294,7 +242,7 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
                         "dnnl_convolution_forward_primitive_desc_create");
                 pd = Dnnl.adopt(owner, out);
             }
-            dnnl_memory w = weightsFor(weights, Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS));
+            dnnl_memory w = weights.in(owner, filter, Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS));
             this.primitive = Dnnl.primitive(owner, pd);
             this.src = Dnnl.memory(owner, Dnnl.queryArgDesc(pd, DNNL_ARG_SRC), engine, srcData);
             this.dst = Dnnl.memory(owner, Dnnl.queryArgDesc(pd, DNNL_ARG_DST), engine, dstData);
@@ -377,7 +325,7 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
     }
 
     /** Everything compiled for one input shape. */
-    private final class Plan implements AutoCloseable {
+    private final class Plan implements ShapeCache.Plan {
         final int batch;
         final int steps;
         final int rows;
@@ -491,8 +439,8 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
             int n = batch;
             int stateSize = n * frame;
             if (!inputConvPerStep) {
-                Dnnl.check(dnnl_memory_set_data_handle(inputSigma.src, x.pointer()), "dnnl_memory_set_data_handle");
-                Dnnl.check(dnnl_memory_set_data_handle(inputCandidate.src, x.pointer()), "dnnl_memory_set_data_handle");
+                Dnnl.setHandle(inputSigma.src, x.pointer());
+                Dnnl.setHandle(inputCandidate.src, x.pointer());
                 inputSigma.execute();
                 inputCandidate.execute();
             }
@@ -644,32 +592,10 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
             return;
         }
         closed = true;
-        RuntimeException failure = null;
-        List<Plan> open = new ArrayList<>(plans.values());
-        plans.clear();
-        for (Plan p : open) {
-            try {
-                p.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        packed.clear();
-        try {
-            scope.close();
-        } catch (RuntimeException e) {
-            if (failure == null) {
-                failure = e;
-            } else {
-                failure.addSuppressed(e);
-            }
-        }
-        if (failure != null) {
-            throw failure;
+        // Plans first (they hold references to the reordered weights), then the executor's own handles.
+        try (NativeScope closing = new NativeScope()) {
+            closing.defer(scope::close);
+            closing.defer(plans::clear);
         }
     }
 }

@@ -17,14 +17,8 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_ldgo;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ldigo;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ldnc;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_lstm_forward_primitive_desc_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_get_memory_desc;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ntc;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_rnn_flags_undef;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_unidirectional_left2right;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_unidirectional_right2left;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_vanilla_rnn_forward_primitive_desc_create;
@@ -38,11 +32,7 @@ import io.jrnn.weights.OneDnnRnnWeights;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -77,7 +67,8 @@ import org.bytedeco.javacpp.PointerPointer;
  *
  * <p>Masks (spec §3.3): oneDNN has no sequence-length argument. A right-padded mask runs on the same
  * primitive kind in length segments (packed-sequence style, one cached primitive per segment shape,
- * see {@link #run(Tensor, Tensor[], Mask)}); any other mask runs on the fallback path.
+ * see {@link #run(Tensor, Tensor[], Mask)}); any other mask runs on the composed path
+ * ({@link ComposedRecurrentExecutor}).
  */
 final class DnnlRecurrentExecutor implements RecurrentExecutor {
     /** Input shapes kept compiled per executor. */
@@ -99,30 +90,13 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     private final int hiddenSize;
     private final NativeScope scope = new NativeScope();
     private final dnnl_stream stream;
+    private final WeightCache weights;
     /** Weights layer, weights iter, bias: in Keras layout ({@code ldigo}, {@code ldgo}). */
-    private final UserWeights[] userWeights;
-    private final List<PackedWeights> packedWeights = new ArrayList<>();
-    private final LinkedHashMap<Shape, ShapePlan> plans = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Shape, ShapePlan> eldest) {
-            if (size() > SHAPE_CACHE_CAPACITY) {
-                eldest.getValue().close();
-                return true;
-            }
-            return false;
-        }
-    };
+    private final WeightCache.Source[] userWeights;
+    private final ShapeCache<Shape, ShapePlan> plans = new ShapeCache<>(SHAPE_CACHE_CAPACITY, this::createPlan);
     /** Primitives for the length segments of right-padded masked batches (no sequence scratch of their own). */
-    private final LinkedHashMap<Shape, ShapePlan> segmentPlans = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Shape, ShapePlan> eldest) {
-            if (size() > SEGMENT_CACHE_CAPACITY) {
-                eldest.getValue().close();
-                return true;
-            }
-            return false;
-        }
-    };
+    private final ShapeCache<Shape, ShapePlan> segmentPlans = new ShapeCache<>(SEGMENT_CACHE_CAPACITY,
+            shape -> createPlan(shape, true));
     /** Runs masks that are not right-padded; created on first use. */
     private RecurrentExecutor arbitraryMaskExecutor;
     private int primitivesCreated;
@@ -130,23 +104,6 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     private volatile boolean closed;
 
     private record Shape(int batch, int steps) {
-    }
-
-    /** One weight argument in Keras layout, owned by the executor. */
-    private record UserWeights(int arg, dnnl_memory_desc desc, dnnl_memory memory) {
-    }
-
-    /** Weights reordered into a layout a primitive asked for, shared by the shapes that want the same layout. */
-    private static final class PackedWeights {
-        final int arg;
-        final NativeScope scope = new NativeScope();
-        dnnl_memory_desc desc;
-        dnnl_memory memory;
-        int users;
-
-        PackedWeights(int arg) {
-            this.arg = arg;
-        }
     }
 
     DnnlRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, RnnPrimitive kind, int activationKind) {
@@ -169,12 +126,9 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         this.inputSize = spec.inputSize();
         this.hiddenSize = spec.units();
         try {
-            try (PointerPointer<dnnl_stream> out = new PointerPointer<>(1)) {
-                Dnnl.check(dnnl_stream_create(out, engine, dnnl_stream_default_flags), "dnnl_stream_create");
-                dnnl_stream s = out.get(dnnl_stream.class, 0);
-                scope.defer(() -> Dnnl.check(dnnl_stream_destroy(s), "dnnl_stream_destroy"));
-                this.stream = s;
-            }
+            this.stream = Dnnl.stream(scope, engine);
+            this.weights = new WeightCache(engine, stream);
+            scope.defer(weights::close);
             long c = inputSize;
             long h = hiddenSize;
             long g = kind.gateCount;
@@ -190,10 +144,10 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                 weightsIter[k] = packed.weightsIter();
                 bias[k] = packed.bias();
             }
-            this.userWeights = new UserWeights[] {
-                userWeights(DNNL_ARG_WEIGHTS_LAYER, concat(weightsLayer), dnnl_ldigo, l, 1, c, g, h),
-                userWeights(DNNL_ARG_WEIGHTS_ITER, concat(weightsIter), dnnl_ldigo, l, 1, h, g, h),
-                userWeights(DNNL_ARG_BIAS, concat(bias), dnnl_ldgo, l, 1, kind.biasGateCount, h),
+            this.userWeights = new WeightCache.Source[] {
+                weights.upload(concat(weightsLayer), dnnl_ldigo, l, 1, c, g, h),
+                weights.upload(concat(weightsIter), dnnl_ldigo, l, 1, h, g, h),
+                weights.upload(concat(bias), dnnl_ldgo, l, 1, kind.biasGateCount, h),
             };
             // A descriptor for one sample and one step: oneDNN accepts the configuration and names its implementation.
             try (NativeScope probe = new NativeScope()) {
@@ -217,13 +171,6 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             at += p.length;
         }
         return all;
-    }
-
-    private UserWeights userWeights(int arg, float[] values, int tag, long... dims) {
-        dnnl_memory_desc desc = Dnnl.desc(scope, tag, dims);
-        BytePointer buffer = Dnnl.alignedBuffer(scope, (long) values.length * Float.BYTES);
-        Dnnl.floats(buffer).put(values);
-        return new UserWeights(arg, desc, Dnnl.memory(scope, desc, engine, buffer));
     }
 
     /** The forward-inference primitive descriptor for one shape, owned by {@code owner}. */
@@ -273,10 +220,6 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         ensureOpen();
         Shape shape = validate(input, initialStates);
         ShapePlan plan = plans.get(shape);
-        if (plan == null) {
-            plan = createPlan(shape);
-            plans.put(shape, plan);
-        }
         executionPath = plan.path;
         return plan.run(input, initialStates);
     }
@@ -369,7 +312,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                 while (batch < n && lengths[sorted[batch]] >= to) {
                     batch++;
                 }
-                ShapePlan plan = segmentPlan(new Shape(batch, len));
+                ShapePlan plan = segmentPlans.get(new Shape(batch, len));
                 segmentPath = plan.path;
                 try (Tensor xs = Tensor.zeros(batch, len, c); Tensor ys = Tensor.zeros(batch, len, h)) {
                     FloatBuffer xsView = xs.view();
@@ -497,41 +440,14 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         result[0] = last;
     }
 
-    private ShapePlan segmentPlan(Shape shape) {
-        ShapePlan plan = segmentPlans.get(shape);
-        if (plan == null) {
-            plan = createPlan(shape, true);
-            segmentPlans.put(shape, plan);
-        }
-        return plan;
-    }
-
     private Shape validate(Tensor input, Tensor[] initialStates) {
-        Objects.requireNonNull(input, "input");
-        int[] s = input.shape();
-        if (input.isClosed()) {
-            throw new IllegalStateException(spec.describe() + ": input tensor " + Arrays.toString(s) + " is closed");
-        }
-        if (s.length != 3 || s[0] < 1 || s[1] < 1 || s[2] != inputSize) {
-            throw new IllegalArgumentException(spec.describe() + ": expected input [N, T, " + inputSize
-                    + "] with N, T >= 1, got " + Arrays.toString(s));
-        }
+        int[] s = RecurrentInputs.checkInput(spec.describe(), input, inputSize);
         if (initialStates != null) {
             if (initialStates.length != layers * spec.stateCount()) {
                 throw new IllegalArgumentException(spec.describe() + " has " + layers * spec.stateCount()
                         + " state(s) but was passed " + initialStates.length);
             }
-            for (int i = 0; i < initialStates.length; i++) {
-                Tensor state = Objects.requireNonNull(initialStates[i], "initial state " + i);
-                int[] ss = state.shape();
-                if (ss.length != 2 || ss[0] != s[0] || ss[1] != hiddenSize) {
-                    throw new IllegalArgumentException(spec.describe() + ": initial state " + i + " must be ["
-                            + s[0] + ", " + hiddenSize + "], got " + Arrays.toString(ss));
-                }
-                if (state.isClosed()) {
-                    throw new IllegalStateException(spec.describe() + ": initial state " + i + " is closed");
-                }
-            }
+            RecurrentInputs.checkStates(spec.describe(), initialStates, s[0], hiddenSize);
         }
         return new Shape(s[0], s[1]);
     }
@@ -550,51 +466,8 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         }
     }
 
-    /** The weights for {@code user.arg} in the layout {@code wanted}: the Keras copy, or a reordered one shared between shapes. */
-    private dnnl_memory weightsFor(NativeScope planScope, UserWeights user, dnnl_memory_desc wanted) {
-        if (dnnl_memory_desc_equal(user.desc(), wanted) != 0) {
-            return user.memory();
-        }
-        PackedWeights packed = null;
-        for (PackedWeights p : packedWeights) {
-            if (p.arg == user.arg() && dnnl_memory_desc_equal(p.desc, wanted) != 0) {
-                packed = p;
-                break;
-            }
-        }
-        if (packed == null) {
-            packed = new PackedWeights(user.arg());
-            try {
-                BytePointer buffer = Dnnl.alignedBuffer(packed.scope, Dnnl.sizeInBytes(wanted));
-                packed.memory = Dnnl.memory(packed.scope, wanted, engine, buffer);
-                try (PointerPointer<dnnl_memory_desc> out = new PointerPointer<>(1)) {
-                    // The memory's own copy of the descriptor outlives the primitive descriptor that asked for it.
-                    Dnnl.check(dnnl_memory_get_memory_desc(packed.memory, out), "dnnl_memory_get_memory_desc");
-                    packed.desc = out.get(dnnl_memory_desc.class, 0);
-                }
-                Dnnl.reorder(engine, stream, user.desc(), user.memory(), packed.desc, packed.memory);
-            } catch (RuntimeException | Error e) {
-                packed.scope.closeAfter(e);
-                throw e;
-            }
-            packedWeights.add(packed);
-        }
-        PackedWeights acquired = packed;
-        acquired.users++;
-        planScope.defer(() -> release(acquired));
-        return acquired.memory;
-    }
-
-    private void release(PackedWeights packed) {
-        packed.users--;
-        if (packed.users == 0) {
-            packedWeights.remove(packed);
-            packed.scope.close();
-        }
-    }
-
     /** Everything compiled for one input shape. */
-    private final class ShapePlan implements AutoCloseable {
+    private final class ShapePlan implements ShapeCache.Plan {
         final Shape shape;
         final NativeScope planScope;
         final String path;
@@ -621,9 +494,9 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             WeightFormat format = WeightFormat.choose(kind, shape.batch());
             dnnl_primitive_desc pd = primitiveDesc(planScope, shape, format);
             this.path = describePath(pd, format);
-            dnnl_memory weightsLayer = weightsFor(planScope, userWeights[0], Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS_LAYER));
-            dnnl_memory weightsIter = weightsFor(planScope, userWeights[1], Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS_ITER));
-            dnnl_memory bias = weightsFor(planScope, userWeights[2], Dnnl.queryArgDesc(pd, DNNL_ARG_BIAS));
+            dnnl_memory weightsLayer = weights.in(planScope, userWeights[0], Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS_LAYER));
+            dnnl_memory weightsIter = weights.in(planScope, userWeights[1], Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS_ITER));
+            dnnl_memory bias = weights.in(planScope, userWeights[2], Dnnl.queryArgDesc(pd, DNNL_ARG_BIAS));
             this.primitive = Dnnl.primitive(planScope, pd);
             primitivesCreated++;
             // Data handles are set on every call: the caller's tensors are used in place.
@@ -690,13 +563,13 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                 }
                 Tensor sequence = sequenceScratch == null ? Tensor.uninitialized(n, t, h) : null;
                 result[0] = sequence;
-                setHandle(srcLayer, input.pointer());
-                setHandle(srcIter, initialStates != null ? initialStates[0].pointer() : zeroState);
-                setHandle(dstLayer, sequence != null ? sequence.pointer() : sequenceScratch);
-                setHandle(dstIter, result[1].pointer());
+                Dnnl.setHandle(srcLayer, input.pointer());
+                Dnnl.setHandle(srcIter, initialStates != null ? initialStates[0].pointer() : zeroState);
+                Dnnl.setHandle(dstLayer, sequence != null ? sequence.pointer() : sequenceScratch);
+                Dnnl.setHandle(dstIter, result[1].pointer());
                 if (srcIterC != null) {
-                    setHandle(srcIterC, initialStates != null ? initialStates[1].pointer() : zeroState);
-                    setHandle(dstIterC, result[2].pointer());
+                    Dnnl.setHandle(srcIterC, initialStates != null ? initialStates[1].pointer() : zeroState);
+                    Dnnl.setHandle(dstIterC, result[2].pointer());
                 }
                 Dnnl.execute(primitive, stream, argCount, args);
                 if (sequence == null) {
@@ -741,13 +614,13 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                         staged.put(k * layerFloats, initialStates[k * stateCount + s].view(), 0, layerFloats);
                     }
                 }
-                setHandle(srcLayer, input.pointer());
-                setHandle(srcIter, initialStates != null ? stagedStates[0] : zeroState);
-                setHandle(dstLayer, sequence != null ? sequence.pointer() : sequenceScratch);
-                setHandle(dstIter, stagedStates[1]);
+                Dnnl.setHandle(srcLayer, input.pointer());
+                Dnnl.setHandle(srcIter, initialStates != null ? stagedStates[0] : zeroState);
+                Dnnl.setHandle(dstLayer, sequence != null ? sequence.pointer() : sequenceScratch);
+                Dnnl.setHandle(dstIter, stagedStates[1]);
                 if (srcIterC != null) {
-                    setHandle(srcIterC, initialStates != null ? stagedStates[2] : zeroState);
-                    setHandle(dstIterC, stagedStates[3]);
+                    Dnnl.setHandle(srcIterC, initialStates != null ? stagedStates[2] : zeroState);
+                    Dnnl.setHandle(dstIterC, stagedStates[3]);
                 }
                 Dnnl.execute(primitive, stream, argCount, args);
                 for (int s = 0; s < stateCount; s++) {
@@ -778,13 +651,13 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
          * in oneDNN's order (aligned with input time, also for right2left).
          */
         void execute(Pointer src, Pointer[] srcStates, Pointer dst, Pointer[] dstStates) {
-            setHandle(srcLayer, src);
-            setHandle(srcIter, srcStates[0]);
-            setHandle(dstLayer, dst);
-            setHandle(dstIter, dstStates[0]);
+            Dnnl.setHandle(srcLayer, src);
+            Dnnl.setHandle(srcIter, srcStates[0]);
+            Dnnl.setHandle(dstLayer, dst);
+            Dnnl.setHandle(dstIter, dstStates[0]);
             if (srcIterC != null) {
-                setHandle(srcIterC, srcStates[1]);
-                setHandle(dstIterC, dstStates[1]);
+                Dnnl.setHandle(srcIterC, srcStates[1]);
+                Dnnl.setHandle(dstIterC, dstStates[1]);
             }
             Dnnl.execute(primitive, stream, argCount, args);
         }
@@ -800,10 +673,6 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                 }
             }
             return out;
-        }
-
-        private void setHandle(dnnl_memory memory, Pointer data) {
-            Dnnl.check(dnnl_memory_set_data_handle(memory, data), "dnnl_memory_set_data_handle");
         }
 
         @Override
@@ -848,51 +717,15 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             return;
         }
         closed = true;
-        RuntimeException failure = null;
-        // Plans first (they hold references to the packed weights), then the executor's own handles.
-        List<ShapePlan> open = new ArrayList<>(plans.values());
-        open.addAll(segmentPlans.values());
-        plans.clear();
-        segmentPlans.clear();
-        if (arbitraryMaskExecutor != null) {
-            arbitraryMaskExecutor.close();
-            arbitraryMaskExecutor = null;
-        }
-        for (int i = open.size() - 1; i >= 0; i--) {
-            try {
-                open.get(i).close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
+        // Plans first (they hold references to the reordered weights), then the executor's own handles.
+        try (NativeScope closing = new NativeScope()) {
+            closing.defer(scope::close);
+            closing.defer(segmentPlans::clear);
+            closing.defer(plans::clear);
+            if (arbitraryMaskExecutor != null) {
+                closing.defer(arbitraryMaskExecutor::close);
+                arbitraryMaskExecutor = null;
             }
-        }
-        for (Iterator<PackedWeights> it = packedWeights.iterator(); it.hasNext();) {
-            PackedWeights p = it.next();
-            it.remove();
-            try {
-                p.scope.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        try {
-            scope.close();
-        } catch (RuntimeException e) {
-            if (failure == null) {
-                failure = e;
-            } else {
-                failure.addSuppressed(e);
-            }
-        }
-        if (failure != null) {
-            throw failure;
         }
     }
 }

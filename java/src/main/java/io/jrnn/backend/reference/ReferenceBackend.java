@@ -39,14 +39,6 @@ public final class ReferenceBackend implements Backend {
         return new ReferenceRecurrentExecutor(spec, "reference (pure Java, spec equations)");
     }
 
-    /**
-     * An executor running {@code spec} on the reference path, reporting {@code path} as its
-     * execution path. Other backends use this for configurations their native library cannot express.
-     */
-    public static RecurrentExecutor fallback(RecurrentSpec spec, String path) {
-        return new ReferenceRecurrentExecutor(spec, path);
-    }
-
     @Override
     public io.jrnn.backend.ConvLstmExecutor compileConvLstm(io.jrnn.backend.ConvLstmSpec spec) {
         return new ReferenceConvLstmExecutor(spec, "reference (pure Java, spec §2.6 equations)");
