@@ -64,8 +64,7 @@ public final class ConvLSTM2D extends Layer {
     private float[] recurrentKernel;
     private float[] bias;
     private ConvLstmExecutor executor;
-    private Tensor[] storedStates;
-    private int statefulBatch;
+    private final StatefulStates states;
 
     private ConvLSTM2D(Builder b) {
         super(b.name, "conv_lstm2d");
@@ -131,7 +130,7 @@ public final class ConvLSTM2D extends Layer {
         if (b.batchSize != null && b.batchSize < 1) {
             throw new IllegalArgumentException(describe() + ": batch size must be >= 1, got " + b.batchSize);
         }
-        this.statefulBatch = b.batchSize != null ? b.batchSize : -1;
+        this.states = new StatefulStates(b.stateful, b.batchSize);
         this.trainingOptions = b.training;
         this.seed = b.seed != null ? b.seed : new SplittableRandom().nextLong();
     }
@@ -457,14 +456,7 @@ public final class ConvLSTM2D extends Layer {
                 }
             }
         }
-        if (stateful) {
-            if (statefulBatch >= 0 && statefulBatch != n) {
-                throw new IllegalArgumentException(describe() + " is stateful with batch size " + statefulBatch
-                        + " but got a batch of " + n + " (a stateful layer keeps one state per sample; call with "
-                        + statefulBatch + " samples)");
-            }
-            statefulBatch = n;
-        }
+        states.checkBatch(describe(), n);
 
         List<Tensor> temps = new ArrayList<>();
         Tensor[] result;
@@ -474,8 +466,8 @@ public final class ConvLSTM2D extends Layer {
                 initial = channelsFirst
                         ? new Tensor[] {toChannelsLast(initialStates[0], temps), toChannelsLast(initialStates[1], temps)}
                         : initialStates;
-            } else if (stateful && storedStates != null) {
-                initial = storedStates;
+            } else if (stateful && states.stored() != null) {
+                initial = states.stored();
             }
             result = executor().run(input, initial, mask);
             if (mask != null && (zeroOutputForMask || maskedOutput == MaskedOutput.PREVIOUS_STATE)) {
@@ -486,11 +478,7 @@ public final class ConvLSTM2D extends Layer {
         } finally {
             temps.forEach(Tensor::close);
         }
-        if (stateful) {
-            Tensor[] old = storedStates;
-            storedStates = new Tensor[] {result[1].copy(), result[2].copy()};
-            closeAll(old);
-        }
+        states.store(result, 1, 2);
         if (channelsFirst) {
             for (int i = 0; i < result.length; i++) {
                 Tensor last = result[i];
@@ -616,18 +604,14 @@ public final class ConvLSTM2D extends Layer {
 
     /** Copies of the stored states of a stateful layer (channels-last), or {@code null} when none are stored. */
     public Tensor[] storedStates() {
-        if (storedStates == null) {
-            return null;
-        }
-        return new Tensor[] {storedStates[0].copy(), storedStates[1].copy()};
+        return states.copies();
     }
 
     /** Zeroes the stored states of a stateful layer (the batch size stays fixed). */
     @Override
     public void resetStates() {
         ensureOpen();
-        closeAll(storedStates);
-        storedStates = null;
+        states.reset();
     }
 
     @Override
@@ -641,16 +625,7 @@ public final class ConvLSTM2D extends Layer {
     @Override
     protected void release() {
         backendChanged();
-        closeAll(storedStates);
-        storedStates = null;
-    }
-
-    private static void closeAll(Tensor[] ts) {
-        if (ts != null) {
-            for (Tensor t : ts) {
-                t.close();
-            }
-        }
+        states.reset();
     }
 
     /** Builder with Keras 3 defaults: strides 1, 'valid', channels_last, dilation 1, tanh, sigmoid, use_bias. */

@@ -42,8 +42,7 @@ public final class RNN extends Layer {
     private final boolean zeroOutputForMask;
     private final Integer batchSize;
 
-    private float[][] storedStates;
-    private int statefulBatch;
+    private final StatefulStates states;
     private List<RecurrentLayer> fusedLayers;
     private int[] fusedVersions;
     /** The whole chain on one backend executor ({@link io.jrnn.backend.Backend#compileStack}), or {@code null}. */
@@ -63,7 +62,7 @@ public final class RNN extends Layer {
         this.timeMajor = b.timeMajor;
         this.zeroOutputForMask = b.zeroOutputForMask;
         this.batchSize = b.batchSize;
-        this.statefulBatch = b.batchSize != null ? b.batchSize : -1;
+        this.states = new StatefulStates(b.stateful, b.batchSize);
     }
 
     /** A builder for {@code RNN(cell)}. */
@@ -156,15 +155,11 @@ public final class RNN extends Layer {
                 initial[i] = initialStates[i].toArray();
             }
         }
-        if (stateful) {
-            if (statefulBatch >= 0 && statefulBatch != batch) {
-                throw new IllegalArgumentException(describe() + " is stateful with batch size " + statefulBatch
-                        + " but got a batch of " + batch + " (a stateful layer keeps one state per sample; call with "
-                        + statefulBatch + " samples)");
-            }
-            statefulBatch = batch;
-            if (initial == null && storedStates != null) {
-                initial = storedStates;
+        states.checkBatch(describe(), batch);
+        if (stateful && initial == null && states.stored() != null) {
+            initial = new float[sizes.length][];
+            for (int i = 0; i < sizes.length; i++) {
+                initial[i] = states.stored()[i].toArray();
             }
         }
         if (initial == null) {
@@ -185,11 +180,11 @@ public final class RNN extends Layer {
                 : runSteps(input, batch, steps, features, initial, masked ? mask : null);
 
         if (stateful) {
-            float[][] keep = new float[sizes.length][];
+            Tensor[] keep = new Tensor[sizes.length];
             for (int i = 0; i < sizes.length; i++) {
-                keep[i] = result[1 + i].clone();
+                keep[i] = Tensor.of(result[1 + i], batch, sizes[i]);
             }
-            storedStates = keep;
+            states.keep(keep);
         }
         int outputSize = cell.outputSize();
         List<Tensor> out = new ArrayList<>();
@@ -420,22 +415,14 @@ public final class RNN extends Layer {
 
     /** The stored states of a stateful layer (copies, in the cell's state order), or {@code null}. */
     public Tensor[] storedStates() {
-        if (storedStates == null) {
-            return null;
-        }
-        int[] sizes = cell.stateSizes();
-        Tensor[] copies = new Tensor[storedStates.length];
-        for (int i = 0; i < copies.length; i++) {
-            copies[i] = Tensor.of(storedStates[i], storedStates[i].length / sizes[i], sizes[i]);
-        }
-        return copies;
+        return states.copies();
     }
 
     /** Zeroes the stored states of a stateful layer (the batch size stays fixed). */
     @Override
     public void resetStates() {
         ensureOpen();
-        storedStates = null;
+        states.reset();
     }
 
     @Override
@@ -460,7 +447,7 @@ public final class RNN extends Layer {
     @Override
     protected void release() {
         closeFused();
-        storedStates = null;
+        states.reset();
         cell.close();
     }
 

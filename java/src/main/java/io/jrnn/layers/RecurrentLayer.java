@@ -42,8 +42,7 @@ public abstract class RecurrentLayer extends Layer {
     private RecurrentExecutor executor;
     /** The executor of {@link DynamicRnn} calls (sequence output, zeros past each length), compiled on first use. */
     private RecurrentExecutor dynamicExecutor;
-    private Tensor[] storedStates;
-    private int statefulBatch;
+    private final StatefulStates states;
 
     protected RecurrentLayer(Builder<?, ?> b, String defaultPrefix) {
         super(b.name, defaultPrefix);
@@ -68,7 +67,7 @@ public abstract class RecurrentLayer extends Layer {
         this.batchSize = b.batchSize;
         this.trainingOptions = b.training;
         this.seed = b.seed != null ? b.seed : new SplittableRandom().nextLong();
-        this.statefulBatch = b.batchSize != null ? b.batchSize : -1;
+        this.states = new StatefulStates(b.stateful, b.batchSize);
     }
 
     private static String typeNameFor(String prefix) {
@@ -376,26 +375,13 @@ public abstract class RecurrentLayer extends Layer {
         if (!stateful) {
             return initial;
         }
-        if (statefulBatch >= 0 && statefulBatch != batch) {
-            throw new IllegalArgumentException(describe() + " is stateful with batch size " + statefulBatch
-                    + " but got a batch of " + batch + " (a stateful layer keeps one state per sample; call with "
-                    + statefulBatch + " samples)");
-        }
-        statefulBatch = batch;
-        return initial == null && storedStates != null ? storedStates : initial;
+        states.checkBatch(describe(), batch);
+        return initial == null && states.stored() != null ? states.stored() : initial;
     }
 
     /** A stateful layer keeps copies of {@code states[from …]} (its final states) for the next call. */
-    void storeStates(Tensor[] states, int from) {
-        if (!stateful) {
-            return;
-        }
-        Tensor[] old = storedStates;
-        storedStates = new Tensor[stateCount()];
-        for (int i = 0; i < storedStates.length; i++) {
-            storedStates[i] = states[from + i].copy();
-        }
-        closeAll(old);
+    void storeStates(Tensor[] finalStates, int from) {
+        states.store(finalStates, from, stateCount());
     }
 
     /**
@@ -535,22 +521,14 @@ public abstract class RecurrentLayer extends Layer {
 
     /** The stored states of a stateful layer (copies), or {@code null} when none are stored. */
     public Tensor[] storedStates() {
-        if (storedStates == null) {
-            return null;
-        }
-        Tensor[] copies = new Tensor[storedStates.length];
-        for (int i = 0; i < copies.length; i++) {
-            copies[i] = storedStates[i].copy();
-        }
-        return copies;
+        return states.copies();
     }
 
     /** Zeroes the stored states of a stateful layer (the batch size stays fixed). */
     @Override
     public void resetStates() {
         ensureOpen();
-        closeAll(storedStates);
-        storedStates = null;
+        states.reset();
     }
 
     @Override
@@ -568,16 +546,7 @@ public abstract class RecurrentLayer extends Layer {
     @Override
     protected void release() {
         backendChanged();
-        closeAll(storedStates);
-        storedStates = null;
-    }
-
-    private static void closeAll(Tensor[] ts) {
-        if (ts != null) {
-            for (Tensor t : ts) {
-                t.close();
-            }
-        }
+        states.reset();
     }
 
     /** The training-only Keras arguments: accepted, kept, reported, not used at inference (spec §3.6). */
