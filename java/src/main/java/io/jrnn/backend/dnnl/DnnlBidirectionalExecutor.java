@@ -12,16 +12,10 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS_LAYER;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_bidirectional_concat;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_bidirectional_sum;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_gru_forward_primitive_desc_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_lbr_gru_forward_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ldgo;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ldigo;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ldnc;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_lstm_forward_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ntc;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_rnn_flags_undef;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_vanilla_rnn_forward_primitive_desc_create;
 
 import io.jrnn.Tensor;
 import io.jrnn.backend.RecurrentExecutor;
@@ -37,7 +31,6 @@ import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * Both directions of a Keras {@code Bidirectional} (merge_mode concat or sum) on one oneDNN RNN
@@ -147,23 +140,8 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
         dnnl_memory_desc weightsIter = Dnnl.desc(owner, weightTag, 1, DIRECTIONS, h, g, h);
         dnnl_memory_desc bias = userWeights[2].desc();
         int direction = sum ? dnnl_bidirectional_sum : dnnl_bidirectional_concat;
-        try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
-            int status = switch (kind) {
-                case LSTM -> dnnl_lstm_forward_primitive_desc_create(out, engine, dnnl_forward_inference, direction,
-                        srcLayer, state, state, weightsLayer, weightsIter, null, null, bias, dstLayer, state, state,
-                        dnnl_rnn_flags_undef, null);
-                case GRU -> dnnl_gru_forward_primitive_desc_create(out, engine, dnnl_forward_inference, direction,
-                        srcLayer, state, weightsLayer, weightsIter, bias, dstLayer, state, dnnl_rnn_flags_undef, null);
-                case LBR_GRU -> dnnl_lbr_gru_forward_primitive_desc_create(out, engine, dnnl_forward_inference,
-                        direction, srcLayer, state, weightsLayer, weightsIter, bias, dstLayer, state,
-                        dnnl_rnn_flags_undef, null);
-                case VANILLA_RNN -> dnnl_vanilla_rnn_forward_primitive_desc_create(out, engine, dnnl_forward_inference,
-                        activationKind, direction, srcLayer, state, weightsLayer, weightsIter, bias, dstLayer, state,
-                        dnnl_rnn_flags_undef, 0f, 0f, null);
-            };
-            Dnnl.check(status, "dnnl_" + kind.primitiveName + "_primitive_desc_create(" + directionName() + ")");
-            return Dnnl.adopt(owner, out);
-        }
+        return kind.forwardInference(owner, engine, activationKind, direction, srcLayer, state, weightsLayer,
+                weightsIter, bias, dstLayer, "(" + directionName() + ")");
     }
 
     private String describePath(dnnl_primitive_desc pd, WeightFormat format) {
@@ -247,29 +225,15 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
             long width = sum ? hiddenSize : (long) DIRECTIONS * hiddenSize;
             this.sequenceScratch = forward.returnSequences() ? null
                     : Dnnl.alignedBuffer(planScope, (long) shape.batch() * shape.steps() * width * Float.BYTES);
-            this.argCount = lstm ? 9 : 7;
-            this.args = planScope.own(new dnnl_exec_arg_t(argCount));
-            int i = 0;
-            i = put(i, DNNL_ARG_SRC_LAYER, srcLayer);
-            i = put(i, DNNL_ARG_SRC_ITER, stateMemory(pd, DNNL_ARG_SRC_ITER, srcIter));
-            i = put(i, DNNL_ARG_WEIGHTS_LAYER, weightsLayer);
-            i = put(i, DNNL_ARG_WEIGHTS_ITER, weightsIter);
-            i = put(i, DNNL_ARG_BIAS, bias);
-            i = put(i, DNNL_ARG_DST_LAYER, dstLayer);
-            i = put(i, DNNL_ARG_DST_ITER, stateMemory(pd, DNNL_ARG_DST_ITER, dstIter));
-            if (lstm) {
-                i = put(i, DNNL_ARG_SRC_ITER_C, stateMemory(pd, DNNL_ARG_SRC_ITER_C, srcIterC));
-                put(i, DNNL_ARG_DST_ITER_C, stateMemory(pd, DNNL_ARG_DST_ITER_C, dstIterC));
-            }
+            this.argCount = kind.argCount();
+            this.args = kind.args(planScope, srcLayer, stateMemory(pd, DNNL_ARG_SRC_ITER, srcIter),
+                    lstm ? stateMemory(pd, DNNL_ARG_SRC_ITER_C, srcIterC) : null, weightsLayer, weightsIter, bias,
+                    dstLayer, stateMemory(pd, DNNL_ARG_DST_ITER, dstIter),
+                    lstm ? stateMemory(pd, DNNL_ARG_DST_ITER_C, dstIterC) : null);
         }
 
         private dnnl_memory stateMemory(dnnl_primitive_desc pd, int arg, BytePointer buffer) {
             return Dnnl.memory(planScope, Dnnl.queryArgDesc(pd, arg), engine, buffer);
-        }
-
-        private int put(int index, int arg, dnnl_memory memory) {
-            args.getPointer(index).arg(arg).memory(memory);
-            return index + 1;
         }
 
         Tensor[] run(Tensor input, Tensor[] initialStates) {

@@ -10,18 +10,12 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_LAYER;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS_ITER;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS_LAYER;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_gru_forward_primitive_desc_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_lbr_gru_forward_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ldgo;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ldigo;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ldnc;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_lstm_forward_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ntc;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_rnn_flags_undef;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_unidirectional_left2right;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_unidirectional_right2left;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_vanilla_rnn_forward_primitive_desc_create;
 
 import io.jrnn.Mask;
 import io.jrnn.Tensor;
@@ -42,7 +36,6 @@ import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * One recurrent layer on a oneDNN RNN primitive. The Keras weights are copied to native memory
@@ -191,23 +184,8 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         dnnl_memory_desc weightsIter = Dnnl.desc(owner, weightTag, l, 1, h, g, h);
         dnnl_memory_desc bias = userWeights[2].desc();
         int direction = spec.goBackwards() ? dnnl_unidirectional_right2left : dnnl_unidirectional_left2right;
-        try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
-            int status = switch (kind) {
-                case LSTM -> dnnl_lstm_forward_primitive_desc_create(out, engine, dnnl_forward_inference, direction,
-                        srcLayer, state, state, weightsLayer, weightsIter, null, null, bias, dstLayer, state, state,
-                        dnnl_rnn_flags_undef, null);
-                case GRU -> dnnl_gru_forward_primitive_desc_create(out, engine, dnnl_forward_inference, direction,
-                        srcLayer, state, weightsLayer, weightsIter, bias, dstLayer, state, dnnl_rnn_flags_undef, null);
-                case LBR_GRU -> dnnl_lbr_gru_forward_primitive_desc_create(out, engine, dnnl_forward_inference,
-                        direction, srcLayer, state, weightsLayer, weightsIter, bias, dstLayer, state,
-                        dnnl_rnn_flags_undef, null);
-                case VANILLA_RNN -> dnnl_vanilla_rnn_forward_primitive_desc_create(out, engine, dnnl_forward_inference,
-                        activationKind, direction, srcLayer, state, weightsLayer, weightsIter, bias, dstLayer, state,
-                        dnnl_rnn_flags_undef, 0f, 0f, null);
-            };
-            Dnnl.check(status, "dnnl_" + kind.primitiveName + "_primitive_desc_create");
-            return Dnnl.adopt(owner, out);
-        }
+        return kind.forwardInference(owner, engine, activationKind, direction, srcLayer, state, weightsLayer,
+                weightsIter, bias, dstLayer, "");
     }
 
     private String describePath(dnnl_primitive_desc pd, WeightFormat format) {
@@ -522,29 +500,13 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             this.sequenceScratch = outputInPlace ? null
                     : Dnnl.alignedBuffer(planScope, stateFloats * shape.steps() * Float.BYTES);
 
-            this.argCount = lstm ? 9 : 7;
-            this.args = planScope.own(new dnnl_exec_arg_t(argCount));
-            int i = 0;
-            i = put(i, DNNL_ARG_SRC_LAYER, srcLayer);
-            i = put(i, DNNL_ARG_SRC_ITER, srcIter);
-            i = put(i, DNNL_ARG_WEIGHTS_LAYER, weightsLayer);
-            i = put(i, DNNL_ARG_WEIGHTS_ITER, weightsIter);
-            i = put(i, DNNL_ARG_BIAS, bias);
-            i = put(i, DNNL_ARG_DST_LAYER, dstLayer);
-            i = put(i, DNNL_ARG_DST_ITER, dstIter);
-            if (lstm) {
-                i = put(i, DNNL_ARG_SRC_ITER_C, srcIterC);
-                put(i, DNNL_ARG_DST_ITER_C, dstIterC);
-            }
+            this.argCount = kind.argCount();
+            this.args = kind.args(planScope, srcLayer, srcIter, srcIterC, weightsLayer, weightsIter, bias, dstLayer,
+                    dstIter, dstIterC);
         }
 
         private dnnl_memory argMemory(dnnl_primitive_desc pd, int arg) {
             return Dnnl.memory(planScope, Dnnl.queryArgDesc(pd, arg), engine, null);
-        }
-
-        private int put(int index, int arg, dnnl_memory memory) {
-            args.getPointer(index).arg(arg).memory(memory);
-            return index + 1;
         }
 
         Tensor[] run(Tensor input, Tensor[] initialStates) {
