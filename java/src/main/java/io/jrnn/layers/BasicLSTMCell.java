@@ -27,7 +27,7 @@ public final class BasicLSTMCell extends AbstractCell {
     private final boolean stateIsTuple;
     private final Activation activation;
     private final LSTMCell delegate;
-    private TfBasicCellWeights tfWeights;
+    private final TfBasicVariables tfVariables;
 
     private BasicLSTMCell(Builder b) {
         super(b.name, "basic_lstm_cell");
@@ -47,6 +47,7 @@ public final class BasicLSTMCell extends AbstractCell {
             cb.seed(b.seed);
         }
         this.delegate = cb.build();
+        this.tfVariables = new TfBasicVariables(delegate, CellType.LSTM, numUnits, 4, forgetBias);
     }
 
     public static Builder builder() {
@@ -89,22 +90,12 @@ public final class BasicLSTMCell extends AbstractCell {
     /** Sets the TF variables {@code kernel [C+H, 4H]} and {@code bias [4H]} ({@code C} follows from the kernel). */
     public void setWeights(float[] kernel, float[] bias) {
         ensureOpen();
-        int width = 4 * numUnits;
-        if (kernel.length % width != 0 || kernel.length / width <= numUnits) {
-            throw new IllegalArgumentException(describe() + ": kernel must be [C+" + numUnits + ", " + width
-                    + "] with C > 0, got " + kernel.length + " values");
-        }
-        TfBasicCellWeights w = new TfBasicCellWeights(kernel, bias, forgetBias);
-        delegate.setWeights(w.toKeras(CellType.LSTM, kernel.length / width - numUnits, numUnits));
-        tfWeights = w;
+        tfVariables.set(describe(), kernel, bias);
     }
 
     /** The TF variables, or {@code null} before they are set or initialised (Keras-style defaults on first use). */
     public TfBasicCellWeights tfWeights() {
-        if (tfWeights == null && delegate.weights() != null) {
-            return TfBasicCellWeights.fromKeras(delegate.weights(), forgetBias);
-        }
-        return tfWeights;
+        return tfVariables.get();
     }
 
     /** The equivalent Keras cell (owned by this one: closing this cell closes it); its states are {@code [h, c]}. */

@@ -14,7 +14,7 @@ public final class BasicRNNCell extends AbstractCell {
     private final int numUnits;
     private final Activation activation;
     private final SimpleRNNCell delegate;
-    private TfBasicCellWeights tfWeights;
+    private final TfBasicVariables tfVariables;
 
     private BasicRNNCell(Builder b) {
         super(b.name, "basic_rnn_cell");
@@ -28,6 +28,7 @@ public final class BasicRNNCell extends AbstractCell {
             cb.seed(b.seed);
         }
         this.delegate = cb.build();
+        this.tfVariables = new TfBasicVariables(delegate, CellType.SIMPLE_RNN, numUnits, 1, 0f);
     }
 
     public static Builder builder() {
@@ -63,21 +64,12 @@ public final class BasicRNNCell extends AbstractCell {
      */
     public void setWeights(float[] kernel, float[] bias) {
         ensureOpen();
-        if (kernel.length % numUnits != 0 || kernel.length / numUnits <= numUnits) {
-            throw new IllegalArgumentException(describe() + ": kernel must be [C+" + numUnits + ", " + numUnits
-                    + "] with C > 0, got " + kernel.length + " values");
-        }
-        TfBasicCellWeights w = new TfBasicCellWeights(kernel, bias, 0f);
-        delegate.setWeights(w.toKeras(CellType.SIMPLE_RNN, kernel.length / numUnits - numUnits, numUnits));
-        tfWeights = w;
+        tfVariables.set(describe(), kernel, bias);
     }
 
     /** The TF variables, or {@code null} before they are set or initialised (Keras-style defaults on first use). */
     public TfBasicCellWeights tfWeights() {
-        if (tfWeights == null && delegate.weights() != null) {
-            return TfBasicCellWeights.fromKeras(delegate.weights(), 0f);
-        }
-        return tfWeights;
+        return tfVariables.get();
     }
 
     /** The equivalent Keras cell (owned by this one: closing this cell closes it). */
