@@ -883,14 +883,7 @@ final class KerasConfig {
         settings.put("units", Integer.toString(units));
         settings.put("runs as", lstm ? "LSTM(tanh, sigmoid)" : "GRU(reset_after=true, tanh, sigmoid)");
         settings.put("weights", "converted from cuDNN layout");
-        settings.put("return_sequences", Boolean.toString(returnSequences));
-        if (returnState) {
-            settings.put("return_state", "true");
-        }
-        if (goBackwards) {
-            settings.put("go_backwards", "true");
-        }
-        settings.put("stateful", Boolean.toString(stateful));
+        putRecurrentOptions(settings, returnSequences, returnState, goBackwards, stateful, false);
         putDtype(spec, settings);
         TrainingOptions training = trainingOptions(spec);
         return new LayerPlan(spec, settings, batchSize -> {
@@ -1059,17 +1052,7 @@ final class KerasConfig {
         }
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("cell", cell.summary());
-        settings.put("return_sequences", Boolean.toString(returnSequences));
-        if (returnState) {
-            settings.put("return_state", "true");
-        }
-        if (goBackwards) {
-            settings.put("go_backwards", "true");
-        }
-        settings.put("stateful", Boolean.toString(stateful));
-        if (zeroOutputForMask) {
-            settings.put("zero_output_for_mask", "true (only matters with a mask)");
-        }
+        putRecurrentOptions(settings, returnSequences, returnState, goBackwards, stateful, zeroOutputForMask);
         putDtype(spec, settings);
         return new LayerPlan(spec, settings, batchSize -> {
             RNN.Builder b = RNN.builder(cell.factory().get()).name(spec.name()).returnSequences(returnSequences)
@@ -1331,18 +1314,8 @@ final class KerasConfig {
             settings.put("reset_after", resetAfter + (c.has("reset_after") ? "" : " (absent; default for Keras " + version + ")"));
         }
         settings.put("use_bias", Boolean.toString(useBias));
-        settings.put("return_sequences", Boolean.toString(returnSequences));
-        if (returnState) {
-            settings.put("return_state", "true");
-        }
-        if (goBackwards) {
-            settings.put("go_backwards", "true");
-        }
-        settings.put("stateful", Boolean.toString(stateful));
         boolean zeroOutputForMask = bool(spec, "zero_output_for_mask", false);
-        if (zeroOutputForMask) {
-            settings.put("zero_output_for_mask", "true (only matters with a mask)");
-        }
+        putRecurrentOptions(settings, returnSequences, returnState, goBackwards, stateful, zeroOutputForMask);
         putDtype(spec, settings);
         TrainingOptions training = trainingOptions(spec);
         final Boolean gruResetAfter = resetAfter;
@@ -1402,17 +1375,7 @@ final class KerasConfig {
         settings.put("activation", describe(activation));
         settings.put("recurrent_activation", describe(gate));
         settings.put("use_bias", Boolean.toString(useBias));
-        settings.put("return_sequences", Boolean.toString(returnSequences));
-        if (returnState) {
-            settings.put("return_state", "true");
-        }
-        if (goBackwards) {
-            settings.put("go_backwards", "true");
-        }
-        settings.put("stateful", Boolean.toString(stateful));
-        if (zeroOutputForMask) {
-            settings.put("zero_output_for_mask", "true (only matters with a mask)");
-        }
+        putRecurrentOptions(settings, returnSequences, returnState, goBackwards, stateful, zeroOutputForMask);
         putDtype(spec, settings);
         TrainingOptions training = trainingOptions(spec);
         java.util.function.IntFunction<io.jrnn.layers.ConvLSTM2D> make = batchSize -> {
@@ -1498,6 +1461,22 @@ final class KerasConfig {
         }
         throw new IllegalArgumentException(source + ": " + spec.describe() + " has key '" + key + "' = " + v
                 + "; expected a positive integer or a list of three");
+    }
+
+    /** The {@code RNN} options of a recurrent layer, as {@code jrnn inspect} shows them (defaults omitted). */
+    private static void putRecurrentOptions(Map<String, String> settings, boolean returnSequences, boolean returnState,
+            boolean goBackwards, boolean stateful, boolean zeroOutputForMask) {
+        settings.put("return_sequences", Boolean.toString(returnSequences));
+        if (returnState) {
+            settings.put("return_state", "true");
+        }
+        if (goBackwards) {
+            settings.put("go_backwards", "true");
+        }
+        settings.put("stateful", Boolean.toString(stateful));
+        if (zeroOutputForMask) {
+            settings.put("zero_output_for_mask", "true (only matters with a mask)");
+        }
     }
 
     private TrainingOptions trainingOptions(LayerSpec spec) {
