@@ -251,36 +251,8 @@ public class MultiLayerPrimitiveBenchmark {
     public static void main(String[] args) {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 30;
         MultiLayerPrimitiveBenchmark bench = new MultiLayerPrimitiveBenchmark();
-        for (int i = 1; i < args.length; i++) {
-            String[] kv = args[i].split("=", 2);
-            try {
-                java.lang.reflect.Field f = MultiLayerPrimitiveBenchmark.class.getField(kv[0]);
-                f.set(bench, f.getType() == int.class ? Integer.valueOf(kv[1])
-                        : f.getType() == boolean.class ? Boolean.valueOf(kv[1]) : kv[1]);
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalArgumentException("unknown parameter " + args[i], e);
-            }
-        }
+        Interleaved.override(bench, args);
         bench.setUp();
-        long[][] times = new long[2][rounds];
-        for (int r = -3; r < rounds; r++) {
-            long t0 = System.nanoTime();
-            bench.multiLayerPrimitive();
-            long t1 = System.nanoTime();
-            bench.oneCallPerLayer();
-            long t2 = System.nanoTime();
-            if (r >= 0) {
-                times[0][r] = t1 - t0;
-                times[1][r] = t2 - t1;
-            }
-        }
-        String[] names = {"multiLayerPrimitive", "oneCallPerLayer"};
-        double[][] stats = new double[2][];
-        for (int v = 0; v < 2; v++) {
-            java.util.Arrays.sort(times[v]);
-            stats[v] = new double[] {times[v][0] / 1e6, times[v][rounds / 2] / 1e6};
-            System.out.printf("%-24s min %8.3f ms  median %8.3f ms%n", names[v], stats[v][0], stats[v][1]);
-        }
-        System.out.printf("ratio multiLayerPrimitive/oneCallPerLayer: min %.3f  median %.3f%n", stats[0][0] / stats[1][0], stats[0][1] / stats[1][1]);
+        Interleaved.compare(rounds, "multiLayerPrimitive", bench::multiLayerPrimitive, "oneCallPerLayer", bench::oneCallPerLayer);
     }
 }
