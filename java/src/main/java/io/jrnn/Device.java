@@ -5,9 +5,9 @@ import java.util.Objects;
 /**
  * Where a model runs: the CPU (oneDNN or the pure-Java reference) or a CUDA device.
  *
- * <p>{@link #auto()} picks a CUDA device only when one is really usable; this release has no
- * cuDNN backend yet, so {@code auto()} answers {@link #cpu()} and says why in
- * {@link #autoReason()}.
+ * <p>{@link #auto()} picks CUDA device 0 only when one is really usable (the CUDA runtime, a device,
+ * cuDNN and cuBLAS all load and answer; see {@code io.jrnn.backend.cuda.Cuda}), else the CPU, and
+ * says why in {@link #autoReason()}.
  */
 public final class Device {
     /** The kind of processor. */
@@ -38,12 +38,13 @@ public final class Device {
 
     /** The best usable device: a CUDA device when the cuDNN backend can use one, else the CPU. */
     public static Device auto() {
-        return CPU;
+        return io.jrnn.backend.cuda.Cuda.usable() ? cuda(0) : CPU;
     }
 
     /** Why {@link #auto()} chose what it chose, for logs and {@code jrnn env}. */
     public static String autoReason() {
-        return "CPU chosen: this release of jrnn has no cuDNN backend (it arrives with the GPU issue)";
+        io.jrnn.backend.cuda.CudaStatus s = io.jrnn.backend.cuda.Cuda.status();
+        return s.usable() ? "CUDA chosen: " + s.reason() : "CPU chosen: CUDA not usable: " + s.reason();
     }
 
     public Kind kind() {

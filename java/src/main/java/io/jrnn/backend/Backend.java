@@ -4,7 +4,7 @@ import io.jrnn.Device;
 import io.jrnn.layers.Bidirectional;
 
 /**
- * A compute backend: the pure-Java reference (the oracle), oneDNN on the CPU, or (later) cuDNN.
+ * A compute backend: the pure-Java reference (the oracle), oneDNN on the CPU, or cuDNN on an NVIDIA GPU.
  * Backends are long-lived and shared; the executors they compile are owned by layers.
  */
 public interface Backend {
@@ -13,6 +13,11 @@ public interface Backend {
     String name();
 
     Device device();
+
+    /** The arithmetic this backend computes in ({@link Precision#FP32} unless it was asked for another). */
+    default io.jrnn.Precision precision() {
+        return io.jrnn.Precision.FP32;
+    }
 
     /**
      * Compiles one recurrent layer. Never refuses: what the native library's fused primitives cannot

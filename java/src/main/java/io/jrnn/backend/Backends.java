@@ -1,6 +1,9 @@
 package io.jrnn.backend;
 
 import io.jrnn.UnsupportedConfigurationException;
+import io.jrnn.backend.cuda.Cuda;
+import io.jrnn.backend.cuda.CudaBackend;
+import io.jrnn.backend.cuda.CudaStatus;
 import io.jrnn.backend.dnnl.DnnlBackend;
 import io.jrnn.backend.reference.ReferenceBackend;
 import java.util.List;
@@ -25,8 +28,18 @@ public final class Backends {
         if (requested != null && !requested.isBlank() && !requested.trim().equalsIgnoreCase("auto")) {
             return named(requested);
         }
-        // cuDNN first once it exists; today the CPU (oneDNN), then the pure-Java reference.
-        String cudaReason = "cuda: no cuDNN backend in this release";
+        // cuDNN first when a GPU is really usable, then the CPU (oneDNN), then the pure-Java reference.
+        CudaStatus cuda = Cuda.status();
+        if (cuda.usable()) {
+            try {
+                Backend gpu = CudaBackend.instance();
+                lastAutoReason = "chose cuda (" + cuda.reason() + ")";
+                return gpu;
+            } catch (RuntimeException e) {
+                cuda = CudaStatus.unusableForAuto(e.getMessage());
+            }
+        }
+        String cudaReason = "cuda: " + cuda.reason();
         try {
             Backend cpu = DnnlBackend.instance();
             lastAutoReason = cudaReason + "; chose cpu (oneDNN)";
@@ -63,9 +76,7 @@ public final class Backends {
                     throw new UnsupportedConfigurationException("Backend 'cpu' (oneDNN) cannot load here: " + e);
                 }
             case "cuda":
-                throw new UnsupportedConfigurationException(
-                        "Backend 'cuda' is not available: this release of jrnn has no cuDNN backend yet; use one of "
-                                + List.of("auto", "cpu", "reference"));
+                return CudaBackend.instance();
             default:
                 throw new IllegalArgumentException("Unknown backend '" + name + "'; valid names: " + NAMES);
         }

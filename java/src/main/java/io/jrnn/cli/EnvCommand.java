@@ -33,7 +33,11 @@ final class EnvCommand implements Callable<Integer> {
             out.println("cpu:       unavailable: " + e.getMessage());
         }
         out.println("reference: " + ReferenceBackend.instance().describe());
-        out.println("cuda:      not available (no cuDNN backend in this release)");
+        for (String line : io.jrnn.backend.cuda.Cuda.status().describe().split("\n")) {
+            out.println("cuda:      " + line);
+        }
+        out.println("cuda libs: searched by the dynamic linker (LD_LIBRARY_PATH, ldconfig) and java.library.path;"
+                + " see docs/gpu.md");
         return 0;
     }
 }

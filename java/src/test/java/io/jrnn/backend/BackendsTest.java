@@ -49,10 +49,21 @@ class BackendsTest {
     }
 
     @Test
-    void cudaIsRefusedClearlyAndAutoDeviceIsCpu() {
-        UnsupportedConfigurationException e = assertThrows(UnsupportedConfigurationException.class, () -> Backend.named("cuda"));
-        assertTrue(e.getMessage().contains("no cuDNN backend"), e.getMessage());
-        assertEquals(Device.cpu(), Device.auto());
+    void cudaIsChosenOnlyWhenUsableAndRefusedClearlyOtherwise() {
+        io.jrnn.backend.cuda.CudaStatus cuda = io.jrnn.backend.cuda.Cuda.status();
+        if (cuda.usable()) {
+            assertEquals("cuda", Backend.named("cuda").name());
+            assertEquals(Device.cuda(0), Device.auto());
+            assertTrue(Device.autoReason().startsWith("CUDA chosen"), Device.autoReason());
+        } else {
+            UnsupportedConfigurationException e = assertThrows(UnsupportedConfigurationException.class,
+                    () -> Backend.named("cuda"));
+            assertTrue(e.getMessage().startsWith("Backend 'cuda' is not available: "), e.getMessage());
+            assertTrue(e.getMessage().contains(cuda.reason()), e.getMessage());
+            assertEquals(Device.cpu(), Device.auto());
+            assertTrue(Device.autoReason().contains(cuda.reason()), Device.autoReason());
+            assertTrue(Backends.lastAutoReason().isEmpty() || !Backend.auto().name().equals("cuda"));
+        }
         assertEquals("cuda:1", Device.cuda(1).toString());
         assertThrows(IllegalArgumentException.class, () -> Device.cuda(-1));
     }

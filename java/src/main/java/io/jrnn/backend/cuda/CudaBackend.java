@@ -1,0 +1,80 @@
+package io.jrnn.backend.cuda;
+
+import io.jrnn.Device;
+import io.jrnn.Precision;
+import io.jrnn.UnsupportedConfigurationException;
+import io.jrnn.backend.Backend;
+import io.jrnn.backend.RecurrentExecutor;
+import io.jrnn.backend.RecurrentSpec;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The cuDNN backend: recurrent layers on an NVIDIA GPU. cuDNN's fused RNN forward runs what it can
+ * express (LSTM, GRU with {@code reset_after=true}, SimpleRNN with tanh/relu, the standard
+ * activations, right-padded masks through per-sample sequence lengths); everything else runs on
+ * the GPU composed path (cuBLAS GEMMs plus jrnn's CUDA gate kernels). One instance per device and
+ * precision; executors own their stream, handles and device memory.
+ */
+public final class CudaBackend implements Backend {
+    private static final ConcurrentHashMap<String, CudaBackend> INSTANCES = new ConcurrentHashMap<>();
+
+    private final Device device;
+    private final Precision precision;
+
+    private CudaBackend(Device device, Precision precision) {
+        this.device = device;
+        this.precision = precision;
+    }
+
+    /** The backend for CUDA device 0 in float32. */
+    public static CudaBackend instance() {
+        return instance(0, Precision.FP32);
+    }
+
+    /**
+     * The backend for CUDA device {@code index} computing in {@code precision}.
+     *
+     * @throws UnsupportedConfigurationException when CUDA is not usable here (the message says why)
+     *         or the device does not exist
+     */
+    public static CudaBackend instance(int index, Precision precision) {
+        Objects.requireNonNull(precision, "precision");
+        CudaStatus status = Cuda.status();
+        if (!status.usable()) {
+            throw new UnsupportedConfigurationException("Backend 'cuda' is not available: " + status.reason());
+        }
+        if (index < 0 || index >= status.deviceCount()) {
+            throw new UnsupportedConfigurationException("CUDA device " + index + " does not exist: "
+                    + status.deviceCount() + " device(s) found");
+        }
+        return INSTANCES.computeIfAbsent(index + "/" + precision,
+                k -> new CudaBackend(Device.cuda(index), precision));
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public Precision precision() {
+        return precision;
+    }
+
+    @Override
+    public RecurrentExecutor compile(RecurrentSpec spec) {
+        Objects.requireNonNull(spec, "spec");
+        return CudaExecutors.compile(this, spec);
+    }
+
+    @Override
+    public String describe() {
+        return "cuDNN backend on " + device + " (" + precision + "); " + Cuda.status().describe().trim();
+    }
+}
