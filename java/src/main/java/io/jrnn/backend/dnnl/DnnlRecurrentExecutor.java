@@ -21,7 +21,6 @@ import io.jrnn.Mask;
 import io.jrnn.Tensor;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
-import io.jrnn.layers.MaskedOutput;
 import io.jrnn.weights.OneDnnRnnWeights;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -369,53 +368,9 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         }
     }
 
-    /**
-     * The outputs at padded steps (spec §3.3). Forward: the steps after the length repeat the last
-     * valid output ({@code h} at the length; with no valid step zeros, or the initial {@code h} under
-     * {@link MaskedOutput#PREVIOUS_STATE}). go_backwards: the padded head comes first, before any
-     * valid step: zeros, or the initial {@code h} under PREVIOUS_STATE. Zeros everywhere with
-     * zero_output_for_mask. Without return_sequences the output is the last processed step's.
-     */
+    /** The outputs at padded steps (spec §3.3): {@link io.jrnn.backend.RightPaddedOutputs#fill}. */
     private void fillPadded(Tensor[] result, Tensor[] initialStates, int[] lengths, int steps) {
-        int n = lengths.length;
-        int h = hiddenSize;
-        boolean zeros = spec.zeroOutputForMask();
-        boolean previousState = spec.maskedOutput() == MaskedOutput.PREVIOUS_STATE;
-        FloatBuffer finalH = result[1].view();
-        FloatBuffer initialH = initialStates != null ? initialStates[0].view() : null;
-        if (result[0] != null) {
-            FloatBuffer sequence = result[0].view();
-            for (int sample = 0; sample < n; sample++) {
-                int len = lengths[sample];
-                if (len == steps || zeros) {
-                    continue;
-                }
-                if (!spec.goBackwards()) {
-                    // After the last valid step both rules give the carried h (= h at the length, or h0 when none).
-                    if (len > 0 || previousState) {
-                        for (int k = len; k < steps; k++) {
-                            sequence.put((sample * steps + k) * h, finalH, sample * h, h);
-                        }
-                    }
-                } else if (previousState && initialH != null) {
-                    for (int k = 0; k < steps - len; k++) {
-                        sequence.put((sample * steps + k) * h, initialH, sample * h, h);
-                    }
-                }
-            }
-            return;
-        }
-        Tensor last = Tensor.zeros(n, h);
-        FloatBuffer lastView = last.view();
-        for (int sample = 0; sample < n; sample++) {
-            int len = lengths[sample];
-            boolean lastStepMasked = spec.goBackwards() ? len == 0 : len < steps;
-            boolean zero = (lastStepMasked && zeros) || (len == 0 && !zeros && !previousState);
-            if (!zero) {
-                lastView.put(sample * h, finalH, sample * h, h);
-            }
-        }
-        result[0] = last;
+        io.jrnn.backend.RightPaddedOutputs.fill(spec, result, initialStates, lengths, steps);
     }
 
     private Shape validate(Tensor input, Tensor[] initialStates) {

@@ -1,0 +1,864 @@
+package io.jrnn.backend.cuda;
+
+import io.jrnn.Mask;
+import io.jrnn.Tensor;
+import io.jrnn.backend.RecurrentExecutor;
+import io.jrnn.backend.RecurrentSpec;
+import io.jrnn.backend.RightPaddedOutputs;
+import io.jrnn.weights.CellType;
+import io.jrnn.weights.CudnnRnnWeights;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bytedeco.cuda.global.cudnn;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.ShortPointer;
+import org.bytedeco.javacpp.SizeTPointer;
+
+/**
+ * One recurrent layer on cuDNN's fused RNN forward ({@code cudnnRNNForward}, inference mode).
+ *
+ * <p>Built once: the RNN descriptor ({@code cudnnSetRNNDescriptor_v8}: double bias, linear input,
+ * unidirectional, padded IO, data type and math from {@link CudnnPlan.Numerics}) and the weight
+ * space, packed once by the shared converter ({@link CudnnRnnWeights}, {@link CudnnRnnLayout}) at
+ * the addresses {@code cudnnGetRNNWeightParams} reports (they are compared with the documented
+ * layout; a difference is logged once and packing follows cuDNN). Per input shape {@code (N, T)},
+ * in a small LRU cache: RNN data descriptors ({@code BATCH_MAJOR_UNPACKED}, so Keras's
+ * {@code [N, T, C]} needs no transpose), the {@code [1, N, H]} state descriptor, the workspace, the
+ * device buffers and the pinned staging buffers. A call stages the input (time reversed for
+ * go_backwards, converted for 16-bit data), copies it up with one asynchronous copy, runs the
+ * forward, copies the states (and the sequence when it is returned) down, and synchronises once.
+ *
+ * <p>Masks: a right-padded mask of a forward layer runs on per-sample sequence lengths, and the
+ * padded outputs are filled on the host (spec §3.3, {@link RightPaddedOutputs}); other masks run on
+ * the GPU composed path. Everything native is owned here and freed by {@link #close()}.
+ */
+final class CudnnRecurrentExecutor implements RecurrentExecutor {
+    /** Input shapes kept compiled per executor. */
+    static final int SHAPE_CACHE_CAPACITY = 8;
+    /** Alignment of the regions inside one device or pinned buffer. */
+    private static final long ALIGN = 256;
+    private static final System.Logger LOG = System.getLogger("io.jrnn.backend.cuda");
+    private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
+
+    private final CudaBackend backend;
+    private final RecurrentSpec spec;
+    private final CudnnPlan.Mode mode;
+    private final CudnnPlan.Numerics numerics;
+    private final CudnnPlan.AlgoChoice algoChoice;
+    private final int inputSize;
+    private final int hiddenSize;
+    private final boolean lstm;
+    private final CudnnRnnWeights weights;
+    /** Resources the executor itself owns, closed in reverse order. */
+    private final Deque<AutoCloseable> owned = new ArrayDeque<>();
+    private final GpuStream stream;
+    /** A zero of any data type, for {@code paddingFill}. */
+    private final DoublePointer zeroFill;
+    private final Config standard;
+    /** Persistent static, when asked for and accepted; {@code null} otherwise. */
+    private Config persist;
+    /** Why persistent static is not used although asked for; {@code null} when it is or was not asked for. */
+    private String persistRefusal;
+    private final LinkedHashMap<Shape, ShapePlan> plans = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Shape, ShapePlan> eldest) {
+            if (size() > SHAPE_CACHE_CAPACITY) {
+                eldest.getValue().close();
+                return true;
+            }
+            return false;
+        }
+    };
+    private int plansCreated;
+    /** Runs the masks cuDNN cannot express; created on first use. */
+    private RecurrentExecutor maskExecutor;
+    /** Runs everything once cuDNN refused the configuration at run time. */
+    private RecurrentExecutor fallback;
+    private String executionPath;
+    private boolean closed;
+
+    private record Shape(int batch, int steps) {
+    }
+
+    /**
+     * Builds the descriptor and packs the weights.
+     *
+     * @throws CudnnRefusedException when cuDNN answers NOT_SUPPORTED for this configuration or
+     *         reports a weight layout jrnn cannot pack (the caller runs the composed path)
+     */
+    CudnnRecurrentExecutor(CudaBackend backend, RecurrentSpec spec, CudnnPlan plan, CudnnPlan.AlgoChoice algoChoice) {
+        this.backend = Objects.requireNonNull(backend, "backend");
+        this.spec = Objects.requireNonNull(spec, "spec");
+        if (!plan.fused()) {
+            throw new IllegalArgumentException(spec.describe() + ": cuDNN cannot run it fused: " + plan.reason());
+        }
+        this.mode = plan.mode();
+        this.numerics = plan.numerics();
+        this.algoChoice = Objects.requireNonNull(algoChoice, "algoChoice");
+        this.inputSize = spec.inputSize();
+        this.hiddenSize = spec.units();
+        this.lstm = spec.cellType() == CellType.LSTM;
+        this.weights = CudnnRnnWeights.fromKeras(spec.weights());
+        try {
+            this.stream = own(new GpuStream(backend.device().index(), spec.describe()));
+            this.zeroFill = own(new DoublePointer(1).put(0.0));
+            this.standard = own(buildConfig(CudnnPlan.Algo.STANDARD, null));
+            if (algoChoice != CudnnPlan.AlgoChoice.STANDARD) {
+                try {
+                    this.persist = own(buildConfig(CudnnPlan.Algo.PERSIST_STATIC, standard));
+                } catch (CudnnRefusedException | CudaException e) {
+                    refusePersist("cudnnSetRNNDescriptor_v8 or the weight layout: " + e.getMessage());
+                }
+            }
+            this.executionPath = describe(algoChoice == CudnnPlan.AlgoChoice.PERSIST_STATIC && persist != null
+                    ? persist : standard, null);
+        } catch (RuntimeException | Error e) {
+            closeOwned(e);
+            throw e;
+        }
+    }
+
+    private <T extends AutoCloseable> T own(T resource) {
+        owned.push(resource);
+        return resource;
+    }
+
+    private void closeOwned(Throwable failure) {
+        while (!owned.isEmpty()) {
+            try {
+                owned.pop().close();
+            } catch (Exception e) {
+                if (failure != null) {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+    }
+
+    private void refusePersist(String why) {
+        persistRefusal = "CUDNN_RNN_ALGO_PERSIST_STATIC refused (" + why + "), standard algorithm used";
+        logOnce(spec.describe() + ": " + persistRefusal);
+    }
+
+    private static void logOnce(String message) {
+        if (LOGGED.add(message)) {
+            LOG.log(System.Logger.Level.INFO, "jrnn: " + message);
+        }
+    }
+
+    // ---------------------------------------------------------------- descriptor and weight space
+
+    /** An RNN descriptor for one algorithm and the weight space packed for it. */
+    private final class Config implements AutoCloseable {
+        final CudnnPlan.Algo algo;
+        final CudnnDescriptors.Rnn rnn;
+        final CudnnRnnLayout layout;
+        final long weightBytes;
+        final DeviceBuffer weightSpace;
+        /** Whether {@link #weightSpace} belongs to this config (else it is shared with the standard one). */
+        final boolean ownsWeights;
+        /** Empty, or how cuDNN's reported layout differs from the documented one. */
+        final String layoutNote;
+
+        Config(CudnnPlan.Algo algo, CudnnDescriptors.Rnn rnn, CudnnRnnLayout layout, long weightBytes,
+                DeviceBuffer weightSpace, boolean ownsWeights, String layoutNote) {
+            this.algo = algo;
+            this.rnn = rnn;
+            this.layout = layout;
+            this.weightBytes = weightBytes;
+            this.weightSpace = weightSpace;
+            this.ownsWeights = ownsWeights;
+            this.layoutNote = layoutNote;
+        }
+
+        @Override
+        public void close() {
+            try {
+                if (ownsWeights) {
+                    weightSpace.close();
+                }
+            } finally {
+                rnn.close();
+            }
+        }
+    }
+
+    private Config buildConfig(CudnnPlan.Algo algo, Config shareWith) {
+        String what = spec.describe() + " (" + algo.label + ")";
+        CudnnDescriptors.Rnn rnn = new CudnnDescriptors.Rnn(what);
+        DeviceBuffer space = null;
+        try {
+            cudnnRefusable(cudnn.cudnnSetRNNDescriptor_v8(rnn.get(), algo.cudnnValue, mode.cudnnValue,
+                    cudnn.CUDNN_RNN_DOUBLE_BIAS, cudnn.CUDNN_UNIDIRECTIONAL, cudnn.CUDNN_LINEAR_INPUT,
+                    numerics.dataType(), numerics.mathPrecision(), numerics.mathType(), inputSize, hiddenSize,
+                    hiddenSize, 1, null, cudnn.CUDNN_RNN_PADDED_IO_ENABLED),
+                    "cudnnSetRNNDescriptor_v8(" + algo.label + ", " + mode.label + ", " + numerics.label() + ", C="
+                            + inputSize + ", H=" + hiddenSize + ")");
+            long bytes;
+            try (SizeTPointer size = new SizeTPointer(1)) {
+                cudnnRefusable(cudnn.cudnnGetRNNWeightSpaceSize(stream.cudnn(), rnn.get(), size),
+                        "cudnnGetRNNWeightSpaceSize");
+                bytes = size.get();
+            }
+            if (shareWith != null && shareWith.weightBytes == bytes) {
+                CudnnRnnLayout layout = queryLayout(rnn, shareWith.weightSpace, bytes);
+                if (layout.equals(shareWith.layout)) {
+                    return new Config(algo, rnn, layout, bytes, shareWith.weightSpace, false, shareWith.layoutNote);
+                }
+            }
+            space = DeviceBuffer.allocate(bytes, what + " weight space");
+            CudnnRnnLayout layout = queryLayout(rnn, space, bytes);
+            CudnnRnnLayout documented = CudnnRnnLayout.canonical(mode.cellType(), inputSize, hiddenSize, 1, 1,
+                    numerics.elementBytes());
+            String note = documented.differences(layout);
+            if (!note.isEmpty()) {
+                logOnce(what + ": cuDNN's weight layout differs from the documented one (documented vs reported: "
+                        + note + "); packing at cuDNN's addresses");
+            }
+            uploadWeights(layout.pack(List.of(weights)), space, bytes);
+            return new Config(algo, rnn, layout, bytes, space, true, note);
+        } catch (RuntimeException | Error e) {
+            if (space != null) {
+                space.close();
+            }
+            rnn.close();
+            throw e;
+        }
+    }
+
+    /** {@link CudaCheck#cudnn}, except that NOT_SUPPORTED becomes a {@link CudnnRefusedException}. */
+    private void cudnnRefusable(int status, String function) {
+        if (CudnnRefusedException.notSupported(status)) {
+            try {
+                CudaCheck.cudnn(status, function);
+            } catch (CudaException e) {
+                throw new CudnnRefusedException("cuDNN refused " + mode.label + " with " + numerics.label() + ": "
+                        + e.getMessage(), e);
+            }
+        }
+        CudaCheck.cudnn(status, function);
+    }
+
+    /**
+     * Asks {@code cudnnGetRNNWeightParams} where every matrix and bias of pseudo-layer 0 lives and
+     * checks the shapes and data type it reports against what the converter packs.
+     */
+    private CudnnRnnLayout queryLayout(CudnnDescriptors.Rnn rnn, DeviceBuffer space, long bytes) {
+        int ids = mode.linLayerCount();
+        long[][] matrixOffsets = new long[1][ids];
+        long[][] biasOffsets = new long[1][ids];
+        int elementBytes = numerics.elementBytes();
+        long base = space.pointer().address();
+        List<String> problems = new ArrayList<>();
+        try (CudnnDescriptors.Tensor matrixDesc = new CudnnDescriptors.Tensor("a weight matrix");
+                CudnnDescriptors.Tensor biasDesc = new CudnnDescriptors.Tensor("a bias");
+                PointerPointer<Pointer> matrixAddress = new PointerPointer<>(1);
+                PointerPointer<Pointer> biasAddress = new PointerPointer<>(1)) {
+            for (int id = 0; id < ids; id++) {
+                CudaCheck.cudnn(cudnn.cudnnGetRNNWeightParams(stream.cudnn(), rnn.get(), 0, bytes, space.pointer(), id,
+                        matrixDesc.get(), matrixAddress, biasDesc.get(), biasAddress),
+                        "cudnnGetRNNWeightParams(pseudoLayer 0, linLayerID " + id + ")");
+                int[] shape = CudnnRnnWeights.matrixShape(mode.cellType(), inputSize, hiddenSize, id);
+                matrixOffsets[0][id] = elementOffset(matrixAddress.get(0), base, bytes, elementBytes,
+                        "matrix of linLayerID " + id, problems);
+                biasOffsets[0][id] = elementOffset(biasAddress.get(0), base, bytes, elementBytes,
+                        "bias of linLayerID " + id, problems);
+                checkShape(matrixDesc, shape[0], shape[1], "matrix of linLayerID " + id, problems);
+                checkShape(biasDesc, 1, hiddenSize, "bias of linLayerID " + id, problems);
+            }
+        }
+        if (!problems.isEmpty()) {
+            String message = spec.describe() + ": cuDNN's weight space is not what jrnn packs: "
+                    + String.join("; ", problems);
+            logOnce(message);
+            throw new CudnnRefusedException(message, null);
+        }
+        return CudnnRnnLayout.reported(mode.cellType(), inputSize, hiddenSize, 1, 1, elementBytes, matrixOffsets,
+                biasOffsets, bytes / elementBytes);
+    }
+
+    private static long elementOffset(Pointer address, long base, long bytes, int elementBytes, String what,
+            List<String> problems) {
+        long offset = (address == null ? 0 : address.address()) - base;
+        if (address == null || address.isNull() || offset < 0 || offset >= bytes || offset % elementBytes != 0) {
+            problems.add(what + " at byte offset " + offset + " of a " + bytes + "-byte space");
+            return 0;
+        }
+        return offset / elementBytes;
+    }
+
+    /** Checks that a reported descriptor holds {@code rows × columns} elements of our data type, row-major. */
+    private void checkShape(CudnnDescriptors.Tensor desc, int rows, int columns, String what, List<String> problems) {
+        int[] dataType = new int[1];
+        int[] rank = new int[1];
+        int[] dims = new int[8];
+        int[] strides = new int[8];
+        CudaCheck.cudnn(cudnn.cudnnGetTensorNdDescriptor(desc.get(), 8, dataType, rank, dims, strides),
+                "cudnnGetTensorNdDescriptor(" + what + ")");
+        long count = 1;
+        for (int i = 0; i < rank[0]; i++) {
+            count *= dims[i];
+        }
+        boolean trailingMatch = rank[0] >= 2 ? dims[rank[0] - 2] == rows && dims[rank[0] - 1] == columns
+                : rows == 1 && rank[0] == 1 && dims[0] == columns;
+        boolean rowMajor = rank[0] < 2 || (strides[rank[0] - 1] == 1 && strides[rank[0] - 2] == columns);
+        if (dataType[0] != numerics.dataType() || count != (long) rows * columns || !trailingMatch || !rowMajor) {
+            problems.add(what + " is data type " + dataType[0] + ", dims " + Arrays.toString(Arrays.copyOf(dims, rank[0]))
+                    + ", strides " + Arrays.toString(Arrays.copyOf(strides, rank[0])) + " (expected data type "
+                    + numerics.dataType() + ", [" + rows + ", " + columns + "] row-major)");
+        }
+    }
+
+    /** Host → pinned (converted for 16-bit data) → device, once; waits for the copy. */
+    private void uploadWeights(float[] packed, DeviceBuffer space, long bytes) {
+        try (PinnedBuffer staging = PinnedBuffer.allocate(bytes, spec.describe() + " weight staging")) {
+            HostView view = new HostView(staging, numerics);
+            view.put(0, FloatBuffer.wrap(packed), 0, packed.length);
+            stream.upload(staging.pointer(), space.pointer(), bytes);
+            stream.sync();
+        }
+    }
+
+    // ---------------------------------------------------------------- running
+
+    @Override
+    public synchronized Tensor[] run(Tensor input, Tensor[] initialStates) {
+        ensureOpen();
+        if (fallback != null) {
+            return fallback.run(input, initialStates);
+        }
+        Shape shape = validate(input, initialStates);
+        return runFused(shape, input, initialStates, null);
+    }
+
+    /**
+     * Runs under a mask (spec §3.3): all-valid masks as without one; right-padded masks of a
+     * forward layer on per-sample sequence lengths; every other mask on the composed path.
+     */
+    @Override
+    public synchronized Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
+        if (mask == null || mask.allValid()) {
+            return run(input, initialStates);
+        }
+        ensureOpen();
+        if (fallback != null) {
+            return fallback.run(input, initialStates, mask);
+        }
+        Shape shape = validate(input, initialStates);
+        mask.checkShape(spec.describe(), shape.batch(), shape.steps());
+        CudnnPlan.SequenceLengths lengths = CudnnPlan.sequenceLengths(mask, spec.goBackwards());
+        if (!lengths.nativeLengths()) {
+            if (maskExecutor == null) {
+                maskExecutor = CudaExecutors.composed(backend, spec, lengths.composedReason());
+            }
+            executionPath = maskExecutor.executionPath();
+            return maskExecutor.run(input, initialStates, mask);
+        }
+        return runFused(shape, input, initialStates, lengths);
+    }
+
+    private Tensor[] runFused(Shape shape, Tensor input, Tensor[] initialStates, CudnnPlan.SequenceLengths lengths) {
+        try {
+            ShapePlan plan = plans.get(shape);
+            if (plan == null) {
+                plan = new ShapePlan(shape);
+                plans.put(shape, plan);
+                plansCreated++;
+            }
+            return plan.run(input, initialStates, lengths);
+        } catch (CudnnRefusedException e) {
+            // cuDNN compiled the descriptor but will not run it (e.g. bf16 on this GPU): the composed path runs from now on.
+            logOnce(spec.describe() + ": " + e.getMessage() + "; the layer runs on the GPU composed path");
+            fallback = CudaExecutors.composed(backend, spec, e.getMessage());
+            executionPath = fallback.executionPath();
+            return lengths == null ? fallback.run(input, initialStates)
+                    : fallback.run(input, initialStates, Mask.fromLengths(lengths.lengths(), shape.steps()));
+        }
+    }
+
+    private String describe(Config config, CudnnPlan.SequenceLengths lengths) {
+        return "cuDNN " + mode.label + " fused forward (" + config.algo.label + ", " + numerics.label()
+                + (config.layoutNote.isEmpty() ? "" : ", weights packed at cuDNN-reported offsets")
+                + (persistRefusal != null && config.algo == CudnnPlan.Algo.STANDARD ? "; " + persistRefusal : "")
+                + ")" + (lengths != null ? ", right-padded mask on per-sample sequence lengths" : "");
+    }
+
+    /** The config to run a batch with: the asked-for algorithm when it is available, else standard. */
+    private Config configFor(int batch, boolean masked) {
+        if (persist == null || masked) {
+            return standard; // per-sample lengths: the standard algorithm supports them everywhere
+        }
+        return algoChoice.forBatch(batch) == CudnnPlan.Algo.PERSIST_STATIC ? persist : standard;
+    }
+
+    /** Everything for one input shape {@code (N, T)}. */
+    private final class ShapePlan implements AutoCloseable {
+        final int batch;
+        final int steps;
+        final Deque<AutoCloseable> planOwned = new ArrayDeque<>();
+        final CudnnDescriptors.RnnData xDesc;
+        final CudnnDescriptors.RnnData yDesc;
+        final CudnnDescriptors.Tensor hDesc;
+        /** Byte offsets in {@link #deviceIn} / {@link #pinnedIn}: x, hx, cx, sequence lengths. */
+        final long xAt;
+        final long hxAt;
+        final long cxAt;
+        final long lengthsAt;
+        final long inBytes;
+        /** Byte offsets in {@link #deviceOut} / {@link #pinnedOut}: hy, cy, y; the states come first. */
+        final long hyAt;
+        final long cyAt;
+        final long yAt;
+        final long statesBytes;
+        final long outBytes;
+        final DeviceBuffer deviceIn;
+        final DeviceBuffer deviceOut;
+        final PinnedBuffer pinnedIn;
+        final PinnedBuffer pinnedOut;
+        final HostView hostIn;
+        final HostView hostOut;
+        DeviceBuffer workspace;
+        long workspaceBytes;
+        /** The sequence lengths the data descriptors hold. */
+        int[] describedLengths;
+        /** The algorithm unmasked calls use. */
+        Config config;
+
+        ShapePlan(Shape shape) {
+            this.batch = shape.batch();
+            this.steps = shape.steps();
+            String what = spec.describe() + " [N=" + batch + ", T=" + steps + "]";
+            try {
+                long e = numerics.elementBytes();
+                long stateBytes = (long) batch * hiddenSize * e;
+                xAt = 0;
+                hxAt = align(xAt + (long) batch * steps * inputSize * e);
+                cxAt = align(hxAt + stateBytes);
+                lengthsAt = align(cxAt + (lstm ? stateBytes : 0));
+                inBytes = lengthsAt + 4L * batch;
+                hyAt = 0;
+                cyAt = align(hyAt + stateBytes);
+                yAt = align(cyAt + (lstm ? stateBytes : 0));
+                statesBytes = yAt;
+                outBytes = yAt + (spec.returnSequences() ? (long) batch * steps * hiddenSize * e : 0);
+                xDesc = planOwn(new CudnnDescriptors.RnnData(what + " input"));
+                yDesc = planOwn(new CudnnDescriptors.RnnData(what + " output"));
+                hDesc = planOwn(new CudnnDescriptors.Tensor(what + " states"))
+                        .packed3d(numerics.dataType(), 1, batch, hiddenSize);
+                deviceIn = planOwn(DeviceBuffer.allocate(inBytes, what + " input, initial states, lengths"));
+                deviceOut = planOwn(DeviceBuffer.allocate(outBytes, what + " final states, output"));
+                pinnedIn = planOwn(PinnedBuffer.allocate(inBytes, what + " input staging"));
+                pinnedOut = planOwn(PinnedBuffer.allocate(outBytes, what + " output staging"));
+                hostIn = new HostView(pinnedIn, numerics);
+                hostOut = new HostView(pinnedOut, numerics);
+                int[] full = new int[batch];
+                Arrays.fill(full, steps);
+                setLengths(full);
+                config = configFor(batch, false);
+                if (config != standard) {
+                    long persistBytes = tempSpace(config, true);
+                    if (persistBytes < 0) {
+                        config = standard;
+                    }
+                }
+                ensureWorkspace(tempSpace(standard, false));
+                if (config != standard) {
+                    ensureWorkspace(tempSpace(config, false));
+                }
+            } catch (RuntimeException | Error e) {
+                close(e);
+                throw e;
+            }
+        }
+
+        private <T extends AutoCloseable> T planOwn(T resource) {
+            planOwned.push(resource);
+            return resource;
+        }
+
+        /** Sets both data descriptors to these per-sample lengths. */
+        private void setLengths(int[] lengths) {
+            cudnnRefusable(cudnn.cudnnSetRNNDataDescriptor(xDesc.get(), numerics.dataType(),
+                    cudnn.CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED, steps, batch, inputSize, lengths, zeroFill),
+                    "cudnnSetRNNDataDescriptor(input [N=" + batch + ", T=" + steps + ", C=" + inputSize + "])");
+            cudnnRefusable(cudnn.cudnnSetRNNDataDescriptor(yDesc.get(), numerics.dataType(),
+                    cudnn.CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED, steps, batch, hiddenSize, lengths, zeroFill),
+                    "cudnnSetRNNDataDescriptor(output [N=" + batch + ", T=" + steps + ", H=" + hiddenSize + "])");
+            describedLengths = lengths.clone();
+        }
+
+        /**
+         * The inference workspace bytes for {@code c} with the current descriptors, or −1 when
+         * {@code mayRefuse} and cuDNN refuses (persistent static on this shape).
+         */
+        private long tempSpace(Config c, boolean mayRefuse) {
+            try (SizeTPointer work = new SizeTPointer(1); SizeTPointer reserve = new SizeTPointer(1)) {
+                int status = cudnn.cudnnGetRNNTempSpaceSizes(stream.cudnn(), c.rnn.get(),
+                        cudnn.CUDNN_FWD_MODE_INFERENCE, xDesc.get(), work, reserve);
+                if (status != cudnn.CUDNN_STATUS_SUCCESS && mayRefuse) {
+                    logOnce(spec.describe() + ": cudnnGetRNNTempSpaceSizes refused " + c.algo.label + " for N=" + batch
+                            + ", T=" + steps + " (status " + status + "); this shape runs the standard algorithm");
+                    return -1;
+                }
+                cudnnRefusable(status, "cudnnGetRNNTempSpaceSizes(" + c.algo.label + ", N=" + batch + ", T=" + steps
+                        + ")");
+                return work.get();
+            }
+        }
+
+        /** Grows the workspace to at least {@code bytes} (nothing is in flight between calls). */
+        private void ensureWorkspace(long bytes) {
+            if (workspace == null || workspaceBytes < bytes) {
+                DeviceBuffer grown = DeviceBuffer.allocate(bytes, spec.describe() + " [N=" + batch + ", T=" + steps
+                        + "] cuDNN workspace");
+                if (workspace != null) {
+                    planOwned.remove(workspace);
+                    workspace.close();
+                }
+                workspace = planOwn(grown);
+                workspaceBytes = bytes;
+            }
+        }
+
+        Tensor[] run(Tensor input, Tensor[] initialStates, CudnnPlan.SequenceLengths lengths) {
+            stream.makeCurrent();
+            int[] cudnnLengths = lengths != null ? lengths.cudnnLengths() : null;
+            if (cudnnLengths == null) {
+                cudnnLengths = new int[batch];
+                Arrays.fill(cudnnLengths, steps);
+            }
+            Config c = lengths != null ? standard : config;
+            if (!Arrays.equals(cudnnLengths, describedLengths)) {
+                setLengths(cudnnLengths);
+                ensureWorkspace(tempSpace(c, false));
+            }
+            stage(input, initialStates, cudnnLengths);
+            stream.upload(pinnedIn.pointer(), deviceIn.pointer(), inBytes);
+            int status = forward(c);
+            if (status != cudnn.CUDNN_STATUS_SUCCESS && c.algo == CudnnPlan.Algo.PERSIST_STATIC) {
+                // Persistent static accepted at build time but not for this call: standard from now on.
+                refusePersist("cudnnRNNForward status " + status + " for N=" + batch + ", T=" + steps);
+                config = standard;
+                c = standard;
+                ensureWorkspace(tempSpace(c, false));
+                status = forward(c);
+            }
+            cudnnRefusable(status, "cudnnRNNForward(" + c.algo.label + ", " + mode.label + ", N=" + batch + ", T="
+                    + steps + ")");
+            stream.download(deviceOut.pointer(), pinnedOut.pointer(), spec.returnSequences() ? outBytes : statesBytes);
+            stream.sync();
+            executionPath = CudnnRecurrentExecutor.this.describe(c, lengths);
+            return unstage(initialStates, lengths);
+        }
+
+        private int forward(Config c) {
+            Pointer in = deviceIn.pointer();
+            Pointer out = deviceOut.pointer();
+            try (IntPointer deviceLengths = new IntPointer(at(in, lengthsAt))) {
+                return cudnn.cudnnRNNForward(stream.cudnn(), c.rnn.get(), cudnn.CUDNN_FWD_MODE_INFERENCE,
+                        deviceLengths, xDesc.get(), at(in, xAt), yDesc.get(), at(out, yAt), hDesc.get(),
+                        at(in, hxAt), at(out, hyAt), hDesc.get(), lstm ? at(in, cxAt) : null,
+                        lstm ? at(out, cyAt) : null, c.weightBytes, c.weightSpace.pointer(), workspaceBytes,
+                        workspace.pointer(), 0, null);
+            }
+        }
+
+        /** Input (time reversed for go_backwards), initial states (or zeros) and lengths into the pinned buffer. */
+        private void stage(Tensor input, Tensor[] initialStates, int[] cudnnLengths) {
+            int e = numerics.elementBytes();
+            FloatBuffer x = input.view();
+            long xElement = xAt / e;
+            if (!spec.goBackwards()) {
+                hostIn.put(xElement, x, 0, batch * steps * inputSize);
+            } else {
+                for (int sample = 0; sample < batch; sample++) {
+                    for (int k = 0; k < steps; k++) {
+                        hostIn.put(xElement + (long) (sample * steps + k) * inputSize, x,
+                                (sample * steps + (steps - 1 - k)) * inputSize, inputSize);
+                    }
+                }
+            }
+            int stateFloats = batch * hiddenSize;
+            long[] stateAt = {hxAt, cxAt};
+            for (int s = 0; s < spec.stateCount(); s++) {
+                if (initialStates != null) {
+                    hostIn.put(stateAt[s] / e, initialStates[s].view(), 0, stateFloats);
+                } else {
+                    Pointer.memset(at(pinnedIn.pointer(), stateAt[s]), 0, (long) stateFloats * e);
+                }
+            }
+            try (IntPointer hostLengths = new IntPointer(at(pinnedIn.pointer(), lengthsAt))) {
+                hostLengths.put(cudnnLengths, 0, cudnnLengths.length);
+            }
+        }
+
+        /** New tensors from the pinned output; padded outputs and empty samples fixed per spec §3.3. */
+        private Tensor[] unstage(Tensor[] initialStates, CudnnPlan.SequenceLengths lengths) {
+            int e = numerics.elementBytes();
+            int h = hiddenSize;
+            Tensor[] result = new Tensor[1 + spec.stateCount()];
+            boolean done = false;
+            try {
+                long[] stateAt = {hyAt, cyAt};
+                for (int s = 0; s < spec.stateCount(); s++) {
+                    result[1 + s] = Tensor.uninitialized(batch, h);
+                    hostOut.get(stateAt[s] / e, result[1 + s].view(), 0, batch * h);
+                }
+                if (spec.returnSequences()) {
+                    result[0] = Tensor.uninitialized(batch, steps, h);
+                    hostOut.get(yAt / e, result[0].view(), 0, batch * steps * h);
+                }
+                if (lengths == null) {
+                    if (result[0] == null) {
+                        result[0] = result[1].copy(); // the output is the last step's h
+                    }
+                } else {
+                    fixMasked(result, initialStates, lengths.lengths());
+                }
+                done = true;
+                return result;
+            } finally {
+                if (!done) {
+                    for (Tensor t : result) {
+                        if (t != null) {
+                            t.close();
+                        }
+                    }
+                }
+            }
+        }
+
+        /**
+         * Zeros every padded step of the sequence (cuDNN's padding fill, and the one step a
+         * zero-length sample ran), gives zero-length samples their initial states back, then fills
+         * the padded outputs per spec §3.3.
+         */
+        private void fixMasked(Tensor[] result, Tensor[] initialStates, int[] lengths) {
+            int h = hiddenSize;
+            FloatBuffer sequence = result[0] != null ? result[0].view() : null;
+            for (int sample = 0; sample < batch; sample++) {
+                int len = lengths[sample];
+                if (sequence != null && len < steps) {
+                    for (int i = (sample * steps + len) * h; i < (sample + 1) * steps * h; i++) {
+                        sequence.put(i, 0f);
+                    }
+                }
+                if (len == 0) {
+                    for (int s = 0; s < spec.stateCount(); s++) {
+                        FloatBuffer state = result[1 + s].view();
+                        if (initialStates != null) {
+                            state.put(sample * h, initialStates[s].view(), sample * h, h);
+                        } else {
+                            for (int j = 0; j < h; j++) {
+                                state.put(sample * h + j, 0f);
+                            }
+                        }
+                    }
+                }
+            }
+            RightPaddedOutputs.fill(spec, result, initialStates, lengths, steps);
+        }
+
+        @Override
+        public void close() {
+            close(null);
+        }
+
+        private void close(Throwable failure) {
+            while (!planOwned.isEmpty()) {
+                try {
+                    planOwned.pop().close();
+                } catch (Exception e) {
+                    if (failure != null) {
+                        failure.addSuppressed(e);
+                    } else {
+                        throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
+                    }
+                }
+            }
+        }
+    }
+
+    private static long align(long bytes) {
+        return (bytes + ALIGN - 1) / ALIGN * ALIGN;
+    }
+
+    /** A pointer {@code byteOffset} bytes into {@code base} (a device or pinned allocation at position 0). */
+    static Pointer at(Pointer base, long byteOffset) {
+        if (base.position() != 0) {
+            throw new IllegalArgumentException("expected an allocation at position 0, got position " + base.position());
+        }
+        long address = base.address() + byteOffset;
+        return new Pointer() {
+            {
+                this.address = address;
+            }
+        };
+    }
+
+    /**
+     * A pinned buffer seen as elements of the data type: float32 copied as is, 16-bit converted
+     * (round to nearest even) on the way in and widened on the way out.
+     */
+    static final class HostView {
+        private final FloatBuffer floats;
+        private final ShortBuffer shorts;
+        private final boolean bfloat16;
+
+        HostView(PinnedBuffer buffer, CudnnPlan.Numerics numerics) {
+            this(buffer.pointer(), buffer.bytes(), numerics);
+        }
+
+        /** A view of {@code bytes} of host memory at {@code memory} (position 0). */
+        HostView(Pointer memory, long bytes, CudnnPlan.Numerics numerics) {
+            if (numerics.sixteenBit()) {
+                long count = bytes / 2;
+                this.shorts = new ShortPointer(memory).capacity(count).limit(count).asBuffer();
+                this.floats = null;
+            } else {
+                long count = bytes / 4;
+                this.floats = new FloatPointer(memory).capacity(count).limit(count).asBuffer();
+                this.shorts = null;
+            }
+            this.bfloat16 = numerics.bfloat16();
+        }
+
+        /** Writes {@code count} floats of {@code src} from {@code srcIndex} at element {@code element}. */
+        void put(long element, FloatBuffer src, int srcIndex, int count) {
+            int at = Math.toIntExact(element);
+            if (floats != null) {
+                floats.put(at, src, srcIndex, count);
+            } else if (bfloat16) {
+                for (int i = 0; i < count; i++) {
+                    shorts.put(at + i, HalfFloats.toBfloat16(src.get(srcIndex + i)));
+                }
+            } else {
+                for (int i = 0; i < count; i++) {
+                    shorts.put(at + i, HalfFloats.toHalf(src.get(srcIndex + i)));
+                }
+            }
+        }
+
+        /** Reads {@code count} elements from element {@code element} into {@code dst} from {@code dstIndex}. */
+        void get(long element, FloatBuffer dst, int dstIndex, int count) {
+            int at = Math.toIntExact(element);
+            if (floats != null) {
+                dst.put(dstIndex, floats, at, count);
+            } else if (bfloat16) {
+                for (int i = 0; i < count; i++) {
+                    dst.put(dstIndex + i, HalfFloats.fromBfloat16(shorts.get(at + i)));
+                }
+            } else {
+                for (int i = 0; i < count; i++) {
+                    dst.put(dstIndex + i, HalfFloats.fromHalf(shorts.get(at + i)));
+                }
+            }
+        }
+    }
+
+    private Shape validate(Tensor input, Tensor[] initialStates) {
+        Objects.requireNonNull(input, "input");
+        int[] s = input.shape();
+        if (input.isClosed()) {
+            throw new IllegalStateException(spec.describe() + ": input tensor " + Arrays.toString(s) + " is closed");
+        }
+        if (s.length != 3 || s[0] < 1 || s[1] < 1 || s[2] != inputSize) {
+            throw new IllegalArgumentException(spec.describe() + ": expected input [N, T, " + inputSize
+                    + "] with N, T >= 1, got " + Arrays.toString(s));
+        }
+        if (initialStates != null) {
+            if (initialStates.length != spec.stateCount()) {
+                throw new IllegalArgumentException(spec.describe() + " has " + spec.stateCount()
+                        + " state(s) but was passed " + initialStates.length);
+            }
+            for (int i = 0; i < initialStates.length; i++) {
+                Tensor state = Objects.requireNonNull(initialStates[i], "initial state " + i);
+                int[] ss = state.shape();
+                if (ss.length != 2 || ss[0] != s[0] || ss[1] != hiddenSize) {
+                    throw new IllegalArgumentException(spec.describe() + ": initial state " + i + " must be [" + s[0]
+                            + ", " + hiddenSize + "], got " + Arrays.toString(ss));
+                }
+                if (state.isClosed()) {
+                    throw new IllegalStateException(spec.describe() + ": initial state " + i + " is closed");
+                }
+            }
+        }
+        return new Shape(s[0], s[1]);
+    }
+
+    @Override
+    public synchronized String executionPath() {
+        return executionPath;
+    }
+
+    /** Shapes currently compiled, for tests. */
+    synchronized int cachedShapeCount() {
+        return plans.size();
+    }
+
+    /** Shape plans created so far, for tests (a cache hit creates none). */
+    synchronized int plansCreated() {
+        return plansCreated;
+    }
+
+    /** The weight layout cuDNN reported for the standard algorithm, for tests. */
+    synchronized CudnnRnnLayout reportedLayout() {
+        ensureOpen();
+        return standard.layout;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException(spec.describe() + ": cuDNN executor is closed");
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        List<AutoCloseable> first = new ArrayList<>(plans.values());
+        plans.clear();
+        if (maskExecutor != null) {
+            first.add(maskExecutor);
+            maskExecutor = null;
+        }
+        if (fallback != null) {
+            first.add(fallback);
+            fallback = null;
+        }
+        for (AutoCloseable c : first) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        // The persistent config shares or owns weights; it sits on the owned stack above the standard one.
+        closeOwned(failure);
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}
