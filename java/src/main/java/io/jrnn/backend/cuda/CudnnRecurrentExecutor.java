@@ -702,10 +702,10 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
         if (base.position() != 0) {
             throw new IllegalArgumentException("expected an allocation at position 0, got position " + base.position());
         }
-        long address = base.address() + byteOffset;
+        long target = base.address() + byteOffset; // not named "address": the field would shadow it
         return new Pointer() {
             {
-                this.address = address;
+                address = target;
             }
         };
     }
