@@ -22,6 +22,12 @@ final class CudaExecutors {
             return new CudnnRecurrentExecutor(backend, spec, plan, CudnnPlan.AlgoChoice.fromSystemProperty());
         } catch (CudnnRefusedException e) {
             return composed(backend, spec, e.getMessage());
+        } catch (CudaException e) {
+            if (backend.precision() != io.jrnn.Precision.BF16) {
+                throw e;
+            }
+            // bf16 RNNs are not on every GPU and cuDNN version; whatever status it refuses them with, run composed.
+            return composed(backend, spec, "cuDNN refused bf16 for " + plan.mode().label() + ": " + e.getMessage());
         }
     }
 

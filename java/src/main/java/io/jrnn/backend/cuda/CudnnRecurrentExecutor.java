@@ -301,7 +301,11 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
         return offset / elementBytes;
     }
 
-    /** Checks that a reported descriptor holds {@code rows × columns} elements of our data type, row-major. */
+    /**
+     * Checks that a reported descriptor holds a row-major {@code rows × columns} block of our data
+     * type. cuDNN pads matrices and biases to 3-d descriptors with unit dimensions (e.g.
+     * {@code [1, H, C]}), so only the dimensions other than 1 are compared, in order, with their strides.
+     */
     private void checkShape(CudnnDescriptors.Tensor desc, int rows, int columns, String what, List<String> problems) {
         int[] dataType = new int[1];
         int[] rank = new int[1];
@@ -309,18 +313,44 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
         int[] strides = new int[8];
         CudaCheck.cudnn(cudnn.cudnnGetTensorNdDescriptor(desc.get(), 8, dataType, rank, dims, strides),
                 "cudnnGetTensorNdDescriptor(" + what + ")");
-        long count = 1;
-        for (int i = 0; i < rank[0]; i++) {
-            count *= dims[i];
-        }
-        boolean trailingMatch = rank[0] >= 2 ? dims[rank[0] - 2] == rows && dims[rank[0] - 1] == columns
-                : rows == 1 && rank[0] == 1 && dims[0] == columns;
-        boolean rowMajor = rank[0] < 2 || (strides[rank[0] - 1] == 1 && strides[rank[0] - 2] == columns);
-        if (dataType[0] != numerics.dataType() || count != (long) rows * columns || !trailingMatch || !rowMajor) {
-            problems.add(what + " is data type " + dataType[0] + ", dims " + Arrays.toString(Arrays.copyOf(dims, rank[0]))
-                    + ", strides " + Arrays.toString(Arrays.copyOf(strides, rank[0])) + " (expected data type "
+        int n = Math.min(Math.max(rank[0], 0), 8);
+        if (dataType[0] != numerics.dataType() || !rowMajorBlock(Arrays.copyOf(dims, n), Arrays.copyOf(strides, n),
+                rows, columns)) {
+            problems.add(what + " is data type " + dataType[0] + ", dims " + Arrays.toString(Arrays.copyOf(dims, n))
+                    + ", strides " + Arrays.toString(Arrays.copyOf(strides, n)) + " (expected data type "
                     + numerics.dataType() + ", [" + rows + ", " + columns + "] row-major)");
         }
+    }
+
+    /**
+     * Whether {@code dims}/{@code strides} describe a dense row-major {@code rows × columns} block,
+     * ignoring unit dimensions.
+     */
+    static boolean rowMajorBlock(int[] dims, int[] strides, int rows, int columns) {
+        List<int[]> kept = new ArrayList<>();
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] != 1) {
+                kept.add(new int[] {dims[i], strides[i]});
+            }
+        }
+        List<Integer> expected = new ArrayList<>();
+        if (rows != 1) {
+            expected.add(rows);
+        }
+        if (columns != 1) {
+            expected.add(columns);
+        }
+        if (kept.size() != expected.size()) {
+            return false;
+        }
+        for (int i = 0; i < kept.size(); i++) {
+            if (kept.get(i)[0] != expected.get(i)) {
+                return false;
+            }
+        }
+        // The last kept dimension is contiguous; a row dimension before it steps over whole rows.
+        return kept.isEmpty() || (kept.get(kept.size() - 1)[1] == 1
+                && (kept.size() == 1 || kept.get(0)[1] == columns));
     }
 
     /** Host → pinned (converted for 16-bit data) → device, once; waits for the copy. */
@@ -423,8 +453,12 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
         final long hyAt;
         final long cyAt;
         final long yAt;
+        /** Bytes of hy and cy (all that comes back without return_sequences). */
         final long statesBytes;
+        /** Bytes of the device output buffer: cuDNN always writes the whole sequence y. */
         final long outBytes;
+        /** Bytes copied back: the states, plus y with return_sequences. */
+        final long downloadBytes;
         final DeviceBuffer deviceIn;
         final DeviceBuffer deviceOut;
         final PinnedBuffer pinnedIn;
@@ -454,7 +488,8 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
                 cyAt = align(hyAt + stateBytes);
                 yAt = align(cyAt + (lstm ? stateBytes : 0));
                 statesBytes = yAt;
-                outBytes = yAt + (spec.returnSequences() ? (long) batch * steps * hiddenSize * e : 0);
+                outBytes = yAt + (long) batch * steps * hiddenSize * e;
+                downloadBytes = spec.returnSequences() ? outBytes : statesBytes;
                 xDesc = planOwn(new CudnnDescriptors.RnnData(what + " input"));
                 yDesc = planOwn(new CudnnDescriptors.RnnData(what + " output"));
                 hDesc = planOwn(new CudnnDescriptors.Tensor(what + " states"))
@@ -462,7 +497,7 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
                 deviceIn = planOwn(DeviceBuffer.allocate(inBytes, what + " input, initial states, lengths"));
                 deviceOut = planOwn(DeviceBuffer.allocate(outBytes, what + " final states, output"));
                 pinnedIn = planOwn(PinnedBuffer.allocate(inBytes, what + " input staging"));
-                pinnedOut = planOwn(PinnedBuffer.allocate(outBytes, what + " output staging"));
+                pinnedOut = planOwn(PinnedBuffer.allocate(downloadBytes, what + " output staging"));
                 hostIn = new HostView(pinnedIn, numerics);
                 hostOut = new HostView(pinnedOut, numerics);
                 int[] full = new int[batch];
@@ -559,7 +594,7 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
             }
             cudnnRefusable(status, "cudnnRNNForward(" + c.algo.label + ", " + mode.label + ", N=" + batch + ", T="
                     + steps + ")");
-            stream.download(deviceOut.pointer(), pinnedOut.pointer(), spec.returnSequences() ? outBytes : statesBytes);
+            stream.download(deviceOut.pointer(), pinnedOut.pointer(), downloadBytes);
             stream.sync();
             executionPath = CudnnRecurrentExecutor.this.describe(c, lengths);
             return unstage(initialStates, lengths);

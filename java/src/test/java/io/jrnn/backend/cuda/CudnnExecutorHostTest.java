@@ -1,6 +1,7 @@
 package io.jrnn.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -55,6 +56,25 @@ class CudnnExecutorHostTest {
             assertEquals(-2.5f, back.get(0));
             assertEquals(HalfFloats.fromBfloat16(HalfFloats.toBfloat16(1f / 3f)), back.get(1));
         }
+    }
+
+    @Test
+    void reportedDescriptorsAreCheckedIgnoringUnitDimensions() {
+        int h = 5;
+        int c = 3;
+        assertTrue(CudnnRecurrentExecutor.rowMajorBlock(new int[] {1, h, c}, new int[] {h * c, c, 1}, h, c));
+        assertTrue(CudnnRecurrentExecutor.rowMajorBlock(new int[] {h, c}, new int[] {c, 1}, h, c));
+        assertTrue(CudnnRecurrentExecutor.rowMajorBlock(new int[] {1, h, 1}, new int[] {h, 1, 1}, 1, h), "bias");
+        assertTrue(CudnnRecurrentExecutor.rowMajorBlock(new int[] {h, 1, 1}, new int[] {1, 1, 1}, 1, h), "bias");
+        assertTrue(CudnnRecurrentExecutor.rowMajorBlock(new int[] {1, 1, 1}, new int[] {1, 1, 1}, 1, 1));
+        assertFalse(CudnnRecurrentExecutor.rowMajorBlock(new int[] {1, c, h}, new int[] {h * c, h, 1}, h, c),
+                "transposed");
+        assertFalse(CudnnRecurrentExecutor.rowMajorBlock(new int[] {1, h, c}, new int[] {h * c, 1, h}, h, c),
+                "column-major");
+        assertFalse(CudnnRecurrentExecutor.rowMajorBlock(new int[] {1, h, c}, new int[] {h * 4, 4, 1}, h, c),
+                "padded rows");
+        assertFalse(CudnnRecurrentExecutor.rowMajorBlock(new int[] {2, h, c}, new int[] {h * c, c, 1}, h, c),
+                "too many elements");
     }
 
     @Test
