@@ -202,7 +202,7 @@ final class CudaComposedExecutor implements RecurrentExecutor {
                 + ")"));
         try (DeviceBuffer staging = DeviceBuffer.floats(values.length, what + " (float32 staging)");
                 FloatPointer host = new FloatPointer(values);
-                KernelArgs args = new KernelArgs(3, "weight conversion")) {
+                KernelArgs args = new KernelArgs(conversionKernel(), what)) {
             stream.upload(host, staging.pointer(), (long) values.length * Float.BYTES);
             convert(args, DeviceAddress.of(staging), DeviceAddress.of(converted), values.length);
             stream.sync();
@@ -210,11 +210,15 @@ final class CudaComposedExecutor implements RecurrentExecutor {
         return converted;
     }
 
+    /** The float32 → 16-bit conversion kernel of this precision. */
+    private Kernel conversionKernel() {
+        return operandType == KernelCodes.OPERAND_FP16 ? Kernel.F32_TO_F16 : Kernel.F32_TO_BF16;
+    }
+
     /** Queues float32 → operand-type conversion of {@code count} elements. */
     private void convert(KernelArgs args, long src, long dst, long count) {
-        Kernel k = operandType == KernelCodes.OPERAND_FP16 ? Kernel.F32_TO_F16 : Kernel.F32_TO_BF16;
-        args.pointer(0, src).pointer(1, dst).i64(2, count);
-        kernels.launch(k, LaunchGeometry.strideBlocks(count), stream, args);
+        args.pointer("src", src).pointer("dst", dst).i64("count", count);
+        kernels.launch(args.kernel(), LaunchGeometry.strideBlocks(count), stream, args);
     }
 
     /** Queues the row-major GEMM {@code C = A · B} ({@link RowMajorGemm}); A, B in the operand type, C float32. */
@@ -372,10 +376,9 @@ final class CudaComposedExecutor implements RecurrentExecutor {
                 this.maskIn = owned(PinnedBuffer.allocate(rows, what + " mask staging"));
                 this.stagingOut = owned(PinnedBuffer.floats(outputCount + stateCount * stateCountElements,
                         what + " output staging"));
-                this.convertArgs = owned(new KernelArgs(3, what + " conversion"));
-                this.stepArgs = owned(new KernelArgs(stepKernel().parameterCount, what + " " + stepKernel().symbol));
-                this.candidateArgs = kind == Kind.GRU
-                        ? owned(new KernelArgs(Kernel.GRU_CANDIDATE.parameterCount, what + " candidate")) : null;
+                this.convertArgs = low ? owned(new KernelArgs(conversionKernel(), what)) : null;
+                this.stepArgs = owned(new KernelArgs(stepKernel(), what));
+                this.candidateArgs = kind == Kind.GRU ? owned(new KernelArgs(Kernel.GRU_CANDIDATE, what)) : null;
                 bindArguments();
             } catch (RuntimeException | Error e) {
                 closePlan(e);
@@ -399,61 +402,49 @@ final class CudaComposedExecutor implements RecurrentExecutor {
 
         /** The arguments that stay the same for every step (the mask pointer, t and k are set per run/step). */
         private void bindArguments() {
-            long xp = DeviceAddress.of(projected);
-            long hp = DeviceAddress.of(recurrentProduct);
-            long b = DeviceAddress.of(inputBias);
-            long hAddress = DeviceAddress.of(h);
-            long prev = DeviceAddress.of(previous);
-            long y = sequence == null ? 0 : DeviceAddress.of(sequence);
-            long hOp = hOperand == null ? 0 : DeviceAddress.of(hOperand);
-            KernelArgs a = stepArgs;
-            switch (kind) {
-                case LSTM -> a.pointer(0, xp).pointer(1, hp).pointer(2, b).pointer(3, hAddress)
-                        .pointer(4, DeviceAddress.of(c)).pointer(5, prev).pointer(6, y).pointer(7, hOp).pointer(8, 0)
-                        .i32(9, batch).i32(10, hiddenSize).i32(11, steps).i32(12, 0).i32(13, 0)
-                        .i32(14, recurrentActivation).i32(15, activation).i32(16, maskedOutput).i32(17, operandType);
-                case GRU_RESET_AFTER -> a.pointer(0, xp).pointer(1, hp).pointer(2, b)
-                        .pointer(3, DeviceAddress.of(recurrentBias)).pointer(4, hAddress).pointer(5, prev).pointer(6, y)
-                        .pointer(7, hOp).pointer(8, 0)
-                        .i32(9, batch).i32(10, hiddenSize).i32(11, steps).i32(12, 0).i32(13, 0)
-                        .i32(14, recurrentActivation).i32(15, activation).i32(16, maskedOutput).i32(17, operandType);
-                case GRU -> {
-                    a.pointer(0, xp).pointer(1, hp).pointer(2, b).pointer(3, hAddress)
-                            .pointer(4, DeviceAddress.of(resetHidden)).pointer(5, 0)
-                            .i32(6, batch).i32(7, hiddenSize).i32(8, steps).i32(9, 0)
-                            .i32(10, recurrentActivation).i32(11, operandType);
-                    candidateArgs.pointer(0, xp).pointer(1, hp).pointer(2, b).pointer(3, hAddress).pointer(4, prev)
-                            .pointer(5, y).pointer(6, hOp).pointer(7, 0)
-                            .i32(8, batch).i32(9, hiddenSize).i32(10, steps).i32(11, 0).i32(12, 0)
-                            .i32(13, activation).i32(14, maskedOutput).i32(15, operandType);
+            for (KernelArgs a : candidateArgs == null ? List.of(stepArgs) : List.of(stepArgs, candidateArgs)) {
+                List<String> p = a.kernel().parameters();
+                a.pointer("xp", DeviceAddress.of(projected)).pointer("hp", DeviceAddress.of(recurrentProduct))
+                        .pointer("bias", DeviceAddress.of(inputBias)).pointer("h", DeviceAddress.of(h))
+                        .pointer("mask", 0).i32("batch", batch).i32("units", hiddenSize).i32("steps", steps)
+                        .i32("t", 0).i32("operandType", operandType);
+                if (p.contains("prev")) {
+                    // The kernels that finish a step: output, carried output, masked-output rule, h operand.
+                    a.pointer("prev", DeviceAddress.of(previous))
+                            .pointer("y", sequence == null ? 0 : DeviceAddress.of(sequence))
+                            .pointer("hOperand", hOperand == null ? 0 : DeviceAddress.of(hOperand))
+                            .i32("k", 0).i32("activation", activation).i32("maskedOutput", maskedOutput);
                 }
-                case SIMPLE_RNN -> a.pointer(0, xp).pointer(1, hp).pointer(2, b).pointer(3, hAddress).pointer(4, prev)
-                        .pointer(5, y).pointer(6, hOp).pointer(7, 0)
-                        .i32(8, batch).i32(9, hiddenSize).i32(10, steps).i32(11, 0).i32(12, 0)
-                        .i32(13, activation).i32(14, maskedOutput).i32(15, operandType);
+                if (p.contains("recurrentActivation")) {
+                    a.i32("recurrentActivation", recurrentActivation);
+                }
+                if (p.contains("c")) {
+                    a.pointer("c", DeviceAddress.of(c));
+                }
+                if (p.contains("recurrentBias")) {
+                    a.pointer("recurrentBias", DeviceAddress.of(recurrentBias));
+                }
+                if (p.contains("resetHidden")) {
+                    a.pointer("resetHidden", DeviceAddress.of(resetHidden));
+                }
             }
         }
 
-        /** Sets the mask pointer and the steps {@code t} (input) and {@code k} (output) of the step kernels. */
+        /** Sets the mask pointer of the step kernels (0: every step valid). */
         private void setMask(long maskAddress) {
-            switch (kind) {
-                case LSTM, GRU_RESET_AFTER -> stepArgs.pointer(8, maskAddress);
-                case GRU -> {
-                    stepArgs.pointer(5, maskAddress);
-                    candidateArgs.pointer(7, maskAddress);
-                }
-                case SIMPLE_RNN -> stepArgs.pointer(7, maskAddress);
+            stepArgs.pointer("mask", maskAddress);
+            if (candidateArgs != null) {
+                candidateArgs.pointer("mask", maskAddress);
             }
         }
 
+        /** Sets the input step {@code t} and the output step {@code k} of the step kernels. */
         private void setStep(int t, int k) {
-            switch (kind) {
-                case LSTM, GRU_RESET_AFTER -> stepArgs.i32(12, t).i32(13, k);
-                case GRU -> {
-                    stepArgs.i32(9, t);
-                    candidateArgs.i32(11, t).i32(12, k);
+            for (KernelArgs a : candidateArgs == null ? List.of(stepArgs) : List.of(stepArgs, candidateArgs)) {
+                a.i32("t", t);
+                if (a.kernel().parameters().contains("k")) {
+                    a.i32("k", k);
                 }
-                case SIMPLE_RNN -> stepArgs.i32(11, t).i32(12, k);
             }
         }
 

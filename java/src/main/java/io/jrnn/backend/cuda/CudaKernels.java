@@ -4,6 +4,7 @@ import io.jrnn.UnsupportedConfigurationException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.cuda.cudart.CUfunc_st;
@@ -31,26 +32,52 @@ final class CudaKernels {
             + " or -Djrnn.cuda.home=/usr/local/cuda, and cmake on PATH), e.g. `mvn package`; the Maven build then"
             + " compiles native/ with CMake into the jar";
 
-    /** Every kernel in the fatbin with its parameter count (checked against the .cu source by a test). */
+    /**
+     * Every kernel in the fatbin with its parameter names in order (a test checks them against the
+     * .cu source, so arguments are set by name and cannot drift).
+     */
     enum Kernel {
-        LSTM_STEP("jrnn_lstm_step", 18),
-        GRU_STEP("jrnn_gru_step", 18),
-        GRU_RESET_GATES("jrnn_gru_reset_gates", 12),
-        GRU_CANDIDATE("jrnn_gru_candidate", 16),
-        SIMPLE_RNN_STEP("jrnn_simple_rnn_step", 16),
-        FILL_F32("jrnn_fill_f32", 3),
-        REVERSE_TIME_F32("jrnn_reverse_time_f32", 5),
-        F32_TO_F16("jrnn_f32_to_f16", 3),
-        F16_TO_F32("jrnn_f16_to_f32", 3),
-        F32_TO_BF16("jrnn_f32_to_bf16", 3),
-        BF16_TO_F32("jrnn_bf16_to_f32", 3);
+        LSTM_STEP("jrnn_lstm_step", "xp", "hp", "bias", "h", "c", "prev", "y", "hOperand", "mask",
+                "batch", "units", "steps", "t", "k", "recurrentActivation", "activation", "maskedOutput", "operandType"),
+        GRU_STEP("jrnn_gru_step", "xp", "hp", "bias", "recurrentBias", "h", "prev", "y", "hOperand", "mask",
+                "batch", "units", "steps", "t", "k", "recurrentActivation", "activation", "maskedOutput", "operandType"),
+        GRU_RESET_GATES("jrnn_gru_reset_gates", "xp", "hp", "bias", "h", "resetHidden", "mask",
+                "batch", "units", "steps", "t", "recurrentActivation", "operandType"),
+        GRU_CANDIDATE("jrnn_gru_candidate", "xp", "hp", "bias", "h", "prev", "y", "hOperand", "mask",
+                "batch", "units", "steps", "t", "k", "activation", "maskedOutput", "operandType"),
+        SIMPLE_RNN_STEP("jrnn_simple_rnn_step", "xp", "hp", "bias", "h", "prev", "y", "hOperand", "mask",
+                "batch", "units", "steps", "t", "k", "activation", "maskedOutput", "operandType"),
+        FILL_F32("jrnn_fill_f32", "dst", "value", "count"),
+        REVERSE_TIME_F32("jrnn_reverse_time_f32", "src", "dst", "batch", "steps", "width"),
+        F32_TO_F16("jrnn_f32_to_f16", "src", "dst", "count"),
+        F16_TO_F32("jrnn_f16_to_f32", "src", "dst", "count"),
+        F32_TO_BF16("jrnn_f32_to_bf16", "src", "dst", "count"),
+        BF16_TO_F32("jrnn_bf16_to_f32", "src", "dst", "count");
 
         final String symbol;
-        final int parameterCount;
+        private final List<String> parameters;
 
-        Kernel(String symbol, int parameterCount) {
+        Kernel(String symbol, String... parameters) {
             this.symbol = symbol;
-            this.parameterCount = parameterCount;
+            this.parameters = List.of(parameters);
+        }
+
+        /** The parameter names, in order. */
+        List<String> parameters() {
+            return parameters;
+        }
+
+        int parameterCount() {
+            return parameters.size();
+        }
+
+        /** The position of parameter {@code name}. */
+        int index(String name) {
+            int i = parameters.indexOf(name);
+            if (i < 0) {
+                throw new IllegalArgumentException(symbol + " has no parameter '" + name + "'; it has " + parameters);
+            }
+            return i;
         }
     }
 
@@ -144,9 +171,8 @@ final class CudaKernels {
      * inside the kernel surface at the next synchronisation, or here under {@value #DEBUG_SYNC_PROPERTY}.
      */
     void launch(Kernel kernel, int blocks, GpuStream stream, KernelArgs args) {
-        if (args.count() != kernel.parameterCount) {
-            throw new IllegalArgumentException(kernel.symbol + " takes " + kernel.parameterCount + " arguments, got "
-                    + args.count());
+        if (args.kernel() != kernel) {
+            throw new IllegalArgumentException("arguments for " + args.kernel().symbol + " passed to " + kernel.symbol);
         }
         if (blocks < 1) {
             throw new IllegalArgumentException(kernel.symbol + ": grid of " + blocks + " blocks");
