@@ -20,6 +20,7 @@ jrnn_has_cuda_libs() {
 
 jrnn_cuda_lib_dirs() {
     local prefix="${JRNN_LIBSCAN_PREFIX:-}" python="${JRNN_PYTHON:-python3}"
+    local LC_ALL=C  # globs sort in byte order whatever the locale, so the result is the same everywhere
     local -a candidates=()
     local d
     # 1. python's `nvidia` namespace package: nvidia/{cu13,cudnn,cublas,cuda_runtime,...}/lib.

@@ -25,10 +25,10 @@ for arg in "$@"; do
     esac
 done
 # Time limits per step (seconds); the whole run stays under 8 minutes.
-T_ENV=${JRNN_T_ENV:-60}
+T_ENV=${JRNN_T_ENV:-45}
 T_TESTS=${JRNN_T_TESTS:-180}
 T_BENCH=${JRNN_T_BENCH:-150}
-T_TORCH=${JRNN_T_TORCH:-60}
+T_TORCH=${JRNN_T_TORCH:-90}
 
 REPORT="${REPORT_DIR:-$HERE/reports}"
 rm -rf "$REPORT"
