@@ -14,7 +14,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SRC="$ROOT/tools/gpu-bundle"
 OUTDIR="$ROOT/target/gpu-bundle"
 LIMIT_BYTES=$((60 * 1024 * 1024))
-MODULES=java.base,java.logging,java.management,java.xml,jdk.unsupported
+MODULES=java.base,java.logging,java.management,java.sql,java.xml,jdk.unsupported,jdk.zipfs  # java.sql: JUnit console, Jackson; java.xml: JUnit XML reports; jdk.zipfs: JUnit scanning jars
 SKIP_MAVEN=0
 for arg in "$@"; do
     case "$arg" in
@@ -64,6 +64,11 @@ fi
 echo "== $JLINK --add-modules $MODULES"
 "$JLINK" --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages --compress=2 \
     --output "$OUTDIR/jre"
+# Distribution JDKs often ship libjvm.so with its symbol table (~4 MB); only crash reports use it.
+if command -v strip >/dev/null 2>&1; then
+    strip --strip-unneeded "$OUTDIR/jre/lib/server/libjvm.so"
+fi
+"$OUTDIR/jre/bin/java" -version 2>&1 | head -1
 
 # 4. scripts and notes
 cp "$SRC/run.sh" "$SRC/find-cuda-libs.sh" "$SRC/torch_peer.py" "$SRC/README.md" "$OUTDIR/"

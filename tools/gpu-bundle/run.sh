@@ -138,6 +138,32 @@ count() { # count KIND: "N tests KIND" from the JUnit console summary, or -
     n=$(grep -E "^\[ *[0-9]+ $1 *\]" "$REPORT/gpu-tests.log" 2>/dev/null | head -1 | grep -oE '[0-9]+' | head -1)
     printf '%s' "${n:--}"
 }
+worst_errors() { # worst_errors TAG LABEL NONE: the worst "TAG <case> maxAbsErr=<x>" per precision, against its limit
+    awk -v tag="$1" -v label="$2" -v none="$3" '
+        $0 ~ tag " " {
+            name = ""
+            for (i = 1; i < NF; i++) if ($i == tag) { name = $(i + 1) }
+            if (name == "" || !match($0, /maxAbsErr=[^ ]+/)) next
+            err = substr($0, RSTART + 10, RLENGTH - 10) + 0
+            lower = tolower(name); p = "fp32"
+            if (lower ~ /fp16|half/) p = "fp16"; else if (lower ~ /bf16/) p = "bf16"; else if (lower ~ /tf32/) p = "tf32"
+            n[p]++
+            if (!(p in worst) || err > worst[p]) { worst[p] = err; at[p] = name }
+        }
+        END {
+            split("fp32 tf32 fp16 bf16", order, " ")
+            limit["fp32"] = 1e-4; limit["fp16"] = 2e-2; limit["bf16"] = 2e-2
+            any = 0
+            for (k = 1; k <= 4; k++) {
+                p = order[k]
+                if (!(p in n)) continue
+                any = 1
+                verdict = (p in limit) ? (worst[p] <= limit[p] ? sprintf("within %g", limit[p]) : sprintf("OVER %g", limit[p])) : "no limit set"
+                printf "%s %s: worst maxAbsErr %.3g (%s) over %d cases, %s\n", label, p, worst[p], at[p], n[p], verdict
+            }
+            if (!any) printf "%s: %s\n", label, none
+        }' "$REPORT/gpu-tests.log"
+}
 {
     echo "================================ SUMMARY ================================"
     echo "bundle:     $(cat "$HERE/VERSION" 2>/dev/null || echo unknown)"
@@ -148,29 +174,8 @@ count() { # count KIND: "N tests KIND" from the JUnit console summary, or -
         echo "tests:      $(count 'tests successful') passed, $(count 'tests failed') failed," \
              "$(count 'tests aborted') skipped by assumption, $(count 'tests skipped') disabled;" \
              "$(count 'containers failed') classes failed (exit $TESTS_RC)"
-        awk '
-            /GPU-PARITY / {
-                for (i = 1; i <= NF; i++) if ($i == "GPU-PARITY") { name = $(i + 1) }
-                if (!match($0, /maxAbsErr=[^ ]+/)) next
-                err = substr($0, RSTART + 10, RLENGTH - 10) + 0
-                lower = tolower(name); p = "fp32"
-                if (lower ~ /fp16|half/) p = "fp16"; else if (lower ~ /bf16/) p = "bf16"; else if (lower ~ /tf32/) p = "tf32"
-                n[p]++
-                if (!(p in worst) || err > worst[p]) { worst[p] = err; at[p] = name }
-            }
-            END {
-                split("fp32 tf32 fp16 bf16", order, " ")
-                limit["fp32"] = 1e-4; limit["fp16"] = 2e-2; limit["bf16"] = 2e-2
-                any = 0
-                for (k = 1; k <= 4; k++) {
-                    p = order[k]
-                    if (!(p in n)) continue
-                    any = 1
-                    verdict = (p in limit) ? (worst[p] <= limit[p] ? sprintf("within %g", limit[p]) : sprintf("OVER %g", limit[p])) : "no limit set"
-                    printf "parity %s: worst maxAbsErr %.3g (%s) over %d cases, %s\n", p, worst[p], at[p], n[p], verdict
-                }
-                if (!any) print "parity:     no GPU-PARITY lines (no GPU test ran)"
-            }' "$REPORT/gpu-tests.log"
+        worst_errors GPU-PARITY "parity" "(no GPU-PARITY lines: no parity test ran)"
+        worst_errors GPU-BENCH-CHECK "bench direct path" "(no GPU-BENCH-CHECK lines)"
     fi
     if [ "$RUN_BENCH" -eq 1 ]; then
         echo "benchmark (exit $BENCH_RC):"
