@@ -1,0 +1,533 @@
+package io.jrnn.backend.cuda;
+
+import static org.bytedeco.cuda.global.cudnn.CUDNN_DATA_FLOAT;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_DATA_HALF;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_DEFAULT_MATH;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_FMA_MATH;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_FWD_MODE_INFERENCE;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_GRU;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_LINEAR_INPUT;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_LSTM;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_RNN_ALGO_STANDARD;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_RNN_DOUBLE_BIAS;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_RNN_PADDED_IO_ENABLED;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_TENSOR_NCHW;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_TENSOR_OP_MATH;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_UNIDIRECTIONAL;
+
+import io.jrnn.Outputs;
+import io.jrnn.Precision;
+import io.jrnn.Tensor;
+import io.jrnn.backend.cuda.GpuBenchReport.Case;
+import io.jrnn.backend.cuda.GpuBenchReport.Cell;
+import io.jrnn.backend.cuda.GpuBenchReport.Row;
+import io.jrnn.backend.cuda.GpuBenchReport.Stats;
+import io.jrnn.layers.GRU;
+import io.jrnn.layers.LSTM;
+import io.jrnn.layers.RecurrentLayer;
+import io.jrnn.weights.CudnnRnnWeights;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.bytedeco.cuda.cudart.CUevent_st;
+import org.bytedeco.cuda.cudnn.cudnnContext;
+import org.bytedeco.cuda.cudnn.cudnnDropoutStruct;
+import org.bytedeco.cuda.cudnn.cudnnRNNDataStruct;
+import org.bytedeco.cuda.cudnn.cudnnRNNStruct;
+import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
+import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.cuda.global.cudnn;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.javacpp.ShortPointer;
+import org.bytedeco.javacpp.SizeTPointer;
+
+/**
+ * The GPU benchmark of the check bundle: jrnn end to end (a host {@link Tensor} in,
+ * {@code layer.forward(x)}, the output {@link Tensor} out, closed: what a JVM user gets) against
+ * the same cuDNN call made directly through JavaCPP, at DeepBench inference sizes
+ * ({@link GpuBenchReport#deepBench}).
+ *
+ * <p>The direct path, written here: {@code cudnnSetRNNDescriptor_v8} (standard algorithm, double
+ * bias, unidirectional, linear input, padded IO), batch-major unpacked RNN data descriptors with
+ * every sequence length {@code T}, the weight space packed once at the offsets
+ * {@code cudnnGetRNNWeightParams} reports; one call copies the input into a pinned buffer, uploads
+ * it on a non-blocking stream, runs {@code cudnnRNNForward} (inference), downloads the output
+ * sequence into a pinned buffer, synchronises and copies it out. Math: FP32 → FMA (no TF32), TF32 →
+ * default math, FP16 → tensor-op math with FP32 accumulation, the FP32 ↔ FP16 casts of input and
+ * output on the device ({@code cudnnTransformTensor}).
+ *
+ * <p>The two are interleaved (alternating which goes first) after a warm-up; each case reports
+ * medians and 10th/90th percentiles, the median per-pair overhead, the direct cuDNN compute time
+ * alone (CUDA events around the device work, no transfers) and the largest difference between the
+ * two outputs. A case that fails is reported as failed and the run goes on.
+ *
+ * <p>Usage: {@code GpuBenchmark [--quick] [--reps N] [--warmup N] [--only SUBSTRING] [--out DIR]};
+ * without a usable GPU it says so and exits 0.
+ */
+public final class GpuBenchmark {
+    private static final long SEED = 20261122L;
+
+    private GpuBenchmark() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        boolean quick = false;
+        int reps = 25;
+        int warmup = 5;
+        String only = "";
+        Path out = Path.of("gpu-bench-report");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> quick = true;
+                case "--reps" -> reps = Integer.parseInt(args[++i]);
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--only" -> only = args[++i];
+                case "--out" -> out = Path.of(args[++i]);
+                default -> throw new IllegalArgumentException("GpuBenchmark: unknown argument '" + args[i]
+                        + "'; valid: --quick, --reps N, --warmup N, --only SUBSTRING, --out DIR");
+            }
+        }
+        if (reps < 3) {
+            throw new IllegalArgumentException("GpuBenchmark: expected --reps >= 3, got " + reps);
+        }
+        Files.createDirectories(out);
+        CudaStatus status = Cuda.status();
+        if (!status.usable()) {
+            String message = "GPU-BENCH skipped: CUDA not usable: " + status.reason();
+            System.out.println(message);
+            Files.writeString(out.resolve("gpu-bench.md"), message + "\n", StandardCharsets.UTF_8);
+            return;
+        }
+        System.out.println("GPU-BENCH device: " + status.deviceName() + ", CUDA runtime "
+                + CudaStatus.cudaVersionText(status.runtimeVersion()) + ", cuDNN "
+                + CudaStatus.cudnnVersionText(status.cudnnVersion()) + "; " + reps + " interleaved runs per case after "
+                + warmup + " warm-up runs");
+        List<Row> rows = new ArrayList<>();
+        for (Case c : GpuBenchReport.deepBench(quick)) {
+            if (!c.id().contains(only)) {
+                continue;
+            }
+            Row row;
+            try {
+                row = measure(c, reps, warmup);
+                System.out.printf(Locale.ROOT, "GPU-BENCH %s jrnn=%.3fms direct=%.3fms overhead=%+.1f%% compute=%.3fms"
+                        + " maxAbsDiff=%.2g path=%s%n", c.id(), row.jrnn().median(), row.direct().median(),
+                        row.overhead() * 100, row.compute().median(), row.maxAbsDiff(), row.path());
+            } catch (Throwable t) {
+                row = Row.failed(c, oneLine(t));
+                System.out.println("GPU-BENCH " + c.id() + " FAILED: " + row.error());
+            }
+            rows.add(row);
+        }
+        String markdown = GpuBenchReport.markdown(rows);
+        Files.writeString(out.resolve("gpu-bench.md"), markdown, StandardCharsets.UTF_8);
+        Files.writeString(out.resolve("gpu-bench.csv"), GpuBenchReport.csv(rows), StandardCharsets.UTF_8);
+        System.out.println();
+        System.out.print(markdown);
+    }
+
+    private static Row measure(Case c, int reps, int warmup) {
+        SplittableRandom rng = new SplittableRandom(SEED ^ c.id().hashCode());
+        int h = c.hidden();
+        int gh = c.cell().gates * h;
+        float[] kernel = uniform(rng, c.input() * gh, (float) Math.sqrt(6.0 / (c.input() + gh)));
+        float[] recurrent = uniform(rng, h * gh, (float) (1 / Math.sqrt(h)));
+        float[] bias = uniform(rng, c.cell() == Cell.GRU ? 2 * gh : gh, 0.1f);
+        float[] input = uniform(rng, c.batch() * c.steps() * c.input(), 1f);
+        RecurrentLayer layer = c.cell() == Cell.LSTM
+                ? LSTM.builder().units(h).returnSequences(true).build()
+                : GRU.builder().units(h).resetAfter(true).returnSequences(true).build();
+        try (layer; Tensor x = Tensor.of(input, c.batch(), c.steps(), c.input());
+                DirectCudnn direct = new DirectCudnn(c, CudnnRnnWeights.fromKeras(layerWeights(layer, kernel,
+                        recurrent, bias)))) {
+            layer.useBackend(CudaBackend.instance(0, c.precision()));
+            float[] viaJrnn;
+            try (Outputs o = layer.forward(x)) {
+                viaJrnn = o.output().toArray();
+            }
+            String path = layer.executionPath();
+            direct.run(x.pointer());
+            float[] viaDirect = direct.output();
+            double maxAbsDiff = 0;
+            for (int i = 0; i < viaDirect.length; i++) {
+                maxAbsDiff = Math.max(maxAbsDiff, Math.abs(viaDirect[i] - viaJrnn[i]));
+            }
+            if (viaDirect.length != viaJrnn.length || Double.isNaN(maxAbsDiff)) {
+                throw new IllegalStateException(c.id() + ": jrnn and direct cuDNN disagree (lengths " + viaJrnn.length
+                        + " and " + viaDirect.length + ", max abs diff " + maxAbsDiff + ")");
+            }
+            for (int i = 0; i < warmup; i++) {
+                timeJrnn(layer, x);
+                timeDirect(direct, x);
+            }
+            double[] jrnnMs = new double[reps];
+            double[] directMs = new double[reps];
+            for (int i = 0; i < reps; i++) {
+                // Alternate the order so neither side always runs on a just-warmed cache or clock.
+                if (i % 2 == 0) {
+                    jrnnMs[i] = timeJrnn(layer, x);
+                    directMs[i] = timeDirect(direct, x);
+                } else {
+                    directMs[i] = timeDirect(direct, x);
+                    jrnnMs[i] = timeJrnn(layer, x);
+                }
+            }
+            double[] computeMs = new double[reps];
+            for (int i = 0; i < reps; i++) {
+                computeMs[i] = direct.computeOnlyMs();
+            }
+            return new Row(c, Stats.of(jrnnMs), Stats.of(directMs), GpuBenchReport.pairedOverhead(jrnnMs, directMs),
+                    Stats.of(computeMs), maxAbsDiff, path, null);
+        }
+    }
+
+    private static io.jrnn.weights.KerasRnnWeights layerWeights(RecurrentLayer layer, float[] kernel,
+            float[] recurrent, float[] bias) {
+        layer.setWeights(kernel, recurrent, bias);
+        return layer.weights();
+    }
+
+    private static double timeJrnn(RecurrentLayer layer, Tensor x) {
+        long t0 = System.nanoTime();
+        try (Outputs o = layer.forward(x)) {
+            o.output();
+        }
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    private static double timeDirect(DirectCudnn direct, Tensor x) {
+        long t0 = System.nanoTime();
+        direct.run(x.pointer());
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    private static float[] uniform(SplittableRandom rng, int count, float limit) {
+        float[] a = new float[count];
+        for (int i = 0; i < count; i++) {
+            a[i] = (float) ((rng.nextDouble() * 2 - 1) * limit);
+        }
+        return a;
+    }
+
+    private static String oneLine(Throwable t) {
+        String m = t.getMessage();
+        return (t.getClass().getSimpleName() + (m == null ? "" : ": " + m)).replace('\n', ' ');
+    }
+
+    /** IEEE 754 binary16 bits of {@code f}, rounded to nearest even (overflow → ±∞, NaN stays NaN). */
+    static short toHalf(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        int sign = (bits >>> 16) & 0x8000;
+        int exponent = (bits >>> 23) & 0xff;
+        int mantissa = bits & 0x7fffff;
+        if (exponent == 0xff) {
+            return (short) (sign | 0x7c00 | (mantissa != 0 ? 0x200 | (mantissa >>> 13) : 0));
+        }
+        int e = exponent - 127 + 15;
+        if (e >= 0x1f) {
+            return (short) (sign | 0x7c00);
+        }
+        if (e <= 0) {
+            if (e < -10) {
+                return (short) sign;
+            }
+            // Subnormal: shift the mantissa with its implicit bit into place, then round to nearest even.
+            int m = mantissa | 0x800000;
+            int shift = 14 - e;
+            int half = m >>> shift;
+            int rest = m & ((1 << shift) - 1);
+            int midpoint = 1 << (shift - 1);
+            if (rest > midpoint || (rest == midpoint && (half & 1) != 0)) {
+                half++;
+            }
+            return (short) (sign | half);
+        }
+        int half = (e << 10) | (mantissa >>> 13);
+        int rest = mantissa & 0x1fff;
+        if (rest > 0x1000 || (rest == 0x1000 && (half & 1) != 0)) {
+            half++; // may carry into the exponent, up to infinity: still correct
+        }
+        return (short) (sign | half);
+    }
+
+    /**
+     * The same forward pass made directly through the JavaCPP cuDNN bindings: descriptors, weight
+     * space, workspace and pinned buffers built once; {@link #run} is one end-to-end call.
+     */
+    static final class DirectCudnn implements AutoCloseable {
+        private final Deque<Runnable> releases = new ArrayDeque<>();
+        private final Case c;
+        private final boolean half;
+        private final GpuStream stream;
+        private final cudnnContext handle;
+        private final cudnnRNNStruct rnn = new cudnnRNNStruct();
+        private final cudnnRNNDataStruct xDesc = new cudnnRNNDataStruct();
+        private final cudnnRNNDataStruct yDesc = new cudnnRNNDataStruct();
+        private final cudnnTensorStruct hDesc = new cudnnTensorStruct();
+        private final cudnnTensorStruct xFloatDesc = new cudnnTensorStruct();
+        private final cudnnTensorStruct xHalfDesc = new cudnnTensorStruct();
+        private final cudnnTensorStruct yFloatDesc = new cudnnTensorStruct();
+        private final cudnnTensorStruct yHalfDesc = new cudnnTensorStruct();
+        private final long inBytes;
+        private final long outBytes;
+        private final long weightBytes;
+        private final long workBytes;
+        private final DeviceBuffer weightSpace;
+        private final DeviceBuffer workSpace;
+        private final DeviceBuffer seqLengths;
+        private final IntPointer devSeqLengths;
+        private final DeviceBuffer xDev;
+        private final DeviceBuffer yDev;
+        private final DeviceBuffer xHalf;
+        private final DeviceBuffer yHalf;
+        private final PinnedBuffer xPinned;
+        private final PinnedBuffer yPinned;
+        private final FloatPointer outHost;
+        private final FloatPointer one = new FloatPointer(1f);
+        private final FloatPointer zero = new FloatPointer(0f);
+        private final CUevent_st start = new CUevent_st();
+        private final CUevent_st stop = new CUevent_st();
+
+        DirectCudnn(Case c, CudnnRnnWeights weights) {
+            this.c = c;
+            this.half = c.precision() == Precision.FP16;
+            if (c.precision() == Precision.BF16) {
+                throw new UnsupportedOperationException("the direct cuDNN benchmark path has no bf16 variant");
+            }
+            int n = c.batch();
+            int t = c.steps();
+            int h = c.hidden();
+            int in = c.input();
+            int dataType = half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+            int elementBytes = half ? 2 : 4;
+            inBytes = c.inputBytes();
+            outBytes = c.outputBytes();
+            try {
+                stream = track(new GpuStream(0, "direct cuDNN benchmark " + c.id()));
+                handle = stream.cudnn();
+
+                cudnnDropoutStruct dropout = new cudnnDropoutStruct();
+                CudaCheck.cudnn(cudnn.cudnnCreateDropoutDescriptor(dropout), "cudnnCreateDropoutDescriptor");
+                releases.push(() -> cudnn.cudnnDestroyDropoutDescriptor(dropout));
+                CudaCheck.cudnn(cudnn.cudnnSetDropoutDescriptor(dropout, handle, 0f, null, 0, 0),
+                        "cudnnSetDropoutDescriptor(no dropout)");
+
+                CudaCheck.cudnn(cudnn.cudnnCreateRNNDescriptor(rnn), "cudnnCreateRNNDescriptor");
+                releases.push(() -> cudnn.cudnnDestroyRNNDescriptor(rnn));
+                int mathType = switch (c.precision()) {
+                    case FP32 -> CUDNN_FMA_MATH;
+                    case TF32 -> CUDNN_DEFAULT_MATH;
+                    default -> CUDNN_TENSOR_OP_MATH;
+                };
+                CudaCheck.cudnn(cudnn.cudnnSetRNNDescriptor_v8(rnn, CUDNN_RNN_ALGO_STANDARD,
+                        c.cell() == Cell.LSTM ? CUDNN_LSTM : CUDNN_GRU, CUDNN_RNN_DOUBLE_BIAS, CUDNN_UNIDIRECTIONAL,
+                        CUDNN_LINEAR_INPUT, dataType, CUDNN_DATA_FLOAT, mathType, in, h, h, 1, dropout,
+                        CUDNN_RNN_PADDED_IO_ENABLED), "cudnnSetRNNDescriptor_v8");
+
+                int[] lengths = new int[n];
+                Arrays.fill(lengths, t);
+                dataDescriptor(xDesc, dataType, t, n, in, lengths, "x");
+                dataDescriptor(yDesc, dataType, t, n, h, lengths, "y");
+                CudaCheck.cudnn(cudnn.cudnnCreateTensorDescriptor(hDesc), "cudnnCreateTensorDescriptor(h)");
+                releases.push(() -> cudnn.cudnnDestroyTensorDescriptor(hDesc));
+                CudaCheck.cudnn(cudnn.cudnnSetTensorNdDescriptor(hDesc, dataType, 3, new int[] {1, n, h},
+                        new int[] {n * h, h, 1}), "cudnnSetTensorNdDescriptor(h)");
+
+                // Weight space: cuDNN's size and offsets, packed on the host once, uploaded once.
+                SizeTPointer size = new SizeTPointer(1);
+                CudaCheck.cudnn(cudnn.cudnnGetRNNWeightSpaceSize(handle, rnn, size), "cudnnGetRNNWeightSpaceSize");
+                weightBytes = size.get();
+                weightSpace = track(DeviceBuffer.allocate(weightBytes, "direct weight space"));
+                uploadWeights(weights, elementBytes);
+
+                SizeTPointer work = new SizeTPointer(1);
+                SizeTPointer reserve = new SizeTPointer(1);
+                CudaCheck.cudnn(cudnn.cudnnGetRNNTempSpaceSizes(handle, rnn, CUDNN_FWD_MODE_INFERENCE, xDesc, work,
+                        reserve), "cudnnGetRNNTempSpaceSizes");
+                workBytes = work.get();
+                workSpace = track(DeviceBuffer.allocate(workBytes, "direct workspace"));
+
+                seqLengths = track(DeviceBuffer.allocate(4L * n, "direct sequence lengths"));
+                IntPointer hostLengths = new IntPointer(lengths);
+                CudaCheck.cuda(cudart.cudaMemcpy(seqLengths.pointer(), hostLengths, 4L * n, cudart.cudaMemcpyHostToDevice),
+                        "cudaMemcpy(sequence lengths)");
+                hostLengths.close();
+                devSeqLengths = new IntPointer(seqLengths.pointer());
+
+                xDev = track(DeviceBuffer.allocate(inBytes, "direct x"));
+                yDev = track(DeviceBuffer.allocate(outBytes, "direct y"));
+                if (half) {
+                    xHalf = track(DeviceBuffer.allocate(inBytes / 2, "direct x (fp16)"));
+                    yHalf = track(DeviceBuffer.allocate(outBytes / 2, "direct y (fp16)"));
+                    matrixDescriptor(xFloatDesc, CUDNN_DATA_FLOAT, n * t, in, "x fp32");
+                    matrixDescriptor(xHalfDesc, CUDNN_DATA_HALF, n * t, in, "x fp16");
+                    matrixDescriptor(yFloatDesc, CUDNN_DATA_FLOAT, n * t, h, "y fp32");
+                    matrixDescriptor(yHalfDesc, CUDNN_DATA_HALF, n * t, h, "y fp16");
+                } else {
+                    xHalf = null;
+                    yHalf = null;
+                }
+                xPinned = track(PinnedBuffer.allocate(inBytes, "direct x (pinned)"));
+                yPinned = track(PinnedBuffer.allocate(outBytes, "direct y (pinned)"));
+                outHost = new FloatPointer((long) n * t * h);
+                releases.push(outHost::close);
+                CudaCheck.cuda(cudart.cudaEventCreate(start), "cudaEventCreate");
+                releases.push(() -> cudart.cudaEventDestroy(start));
+                CudaCheck.cuda(cudart.cudaEventCreate(stop), "cudaEventCreate");
+                releases.push(() -> cudart.cudaEventDestroy(stop));
+            } catch (RuntimeException | Error e) {
+                close();
+                throw e;
+            }
+        }
+
+        private <T extends CudaResource> T track(T resource) {
+            releases.push(resource::close);
+            return resource;
+        }
+
+        private void dataDescriptor(cudnnRNNDataStruct desc, int dataType, int steps, int batch, int vector,
+                int[] lengths, String what) {
+            CudaCheck.cudnn(cudnn.cudnnCreateRNNDataDescriptor(desc), "cudnnCreateRNNDataDescriptor(" + what + ")");
+            releases.push(() -> cudnn.cudnnDestroyRNNDataDescriptor(desc));
+            CudaCheck.cudnn(cudnn.cudnnSetRNNDataDescriptor(desc, dataType, CUDNN_RNN_DATA_LAYOUT_BATCH_MAJOR_UNPACKED,
+                    steps, batch, vector, lengths, null), "cudnnSetRNNDataDescriptor(" + what + ")");
+        }
+
+        private void matrixDescriptor(cudnnTensorStruct desc, int dataType, int rows, int columns, String what) {
+            CudaCheck.cudnn(cudnn.cudnnCreateTensorDescriptor(desc), "cudnnCreateTensorDescriptor(" + what + ")");
+            releases.push(() -> cudnn.cudnnDestroyTensorDescriptor(desc));
+            CudaCheck.cudnn(cudnn.cudnnSetTensor4dDescriptor(desc, CUDNN_TENSOR_NCHW, dataType, 1, 1, rows, columns),
+                    "cudnnSetTensor4dDescriptor(" + what + ")");
+        }
+
+        private void uploadWeights(CudnnRnnWeights weights, int elementBytes) {
+            int ids = 2 * c.cell().gates;
+            long[] matrixOffsets = new long[ids];
+            long[] biasOffsets = new long[ids];
+            long base = weightSpace.pointer().address();
+            cudnnTensorStruct mDesc = new cudnnTensorStruct();
+            cudnnTensorStruct bDesc = new cudnnTensorStruct();
+            CudaCheck.cudnn(cudnn.cudnnCreateTensorDescriptor(mDesc), "cudnnCreateTensorDescriptor(matrix)");
+            CudaCheck.cudnn(cudnn.cudnnCreateTensorDescriptor(bDesc), "cudnnCreateTensorDescriptor(bias)");
+            try (PointerPointer<Pointer> mAddr = new PointerPointer<>(1);
+                    PointerPointer<Pointer> bAddr = new PointerPointer<>(1)) {
+                for (int id = 0; id < ids; id++) {
+                    CudaCheck.cudnn(cudnn.cudnnGetRNNWeightParams(handle, rnn, 0, weightBytes, weightSpace.pointer(),
+                            id, mDesc, mAddr, bDesc, bAddr), "cudnnGetRNNWeightParams(linLayerID " + id + ")");
+                    matrixOffsets[id] = offset(mAddr.get(0).address(), base, elementBytes, "matrix", id);
+                    biasOffsets[id] = offset(bAddr.get(0).address(), base, elementBytes, "bias", id);
+                }
+            } finally {
+                cudnn.cudnnDestroyTensorDescriptor(mDesc);
+                cudnn.cudnnDestroyTensorDescriptor(bDesc);
+            }
+            float[] packed = new float[Math.toIntExact(weightBytes / elementBytes)];
+            weights.packInto(packed, matrixOffsets, biasOffsets);
+            Pointer host;
+            if (half) {
+                short[] bits = new short[packed.length];
+                for (int i = 0; i < packed.length; i++) {
+                    bits[i] = toHalf(packed[i]);
+                }
+                host = new ShortPointer(bits);
+            } else {
+                host = new FloatPointer(packed);
+            }
+            try {
+                CudaCheck.cuda(cudart.cudaMemcpy(weightSpace.pointer(), host, (long) packed.length * elementBytes,
+                        cudart.cudaMemcpyHostToDevice), "cudaMemcpy(weight space)");
+            } finally {
+                host.close();
+            }
+        }
+
+        private long offset(long address, long base, int elementBytes, String what, int id) {
+            long bytes = address - base;
+            if (address == 0 || bytes < 0 || bytes >= weightBytes || bytes % elementBytes != 0) {
+                throw new IllegalStateException(c.id() + ": cudnnGetRNNWeightParams gave the " + what + " of linLayerID "
+                        + id + " at byte " + bytes + " of a " + weightBytes + "-byte weight space");
+            }
+            return bytes / elementBytes;
+        }
+
+        /** One end-to-end call: host input → pinned → device → cuDNN → pinned → host output. */
+        void run(FloatPointer xHost) {
+            Pointer.memcpy(xPinned.pointer(), xHost, inBytes);
+            stream.upload(xPinned.pointer(), xDev.pointer(), inBytes);
+            forwardOnDevice();
+            stream.download(yDev.pointer(), yPinned.pointer(), outBytes);
+            stream.sync();
+            Pointer.memcpy(outHost, yPinned.pointer(), outBytes);
+        }
+
+        /** The device work alone, timed with CUDA events on the stream, in milliseconds. */
+        double computeOnlyMs() {
+            CudaCheck.cuda(cudart.cudaEventRecord(start, stream.stream()), "cudaEventRecord(start)");
+            forwardOnDevice();
+            CudaCheck.cuda(cudart.cudaEventRecord(stop, stream.stream()), "cudaEventRecord(stop)");
+            CudaCheck.cuda(cudart.cudaEventSynchronize(stop), "cudaEventSynchronize");
+            float[] ms = new float[1];
+            CudaCheck.cuda(cudart.cudaEventElapsedTime(ms, start, stop), "cudaEventElapsedTime");
+            return ms[0];
+        }
+
+        private void forwardOnDevice() {
+            Pointer x = xDev.pointer();
+            Pointer y = yDev.pointer();
+            if (half) {
+                CudaCheck.cudnn(cudnn.cudnnTransformTensor(handle, one, xFloatDesc, xDev.pointer(), zero, xHalfDesc,
+                        xHalf.pointer()), "cudnnTransformTensor(x fp32 to fp16)");
+                x = xHalf.pointer();
+                y = yHalf.pointer();
+            }
+            CudaCheck.cudnn(cudnn.cudnnRNNForward(handle, rnn, CUDNN_FWD_MODE_INFERENCE, devSeqLengths, xDesc, x,
+                    yDesc, y, hDesc, null, null, hDesc, null, null, weightBytes, weightSpace.pointer(), workBytes,
+                    workSpace.pointer(), 0, null), "cudnnRNNForward");
+            if (half) {
+                CudaCheck.cudnn(cudnn.cudnnTransformTensor(handle, one, yHalfDesc, yHalf.pointer(), zero, yFloatDesc,
+                        yDev.pointer()), "cudnnTransformTensor(y fp16 to fp32)");
+            }
+        }
+
+        /** The output of the last {@link #run}. */
+        float[] output() {
+            float[] a = new float[Math.toIntExact(outBytes / 4)];
+            outHost.get(a);
+            return a;
+        }
+
+        @Override
+        public void close() {
+            RuntimeException first = null;
+            while (!releases.isEmpty()) {
+                try {
+                    releases.pop().run();
+                } catch (RuntimeException e) {
+                    if (first == null) {
+                        first = e;
+                    } else {
+                        first.addSuppressed(e);
+                    }
+                }
+            }
+            one.close();
+            zero.close();
+            if (first != null) {
+                throw first;
+            }
+        }
+    }
+}

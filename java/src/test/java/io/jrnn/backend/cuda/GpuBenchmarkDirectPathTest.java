@@ -1,0 +1,73 @@
+package io.jrnn.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jrnn.Outputs;
+import io.jrnn.Precision;
+import io.jrnn.Tensor;
+import io.jrnn.backend.cuda.GpuBenchReport.Case;
+import io.jrnn.backend.cuda.GpuBenchReport.Cell;
+import io.jrnn.backend.reference.ReferenceBackend;
+import io.jrnn.layers.GRU;
+import io.jrnn.layers.LSTM;
+import io.jrnn.layers.RecurrentLayer;
+import io.jrnn.weights.CudnnRnnWeights;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The GPU benchmark's direct cuDNN path computes the same layer as the reference backend, so its
+ * timings are timings of the right computation. Prints {@code GPU-BENCH-CHECK <case> maxAbsErr=<x>}.
+ */
+@Tag("gpu")
+class GpuBenchmarkDirectPathTest {
+
+    @ParameterizedTest
+    @CsvSource({"LSTM, FP32, 1e-4", "GRU, FP32, 1e-4", "LSTM, TF32, 2e-2", "LSTM, FP16, 2e-2", "GRU, FP16, 2e-2"})
+    void directCudnnMatchesTheReferenceBackend(Cell cell, Precision precision, double tolerance) {
+        Assumptions.assumeTrue(Cuda.usable(), () -> "CUDA not usable: " + Cuda.status().reason());
+        Case c = new Case(cell, 48, 3, 7, 20, precision);
+        SplittableRandom rng = new SplittableRandom(11);
+        int gh = cell.gates * c.hidden();
+        RecurrentLayer layer = cell == Cell.LSTM
+                ? LSTM.builder().units(c.hidden()).returnSequences(true).build()
+                : GRU.builder().units(c.hidden()).resetAfter(true).returnSequences(true).build();
+        float[] input = uniform(rng, c.batch() * c.steps() * c.input(), 1f);
+        try (layer; Tensor x = Tensor.of(input, c.batch(), c.steps(), c.input())) {
+            layer.setWeights(uniform(rng, c.input() * gh, 0.3f), uniform(rng, c.hidden() * gh, 0.3f),
+                    uniform(rng, cell == Cell.GRU ? 2 * gh : gh, 0.1f));
+            layer.useBackend(ReferenceBackend.instance());
+            float[] expected;
+            try (Outputs o = layer.forward(x)) {
+                expected = o.output().toArray();
+            }
+            float[] actual;
+            try (GpuBenchmark.DirectCudnn direct = new GpuBenchmark.DirectCudnn(c,
+                    CudnnRnnWeights.fromKeras(layer.weights()))) {
+                direct.run(x.pointer());
+                actual = direct.output();
+                assertTrue(direct.computeOnlyMs() > 0, "CUDA events measured no time");
+            }
+            assertEquals(expected.length, actual.length);
+            double maxAbsErr = 0;
+            for (int i = 0; i < expected.length; i++) {
+                maxAbsErr = Math.max(maxAbsErr, Math.abs(expected[i] - actual[i]));
+            }
+            System.out.printf(Locale.ROOT, "GPU-BENCH-CHECK direct-%s maxAbsErr=%.3g%n", c.id(), maxAbsErr);
+            assertTrue(maxAbsErr <= tolerance, c.id() + ": direct cuDNN differs from the reference by " + maxAbsErr);
+        }
+    }
+
+    private static float[] uniform(SplittableRandom rng, int count, float limit) {
+        float[] a = new float[count];
+        for (int i = 0; i < count; i++) {
+            a[i] = (float) ((rng.nextDouble() * 2 - 1) * limit);
+        }
+        return a;
+    }
+}

@@ -1,0 +1,124 @@
+package io.jrnn.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The GPU bundle's library discovery ({@code tools/gpu-bundle/find-cuda-libs.sh}, sourced by
+ * {@code run.sh}) against a fake file tree, and {@code run.sh}'s argument check. Needs bash.
+ */
+class GpuBundleScriptTest {
+    private static final Path TOOLS = Path.of(System.getProperty("user.dir")).resolve("../tools/gpu-bundle").normalize();
+
+    @TempDir
+    Path root;
+
+    @BeforeEach
+    void needsBash() {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/bin/bash")) || Files.isExecutable(Path.of("/usr/bin/bash")),
+                "no bash here");
+        assertTrue(Files.isRegularFile(TOOLS.resolve("find-cuda-libs.sh")), TOOLS + " has no find-cuda-libs.sh");
+    }
+
+    @Test
+    void findsPipWheelsFirstThenToolkitsThenSystemFoldersAndKeepsTheCallersPath() throws Exception {
+        Path site = root.resolve("opt/torch/.venv/lib/python3.12/site-packages/nvidia");
+        touch(site.resolve("cu13/lib/libcudart.so.13"));
+        touch(site.resolve("cu13/lib/libcublas.so.13"));
+        touch(site.resolve("cudnn/lib/libcudnn.so.9"));
+        touch(site.resolve("nccl/lib/libnccl.so.2")); // not a library jrnn needs: its folder stays out
+        Path userSite = root.resolve("pyhome/nvidia");
+        touch(userSite.resolve("cudnn/lib/libcudnn_ops.so.9"));
+        touch(root.resolve("usr/local/cuda-13.0/targets/x86_64-linux/lib/libcudart.so.13"));
+        // /usr/local/cuda is a link to cuda-13.0: the same folder, listed once (byte order: "cuda-13.0/" < "cuda/").
+        Files.createSymbolicLink(root.resolve("usr/local/cuda"), root.resolve("usr/local/cuda-13.0"));
+        touch(root.resolve("usr/local/cuda-12.4/lib64/libcublas.so.12"));
+        touch(root.resolve("usr/lib/x86_64-linux-gnu/libcudnn.so.9"));
+        touch(root.resolve("usr/lib64/libz.so.1"));
+        // A python whose `nvidia` package spans two folders, one of them the venv's (seen twice, listed once).
+        Path python = root.resolve("bin/python3");
+        touch(python);
+        Files.writeString(python, "#!/bin/sh\nprintf '%s\\n%s\\n' '" + userSite + "' '" + site + "'\n");
+        Files.setPosixFilePermissions(python, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        String path = discover(Map.of("JRNN_PYTHON", python.toString(), "LD_LIBRARY_PATH", "/mine/lib"));
+        assertEquals(String.join(":",
+                "/mine/lib",
+                userSite.resolve("cudnn/lib").toString(),
+                site.resolve("cu13/lib").toString(),
+                site.resolve("cudnn/lib").toString(),
+                root.resolve("usr/local/cuda-13.0/targets/x86_64-linux/lib").toString(),
+                root.resolve("usr/local/cuda-12.4/lib64").toString(),
+                root.resolve("usr/lib/x86_64-linux-gnu").toString()), path);
+
+        // Without a python and without a caller's path: the same folders from the fixed globs, no leading ':'.
+        String withoutPython = discover(Map.of("JRNN_PYTHON", root.resolve("no-python").toString()));
+        assertEquals(String.join(":",
+                site.resolve("cu13/lib").toString(),
+                site.resolve("cudnn/lib").toString(),
+                root.resolve("usr/local/cuda-13.0/targets/x86_64-linux/lib").toString(),
+                root.resolve("usr/local/cuda-12.4/lib64").toString(),
+                root.resolve("usr/lib/x86_64-linux-gnu").toString()), withoutPython);
+    }
+
+    @Test
+    void anEmptyTreeGivesTheCallersPathUnchanged() throws Exception {
+        assertEquals("", discover(Map.of("JRNN_PYTHON", root.resolve("no-python").toString())));
+        assertEquals("/a:/b", discover(Map.of("JRNN_PYTHON", root.resolve("no-python").toString(),
+                "LD_LIBRARY_PATH", "/a:/b")));
+    }
+
+    @Test
+    void runShRejectsUnknownArgumentsBeforeDoingAnything() throws Exception {
+        Result r = bash(List.of(TOOLS.resolve("run.sh").toString(), "--bogus"), Map.of("REPORT_DIR",
+                root.resolve("reports").toString()));
+        assertEquals(2, r.exit(), r.output());
+        assertTrue(r.output().contains("unknown argument '--bogus'"), r.output());
+        assertTrue(Files.notExists(root.resolve("reports")), "run.sh created its report folder before checking arguments");
+    }
+
+    private String discover(Map<String, String> env) throws Exception {
+        Result r = bash(List.of("-c", ". \"$1\" && jrnn_ld_library_path", "test",
+                TOOLS.resolve("find-cuda-libs.sh").toString()), env);
+        assertEquals(0, r.exit(), r.output());
+        return r.output().strip();
+    }
+
+    private Result bash(List<String> args, Map<String, String> env) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder();
+        pb.command().add("bash");
+        pb.command().addAll(args);
+        Map<String, String> e = pb.environment();
+        e.remove("LD_LIBRARY_PATH");
+        e.remove("VIRTUAL_ENV");
+        e.put("HOME", root.resolve("home").toString());
+        e.put("JRNN_LIBSCAN_PREFIX", root.toString());
+        e.putAll(env);
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "bash did not finish");
+        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    private record Result(int exit, String output) {
+    }
+
+    private static void touch(Path file) throws IOException {
+        Files.createDirectories(file.getParent());
+        Files.write(file, new byte[0]);
+    }
+}
