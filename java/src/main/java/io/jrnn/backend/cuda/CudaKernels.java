@@ -12,6 +12,7 @@ import org.bytedeco.cuda.cudart.CUmod_st;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * jrnn's own CUDA kernels ({@code native/kernels/jrnn_kernels.cu}), loaded from the fatbin the
@@ -178,7 +179,7 @@ final class CudaKernels {
             throw new IllegalArgumentException(kernel.symbol + ": grid of " + blocks + " blocks");
         }
         CudaCheck.driver(cudart.cuLaunchKernel(functions.get(kernel), blocks, 1, 1, LaunchGeometry.BLOCK, 1, 1, 0,
-                stream.stream(), args.params(), (Pointer) null), "cuLaunchKernel(" + kernel.symbol + ")");
+                stream.stream(), args.kernelParams(), (PointerPointer<?>) null), "cuLaunchKernel(" + kernel.symbol + ")");
         if (debugSync) {
             CudaCheck.cuda(cudart.cudaStreamSynchronize(stream.stream()),
                     "cudaStreamSynchronize after " + kernel.symbol + " (-D" + DEBUG_SYNC_PROPERTY + "=true)");

@@ -2,6 +2,7 @@ package io.jrnn.backend.cuda;
 
 import io.jrnn.backend.cuda.CudaKernels.Kernel;
 import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * The argument block of one kernel's launches through {@code cuLaunchKernel}: one 8-byte host slot
@@ -16,6 +17,7 @@ final class KernelArgs extends CudaResource {
     private final int count;
     private final LongPointer values;
     private final LongPointer params;
+    private final PointerPointer<?> kernelParams;
 
     KernelArgs(Kernel kernel, String what) {
         super("arguments of " + kernel.symbol + " for " + what);
@@ -27,6 +29,10 @@ final class KernelArgs extends CudaResource {
         for (int i = 0; i < count; i++) {
             params.put(i, values.address() + (long) i * Long.BYTES);
         }
+        // The same array seen as void**: JavaCPP passes a PointerPointer as the array itself, whereas
+        // its plain-Pointer overload of cuLaunchKernel makes the driver answer CUDA_ERROR_INVALID_VALUE
+        // (measured on an H100, CUDA 13.0 driver, 2026-11-22).
+        this.kernelParams = new PointerPointer<>(params);
     }
 
     Kernel kernel() {
@@ -70,6 +76,12 @@ final class KernelArgs extends CudaResource {
     LongPointer params() {
         ensureOpen();
         return params;
+    }
+
+    /** {@code kernelParams} as the {@code void**} that {@code cuLaunchKernel} takes. */
+    PointerPointer<?> kernelParams() {
+        ensureOpen();
+        return kernelParams;
     }
 
     /** The host address of slot {@code i} as {@code kernelParams[i]} holds it (tests). */
