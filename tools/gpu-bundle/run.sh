@@ -187,6 +187,9 @@ worst_errors() { # worst_errors TAG LABEL NONE: the worst "TAG <case> maxAbsErr=
         echo "tests:      $(count 'tests successful') passed, $(count 'tests failed') failed," \
              "$(count 'tests aborted') skipped by assumption, $(count 'tests skipped') disabled;" \
              "$(count 'containers failed') classes failed (exit $TESTS_RC)"
+        if grep -q 'org/bytedeco/dnnl\|org\.bytedeco\.dnnl' "$REPORT/gpu-tests.log" 2>/dev/null; then
+            echo "note:       a GPU test reached oneDNN, which the bundle leaves out (GPU tests must compare with the reference backend)"
+        fi
         worst_errors GPU-PARITY "parity" "(no GPU-PARITY lines: no parity test ran)"
         worst_errors GPU-BENCH-CHECK "bench direct path" "(no GPU-BENCH-CHECK lines)"
     fi
