@@ -9,7 +9,8 @@ torch.backends.cudnn.allow_tf32 = False (what jrnn's fp32 does), in FP32 with TF
 Writes torch-peer.csv and torch-peer.md to --out; with --jrnn-csv (the Java benchmark's
 gpu-bench.csv) also jrnn-vs-torch.md: jrnn end to end / PyTorch end to end (target <= 1.00).
 
-  python3 torch_peer.py [--quick] [--reps N] [--warmup N] [--out DIR] [--jrnn-csv FILE]
+  python3 torch_peer.py [--quick] [--reps N] [--warmup N] [--budget-s S] [--out DIR] [--jrnn-csv FILE]
+(no case starts after S seconds).
 """
 import argparse
 import csv
@@ -141,6 +142,7 @@ def main():
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--out", default="reports")
     p.add_argument("--jrnn-csv", default=None)
+    p.add_argument("--budget-s", type=float, default=float("inf"))
     a = p.parse_args()
     if a.quick:
         a.reps = min(a.reps, 20)
@@ -161,11 +163,15 @@ def main():
             cases.append((cell, h, n, t, c, "tf32"))
     seen = set()
     rows = []
+    start = time.perf_counter()
     for case in cases:
         cid = case_id(*case)
         if cid in seen:
             continue
         seen.add(cid)
+        if time.perf_counter() - start > a.budget_s:
+            print("TORCH-PEER %s not run: the %g s time budget was spent" % (cid, a.budget_s))
+            continue
         try:
             r = measure(torch, *case, reps=a.reps, warmup=a.warmup)
         except Exception as e:  # one failing case must not hide the others

@@ -73,8 +73,9 @@ import org.bytedeco.javacpp.SizeTPointer;
  * alone (CUDA events around the device work, no transfers) and the largest difference between the
  * two outputs. A case that fails is reported as failed and the run goes on.
  *
- * <p>Usage: {@code GpuBenchmark [--quick] [--reps N] [--warmup N] [--only SUBSTRING] [--out DIR]};
- * without a usable GPU it says so and exits 0.
+ * <p>Usage: {@code GpuBenchmark [--quick] [--reps N] [--warmup N] [--only SUBSTRING] [--budget-s S]
+ * [--out DIR]}; the tables are rewritten after every case, and no case starts after {@code S}
+ * seconds (the rest are listed as not run). Without a usable GPU it says so and exits 0.
  */
 public final class GpuBenchmark {
     private static final long SEED = 20261122L;
@@ -87,6 +88,7 @@ public final class GpuBenchmark {
         int reps = 25;
         int warmup = 5;
         String only = "";
+        double budgetSeconds = Double.POSITIVE_INFINITY;
         Path out = Path.of("gpu-bench-report");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -94,9 +96,10 @@ public final class GpuBenchmark {
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--only" -> only = args[++i];
+                case "--budget-s" -> budgetSeconds = Double.parseDouble(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("GpuBenchmark: unknown argument '" + args[i]
-                        + "'; valid: --quick, --reps N, --warmup N, --only SUBSTRING, --out DIR");
+                        + "'; valid: --quick, --reps N, --warmup N, --only SUBSTRING, --budget-s S, --out DIR");
             }
         }
         if (reps < 3) {
@@ -115,11 +118,18 @@ public final class GpuBenchmark {
                 + CudaStatus.cudnnVersionText(status.cudnnVersion()) + "; " + reps + " interleaved runs per case after "
                 + warmup + " warm-up runs");
         List<Row> rows = new ArrayList<>();
+        long start = System.nanoTime();
         for (Case c : GpuBenchReport.deepBench(quick)) {
             if (!c.id().contains(only)) {
                 continue;
             }
             Row row;
+            if ((System.nanoTime() - start) / 1e9 > budgetSeconds) {
+                row = Row.failed(c, "not run: the " + budgetSeconds + " s time budget was spent");
+                System.out.println("GPU-BENCH " + c.id() + " " + row.error());
+                rows.add(row);
+                continue;
+            }
             try {
                 row = measure(c, reps, warmup);
                 System.out.printf(Locale.ROOT, "GPU-BENCH %s jrnn=%.3fms direct=%.3fms overhead=%+.1f%% compute=%.3fms"
@@ -130,12 +140,12 @@ public final class GpuBenchmark {
                 System.out.println("GPU-BENCH " + c.id() + " FAILED: " + row.error());
             }
             rows.add(row);
+            // Rewritten after every case: a run stopped from outside still leaves its measured rows.
+            Files.writeString(out.resolve("gpu-bench.md"), GpuBenchReport.markdown(rows), StandardCharsets.UTF_8);
+            Files.writeString(out.resolve("gpu-bench.csv"), GpuBenchReport.csv(rows), StandardCharsets.UTF_8);
         }
-        String markdown = GpuBenchReport.markdown(rows);
-        Files.writeString(out.resolve("gpu-bench.md"), markdown, StandardCharsets.UTF_8);
-        Files.writeString(out.resolve("gpu-bench.csv"), GpuBenchReport.csv(rows), StandardCharsets.UTF_8);
         System.out.println();
-        System.out.print(markdown);
+        System.out.print(GpuBenchReport.markdown(rows));
     }
 
     private static Row measure(Case c, int reps, int warmup) {

@@ -90,6 +90,31 @@ class GpuBundleScriptTest {
         assertTrue(Files.notExists(root.resolve("reports")), "run.sh created its report folder before checking arguments");
     }
 
+    @Test
+    void thePyTorchPeerMeasuresTheSameCasesAsTheJavaBenchmark() throws Exception {
+        Assumptions.assumeTrue(onPath("python3"), "no python3 here");
+        for (boolean quick : new boolean[] {false, true}) {
+            ProcessBuilder pb = new ProcessBuilder("python3", "-c", "import sys; sys.path.insert(0, sys.argv[1]);"
+                    + " import torch_peer as t; print(' '.join(t.case_id(*c) for c in t.deep_bench(sys.argv[2] == 'quick')))",
+                    TOOLS.toString(), quick ? "quick" : "full").redirectErrorStream(true);
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), out);
+            assertEquals(GpuBenchReport.deepBench(quick).stream().map(GpuBenchReport.Case::id)
+                    .collect(java.util.stream.Collectors.joining(" ")), out);
+        }
+    }
+
+    private static boolean onPath(String command) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, command))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private String discover(Map<String, String> env) throws Exception {
         Result r = bash(List.of("-c", ". \"$1\" && jrnn_ld_library_path", "test",
                 TOOLS.resolve("find-cuda-libs.sh").toString()), env);
