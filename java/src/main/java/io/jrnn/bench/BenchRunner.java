@@ -45,7 +45,7 @@ public final class BenchRunner {
         for (int threads : plan.threads()) {
             BenchResults.ChildPlan childPlan = new BenchResults.ChildPlan(threads, plan.cells(), plan.peers(),
                     plan.sampler(), plan.peakMs(), python != null ? workDir.toString() : null);
-            BenchResults.RunResult run = runChild(childPlan, workDir, bar);
+            BenchResults.RunResult run = runChild(childPlan, workDir, bar, null);
             if (torch) {
                 if (python == null) {
                     run = withPeerStatus(run, "torch", "unavailable: " + TorchPeer.NOT_FOUND);
@@ -89,13 +89,14 @@ public final class BenchRunner {
         return env;
     }
 
-    private static BenchResults.RunResult runChild(BenchResults.ChildPlan plan, Path workDir, ProgressBar bar)
-            throws IOException, InterruptedException {
+    /** Runs one child ({@code command == null}: {@link #childCommand}) and reads its result. */
+    static BenchResults.RunResult runChild(BenchResults.ChildPlan plan, Path workDir, ProgressBar bar,
+            List<String> command) throws IOException, InterruptedException {
         Path planFile = workDir.resolve("plan-" + plan.threads() + ".json");
         Path resultFile = workDir.resolve("result-" + plan.threads() + ".json");
         Files.deleteIfExists(resultFile);
         Files.writeString(planFile, BenchResults.write(plan));
-        ProcessBuilder pb = new ProcessBuilder(childCommand(planFile, resultFile))
+        ProcessBuilder pb = new ProcessBuilder(command != null ? command : childCommand(planFile, resultFile))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         pb.environment().putAll(childEnvironment(plan.threads()));
         bar.label("threads=" + plan.threads() + ": starting");
