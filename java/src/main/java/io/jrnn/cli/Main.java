@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "jrnn", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Keras-exact recurrent networks on oneDNN. Without a command: run the demo on the bundled model.",
-        subcommands = {DemoCommand.class, PredictCommand.class, InspectCommand.class, EnvCommand.class,
+        subcommands = {DemoCommand.class, PredictCommand.class, InspectCommand.class, EnvCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec

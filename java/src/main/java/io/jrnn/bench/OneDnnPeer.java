@@ -1,0 +1,88 @@
+package io.jrnn.bench;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.bytedeco.dnnl.global.dnnl;
+
+/**
+ * The same oneDNN primitive jrnn runs for the cell, called directly ({@link DirectOneDnnRnn}): the
+ * primitive and weight format are read from jrnn's execution path, so the pair differs only by
+ * jrnn's own overhead. Cells jrnn runs on its composed path (hard_sigmoid) have no such floor.
+ */
+final class OneDnnPeer implements Peer {
+    private static final Pattern PATH = Pattern.compile("^oneDNN (\\w+) \\(.*, weights (any|ldigo)\\)$");
+
+    @Override
+    public String name() {
+        return "onednn";
+    }
+
+    @Override
+    public String label() {
+        return "oneDNN " + version() + " (direct)";
+    }
+
+    static String version() {
+        try {
+            org.bytedeco.dnnl.dnnl_version_t v = dnnl.dnnl_version();
+            return v.major() + "." + v.minor() + "." + v.patch();
+        } catch (LinkageError | RuntimeException e) {
+            return "?";
+        }
+    }
+
+    @Override
+    public String unavailableReason() {
+        return null;
+    }
+
+    @Override
+    public String unsupportedReason(BenchCell cell) {
+        return cell.hardSigmoid() ? "oneDNN RNN primitives have no hard_sigmoid (jrnn: composed path)" : null;
+    }
+
+    /** The primitive and weight format of a jrnn execution path, or {@code null} when it is not a fused oneDNN primitive. */
+    static Object[] parsePath(String jrnnPath) {
+        Matcher m = PATH.matcher(jrnnPath == null ? "" : jrnnPath.trim());
+        if (!m.matches()) {
+            return null;
+        }
+        for (DirectOneDnnRnn.Primitive p : DirectOneDnnRnn.Primitive.values()) {
+            if (p.oneDnnName.equals(m.group(1))) {
+                return new Object[] {p, m.group(2).equals("any")};
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public Instance open(BenchCell cell, BenchWeights w, int threads, String jrnnPath) {
+        Object[] parsed = parsePath(jrnnPath);
+        if (parsed == null) {
+            throw new UnsupportedOperationException("jrnn runs '" + jrnnPath + "', not one oneDNN RNN primitive");
+        }
+        DirectOneDnnRnn direct = new DirectOneDnnRnn((DirectOneDnnRnn.Primitive) parsed[0], (Boolean) parsed[1],
+                cell.h(), cell.n(), cell.t(), cell.c(), w.kernel(), w.recurrent(), w.bias(), w.input());
+        return new Instance() {
+            @Override
+            public void run() {
+                direct.run();
+            }
+
+            @Override
+            public float[] outputNth() {
+                return direct.output();
+            }
+
+            @Override
+            public String detail() {
+                return direct.path();
+            }
+
+            @Override
+            public void close() {
+                direct.close();
+            }
+        };
+    }
+}

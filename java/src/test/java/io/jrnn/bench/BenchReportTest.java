@@ -1,0 +1,96 @@
+package io.jrnn.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jrnn.bench.BenchResults.CellResult;
+import io.jrnn.bench.BenchResults.Report;
+import io.jrnn.bench.BenchResults.RunResult;
+import io.jrnn.bench.BenchResults.SystemResult;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Table, Markdown and chart from tiny fake results. */
+class BenchReportTest {
+    static final BenchCell LSTM = new BenchCell(BenchCell.Kind.LSTM, false, 512, 64, 25, 512);
+    static final BenchCell GRU = new BenchCell(BenchCell.Kind.GRU, false, 128, 32, 50, 64);
+
+    static Sampler.Stats stats(double median) {
+        return new Sampler.Stats(median, median * 0.9, median * 1.1, median * 0.8, 5);
+    }
+
+    static Report fake() {
+        // LSTM: 6.7109 GFLOP in 50 ms = 134.2 GFLOP/s = 89.5% of a 150 GFLOP/s peak (misses 90%).
+        List<SystemResult> lstm = List.of(
+                new SystemResult("jrnn", "jrnn", "oneDNN lstm_forward (brgemm, weights any)", stats(50), null, true,
+                        null, null),
+                new SystemResult("onednn", "oneDNN 3.11.0 (direct)", "", stats(49), stats(0.98), true, 0.0, null),
+                new SystemResult("ort", "ONNX Runtime 1.29.0", "", stats(55), stats(1.10), true, 2e-7, null),
+                new SystemResult("torch", "PyTorch 1.13", "", stats(500), stats(10), false, 1e-7, null));
+        List<SystemResult> gru = List.of(
+                new SystemResult("jrnn", "jrnn", "p", stats(2), null, true, null, null),
+                new SystemResult("ort", "ONNX Runtime 1.29.0", "", stats(2.4), stats(1.2), true, 1e-7, null),
+                new SystemResult("dl4j", "DL4J", "", null, null, false, null, "LSTM only"));
+        Map<String, String> peers = new LinkedHashMap<>();
+        peers.put("ort", "ONNX Runtime 1.29.0");
+        peers.put("dl4j", "unavailable: not built (mvn -Pdl4j)");
+        RunResult run = new RunResult(1, "Test CPU (2 processors)",
+                List.of(new MatmulPeak.Peak("fp32", 1024, 150, 160, "brg_matmul:avx512_core")), peers,
+                List.of(new CellResult(LSTM, lstm), new CellResult(GRU, gru)));
+        return new Report("2026-11-22", "jrnn bench --quick", "Test CPU (2 processors)", "OpenJDK 17",
+                "OMP_WAIT_POLICY=ACTIVE", List.of(run));
+    }
+
+    @Test
+    void tableHasOneRowPerSystemWithDerivedFigures() {
+        String table = BenchReport.table(fake());
+        assertTrue(table.startsWith("threads=1  fp32 matmul peak 150.0 GFLOP/s\n"), table);
+        String row = table.lines().filter(l -> l.startsWith("LSTM") && l.contains(" jrnn ")).findFirst().orElseThrow();
+        // median 50 ms, IQR 10 ms, 64/0.05 = 1280 seq/s, 134 GFLOP/s, 89% of peak
+        assertEquals(List.of("LSTM", "(512,", "64,", "25,", "512)", "jrnn", "50.0", "10.0", "1280", "134", "89%"),
+                List.of(row.trim().split("\\s+")));
+        assertTrue(table.contains(" 1.10 "), "interleaved ratio");
+        assertTrue(table.contains(" 10.00* "), "separate-process ratio is starred");
+        assertTrue(table.replaceAll(" +", " ").contains("GRU (128, 32, 50, 64) dl4j n/a: LSTM only\n"), table);
+        assertTrue(table.contains("  dl4j: unavailable: not built (mvn -Pdl4j)\n"), table);
+    }
+
+    @Test
+    void markdownMarksTargets() {
+        String md = BenchReport.markdown(fake());
+        assertTrue(md.contains("- command: `jrnn bench --quick`"), md);
+        assertTrue(md.contains("| LSTM | (512, 64, 25, 512) | ort | 55.0 | 11.0 | 1164 | 122 | 81% | 1.10 | 2.0e-07 | ≥ 1.0× ✓ |"),
+                md);
+        assertTrue(md.contains("| GRU | (128, 32, 50, 64) | ort | 2.40 | 0.480 | 13333 | 98.3 | 66% | 1.20 | 1.0e-07 | ≥ 1.3× **missed** |"),
+                md);
+        assertTrue(md.contains("| LSTM | (512, 64, 25, 512) | jrnn | 50.0 | 10.0 | 1280 | 134 | 89% |  |  | ≥ 90% peak **missed** |"), md);
+        assertTrue(md.contains("| LSTM | (512, 64, 25, 512) | onednn | 49.0 | 9.80 | 1306 | 137 | 91% | 0.98 | 0.0e+00 | ≥ 0.97× ✓ |"), md);
+        assertTrue(md.contains("- GRU (128, 32, 50, 64), 1 thread(s), ort: wanted ≥ 1.3×, got 1.20×"), md);
+        assertTrue(md.contains("- LSTM (512, 64, 25, 512), 1 thread(s), jrnn: wanted ≥ 90% peak, got 89% of peak"), md);
+        assertTrue(md.contains("| GRU | (128, 32, 50, 64) | dl4j | n/a: LSTM only |"), md);
+    }
+
+    @Test
+    void writesJsonMarkdownAndAReadablePngAtomically(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("results");
+        List<Path> written = BenchReport.writeAll(fake(), out);
+        assertEquals(List.of(out.resolve("bench-results.json"), out.resolve("bench-results.md"),
+                out.resolve("bench-chart.png")), written);
+        BufferedImage png = ImageIO.read(out.resolve("bench-chart.png").toFile());
+        assertNotNull(png);
+        assertTrue(png.getWidth() >= 900 && png.getHeight() >= 500, png.getWidth() + "x" + png.getHeight());
+        assertEquals(fake(), BenchResults.read(out.resolve("bench-results.json"), Report.class));
+        try (Stream<Path> files = Files.list(out)) {
+            assertEquals(3, files.count(), "no temporary files left");
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package io.jrnn.bench;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jrnn.bench.BenchResults.RunResult;
+import io.jrnn.bench.BenchResults.SystemResult;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The parent/child protocol, peers that are missing, the sampler and the progress bar. */
+class BenchRunnerTest {
+    static final Sampler TINY = new Sampler(1, 2, 1, 0);
+
+    @Test
+    void childProcessRunsAndItsJsonRoundTrips(@TempDir Path dir) throws Exception {
+        BenchCell cell = new BenchCell(BenchCell.Kind.GRU, false, 8, 2, 3, 5);
+        StringWriter err = new StringWriter();
+        BenchResults.Report report = BenchRunner.run(new BenchRunner.Plan(List.of(cell), List.of(1),
+                List.of("onednn", "dl4j"), TINY, 5, null, "jrnn bench test"), dir, new PrintWriter(err, true));
+        assertEquals(1, report.runs().size());
+        RunResult run = report.runs().get(0);
+        assertEquals(1, run.threads());
+        assertEquals("unavailable: not built (mvn -Pdl4j)", run.peers().get("dl4j"));
+        assertTrue(run.peak("fp32").medianGflops() > 0, run.peaks().toString());
+        SystemResult jrnn = run.cells().get(0).system("jrnn");
+        SystemResult direct = run.cells().get(0).system("onednn");
+        assertTrue(jrnn.detail().startsWith("oneDNN lbr_gru_forward ("), jrnn.detail());
+        assertEquals(jrnn.detail(), direct.detail(), "the direct peer runs jrnn's primitive and weight format");
+        assertEquals(0.0, direct.maxAbsDiff(), 1e-6);
+        assertEquals(2, jrnn.ms().count());
+        assertTrue(direct.speedRatio().median() > 0);
+        assertTrue(err.toString().contains("] 2/2 GRU (8, 2, 3, 5) threads=1"), err.toString());
+        // What the child wrote is what the parent read: JSON round trip of the whole report.
+        String json = BenchResults.write(report);
+        Path file = dir.resolve("again.json");
+        Files.writeString(file, json);
+        assertEquals(report, BenchResults.read(file, BenchResults.Report.class));
+    }
+
+    @Test
+    void childFailureIsOneLine(@TempDir Path dir) {
+        BenchResults.ChildPlan plan = new BenchResults.ChildPlan(2, List.of(), List.of(), TINY, 5, null);
+        StringWriter err = new StringWriter();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> BenchRunner.runChild(plan, dir,
+                new BenchRunner.ProgressBar(1, new PrintWriter(err)), List.of("sh", "-c", "echo boom >&2; exit 3")));
+        assertEquals("benchmark child for 2 thread(s) failed (exit 3): boom", e.getMessage());
+        assertTrue(err.toString().contains("boom\n"), "the child's stderr is passed through");
+    }
+
+    @Test
+    void childEnvironmentFixesThreadsAndWaitPolicy() {
+        Map<String, String> env = BenchRunner.childEnvironment(2);
+        assertEquals("2", env.get("OMP_NUM_THREADS"));
+        assertTrue(env.containsKey("OMP_WAIT_POLICY") && env.containsKey("GOMP_SPINCOUNT"));
+        List<String> cmd = BenchRunner.childCommand(Path.of("p.json"), Path.of("r.json"));
+        assertEquals(List.of(BenchChild.class.getName(), "p.json", "r.json"), cmd.subList(cmd.size() - 3, cmd.size()));
+        assertEquals(System.getProperty("java.class.path"), cmd.get(cmd.indexOf("-cp") + 1));
+    }
+
+    @Test
+    void missingPeersSayWhy() {
+        assertNull(BenchChild.peer("dl4j"), "dl4j is compiled only with -Pdl4j");
+        assertEquals("not built (mvn -Pdl4j)", BenchChild.notBuilt("dl4j"));
+        assertNull(TorchPeer.findPython("/nonexistent/python3"));
+        assertTrue(TorchPeer.NOT_FOUND.startsWith("python3 with torch not found"));
+        RunResult run = new RunResult(1, "cpu", List.of(), Map.of(), List.of());
+        assertEquals("unavailable: " + TorchPeer.NOT_FOUND,
+                BenchRunner.withPeerStatus(run, "torch", "unavailable: " + TorchPeer.NOT_FOUND).peers().get("torch"));
+    }
+
+    @Test
+    void torchRowsComeFromTheScriptsJson() throws Exception {
+        BenchCell cell = new BenchCell(BenchCell.Kind.LSTM, false, 4, 2, 3, 5);
+        BenchCell hs = new BenchCell(BenchCell.Kind.LSTM, true, 4, 2, 3, 5);
+        TorchPeer.Run torch = TorchPeer.parse("{\"label\":\"PyTorch 1.13\",\"blas\":\"/x/libopenblas.so\",\"cells\":"
+                + "[{\"id\":\"" + cell.id() + "\",\"ms\":[4.0,6.0,5.0],\"maxAbsDiff\":1e-7}]}");
+        assertArrayEquals(new double[] {4, 6, 5}, torch.ms().get(cell.id()));
+        Sampler.Stats jrnnMs = new Sampler.Stats(2, 2, 2, 2, 3);
+        RunResult run = new RunResult(1, "cpu", List.of(), Map.of(), List.of(
+                new BenchResults.CellResult(cell, List.of(new SystemResult("jrnn", "jrnn", "", jrnnMs, null, true, null, null))),
+                new BenchResults.CellResult(hs, List.of(new SystemResult("jrnn", "jrnn", "", jrnnMs, null, true, null, null)))));
+        RunResult merged = BenchRunner.withTorch(run, torch);
+        SystemResult row = merged.cells().get(0).system("torch");
+        assertEquals(5.0, row.ms().median());
+        assertEquals(2.5, row.speedRatio().median(), 1e-12);
+        assertEquals(false, row.interleaved());
+        assertEquals("torch.nn.LSTM has no hard_sigmoid", merged.cells().get(1).system("torch").note());
+        assertEquals("PyTorch 1.13 (BLAS /x/libopenblas.so)", merged.peers().get("torch"));
+    }
+
+    @Test
+    void samplerRotatesOrderAndTimesEverySystemEveryRound() throws Exception {
+        List<String> calls = new ArrayList<>();
+        List<Peer.Instance> systems = List.of(fake("a", calls), fake("b", calls));
+        double[][] ms = new Sampler(0, 3, 1, 0).sample(systems, 1);
+        assertEquals(2, ms.length);
+        assertEquals(3, ms[0].length);
+        // after warm-up, the first system of each round alternates: a, b, a
+        String joined = String.join("", calls);
+        assertTrue(joined.startsWith("aabb"), joined);
+        Sampler.Stats s = Sampler.Stats.of(new double[] {4, 1, 3, 2});
+        assertEquals(2.5, s.median());
+        assertEquals(1.75, s.q1());
+        assertEquals(3.25, s.q3());
+        assertEquals(1, s.min());
+        assertThrows(IllegalArgumentException.class, () -> new Sampler(0, 0, 1, 0));
+    }
+
+    private static Peer.Instance fake(String name, List<String> calls) {
+        return new Peer.Instance() {
+            @Override
+            public void run() throws Exception {
+                calls.add(name);
+                Thread.sleep(1);
+            }
+
+            @Override
+            public float[] outputNth() {
+                return new float[0];
+            }
+
+            @Override
+            public String detail() {
+                return name;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    @Test
+    void progressBarRendersDoneOfTotal() {
+        assertEquals("[###############---------------] 1/2 LSTM", BenchRunner.ProgressBar.render(1, 2, "LSTM"));
+        assertEquals(99, BenchRunner.ProgressBar.render(0, 3, "x".repeat(200)).length());
+    }
+}
