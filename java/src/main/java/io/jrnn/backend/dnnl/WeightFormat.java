@@ -46,6 +46,11 @@ enum WeightFormat {
         this.label = label;
     }
 
+    /** The layout for {@code precision}: bf16 always asks for {@code any} (oneDNN's bf16 brgemm kernels want their own blocked layout). */
+    static WeightFormat choose(RnnPrimitive primitive, int batch, io.jrnn.Precision precision) {
+        return precision == io.jrnn.Precision.BF16 ? ANY : choose(primitive, batch);
+    }
+
     static WeightFormat choose(RnnPrimitive primitive, int batch) {
         return switch (primitive) {
             case LSTM -> ANY;
