@@ -35,8 +35,11 @@ import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * The CPU backend: Keras recurrent layers on oneDNN's fused RNN primitives ({@code lstm_forward},
- * {@code gru_forward}, {@code lbr_gru_forward}, {@code vanilla_rnn_forward}), fp32, forward
- * inference. Configurations those primitives cannot express (gate activations other than sigmoid,
+ * {@code gru_forward}, {@code lbr_gru_forward}, {@code vanilla_rnn_forward}), forward inference in
+ * fp32 ({@link #instance()}) or, opt-in on CPUs with AVX512-BF16/AMX, bf16
+ * ({@link #instance(Precision)}: bf16 weights converted once, bf16 activations converted by oneDNN
+ * reorders around each primitive, f32 outputs; a bf16 backend runs Bidirectional pairs and stacks
+ * layer by layer and ConvLSTM2D in fp32). Configurations those primitives cannot express (gate activations other than sigmoid,
  * candidate activations other than tanh, SimpleRNN activations other than tanh/relu/sigmoid) run on
  * the composed path ({@link ComposedRecurrentExecutor}: one oneDNN matmul for the input projection
  * of all steps, a matmul per step and fused gate arithmetic in Java), and the reason is logged once Right-padded masks stay on the fused
