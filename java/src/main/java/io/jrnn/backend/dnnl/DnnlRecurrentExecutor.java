@@ -106,6 +106,8 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             shape -> createPlan(shape, true));
     /** Runs masks that are not right-padded; created on first use. */
     private RecurrentExecutor arbitraryMaskExecutor;
+    /** Runs the small batches of large LSTMs (see {@link WeightFormat#composedFaster}); created on first use. */
+    private RecurrentExecutor smallBatchExecutor;
     private int primitivesCreated;
     private volatile String executionPath;
     private volatile boolean closed;
@@ -232,6 +234,11 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     public synchronized Tensor[] run(Tensor input, Tensor[] initialStates) {
         ensureOpen();
         Shape shape = validate(input, initialStates);
+        if (layers == 1 && WeightFormat.composedFaster(kind, shape.batch(), inputSize, hiddenSize, precision)) {
+            RecurrentExecutor faster = smallBatchExecutor();
+            executionPath = faster.executionPath();
+            return faster.run(input, initialStates);
+        }
         ShapePlan plan = plans.get(shape);
         executionPath = plan.path;
         return plan.run(input, initialStates);
@@ -259,6 +266,19 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             return other.run(input, initialStates, mask);
         }
         return runRightPadded(input, initialStates, lengths);
+    }
+
+    /**
+     * The composed executor for the shapes {@link WeightFormat#composedFaster} sends there (large
+     * fp32 LSTM weights, small batches); created on first use.
+     */
+    private RecurrentExecutor smallBatchExecutor() {
+        if (smallBatchExecutor == null) {
+            smallBatchExecutor = DnnlBackend.instance(precision).composed(spec, "faster than " + kind.primitiveName
+                    + " at batch <= " + WeightFormat.COMPOSED_UP_TO_BATCH + " with >= "
+                    + (WeightFormat.COMPOSED_FROM_WEIGHT_BYTES >> 20) + " MiB of weights");
+        }
+        return smallBatchExecutor;
     }
 
     /**
@@ -785,6 +805,10 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             if (arbitraryMaskExecutor != null) {
                 closing.defer(arbitraryMaskExecutor::close);
                 arbitraryMaskExecutor = null;
+            }
+            if (smallBatchExecutor != null) {
+                closing.defer(smallBatchExecutor::close);
+                smallBatchExecutor = null;
             }
         }
     }
