@@ -78,4 +78,9 @@ public interface Backend {
     static Backend named(String name) {
         return Backends.named(name);
     }
+
+    /** The backend with this name computing in {@code precision} (see {@link Backends#named(String, io.jrnn.Precision)}). */
+    static Backend named(String name, io.jrnn.Precision precision) {
+        return Backends.named(name, precision);
+    }
 }

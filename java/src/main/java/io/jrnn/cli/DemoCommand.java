@@ -38,6 +38,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "NAME", description = "auto (default), cpu (oneDNN) or reference (pure Java).")
     String backendName;
 
+    @Option(names = "--precision", paramLabel = "P",
+            description = "fp32 (default), bf16 (cpu with AVX512-BF16/AMX, or cuda), tf32 or fp16 (cuda). Also -Djrnn.precision=P.")
+    String precision;
+
     @Option(names = "--seed", defaultValue = "2026", description = "Seed of the generated inputs (default ${DEFAULT-VALUE}).")
     long seed;
 
@@ -49,11 +53,12 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Options o = new Options();
         o.backend = backendName;
+        o.precision = precision;
         Backend backend = o.backend();
         try (Sequential model = loadBundledModel()) {
             model.useBackend(backend);
             out.println("jrnn demo — " + DemoTask.describe());
-            out.println("Backend: " + backend.name() + " — " + backend.describe());
+            out.println("Backend: " + backend.name() + " (" + backend.precision() + ") — " + backend.describe());
             out.print(model.summary());
             DemoTask.Batch batch = DemoTask.generate(samples, seed);
             try (Tensor x = Tensor.of(batch.inputs(), samples, DemoTask.STEPS, DemoTask.FEATURES)) {

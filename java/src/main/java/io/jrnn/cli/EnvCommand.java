@@ -32,6 +32,13 @@ final class EnvCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             out.println("cpu:       unavailable: " + e.getMessage());
         }
+        try {
+            out.println("cpu precisions: " + io.jrnn.backend.dnnl.DnnlBackend.supportedPrecisions().stream()
+                    .map(Object::toString).collect(java.util.stream.Collectors.joining(", "))
+                    + " (--precision; bf16 needs AVX512-BF16 or AMX)");
+        } catch (RuntimeException | LinkageError e) {
+            out.println("cpu precisions: unavailable: " + e.getMessage());
+        }
         out.println("reference: " + ReferenceBackend.instance().describe());
         for (String line : io.jrnn.backend.cuda.Cuda.status().describe().split("\n")) {
             out.println("cuda:      " + line);

@@ -5,10 +5,13 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ab;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
 
 import io.jrnn.Mask;
+import io.jrnn.Precision;
 import io.jrnn.Tensor;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
@@ -48,6 +51,11 @@ import org.bytedeco.javacpp.PointerPointer;
  * <p>The weights are copied to native memory once and reordered into the layouts the matmuls want
  * (shared between shapes that want the same one); per input shape {@code (N, T)} the executor keeps
  * the primitives and scratch memory in a small LRU cache, like {@link DnnlRecurrentExecutor}.
+ *
+ * <p>bf16 ({@link Precision#BF16}): both matmuls take bf16 weights (converted once by the weight
+ * cache's reorder) and a bf16 source (the f32 input or state converted by a oneDNN reorder queued
+ * before the matmul), accumulate in f32 and write f32 (the bias is f32); the gate arithmetic and the
+ * states stay f32 in Java. The execution path says {@code bf16 matmuls}.
  */
 final class ComposedRecurrentExecutor implements RecurrentExecutor {
     /** Input shapes kept compiled per executor. */
@@ -77,6 +85,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     /** GRU reset_after=true: the recurrent bias {@code b_h [3H]}, added inside the gate loop. */
     private final float[] recurrentBias;
     private final String path;
+    /** Whether the matmuls take bf16 sources and weights. */
+    private final boolean bf16;
     private final NativeScope scope = new NativeScope();
     private final dnnl_stream stream;
     /** Weight matrices in plain row-major layout ({@code ab}). */
@@ -97,12 +107,26 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
      * @param reason why the fused primitive does not run this layer, shown in the execution path
      */
     ComposedRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, String reason) {
-        this(engine, spec, reason, zeroOutputForMask(spec));
+        this(engine, spec, reason, zeroOutputForMask(spec), Precision.FP32);
+    }
+
+    /** Computing in {@code precision} ({@link Precision#FP32} or {@link Precision#BF16} matmuls). */
+    ComposedRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, String reason, Precision precision) {
+        this(engine, spec, reason, zeroOutputForMask(spec), precision);
     }
 
     /** With an explicit {@code zero_output_for_mask} (tests; the layer flag once {@link RecurrentSpec} carries it). */
     ComposedRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, String reason, boolean zeroOutputForMask) {
+        this(engine, spec, reason, zeroOutputForMask, Precision.FP32);
+    }
+
+    private ComposedRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, String reason, boolean zeroOutputForMask,
+            Precision precision) {
         this.spec = Objects.requireNonNull(spec, "spec");
+        if (precision != Precision.FP32 && precision != Precision.BF16) {
+            throw new io.jrnn.UnsupportedConfigurationException("oneDNN composed path runs fp32 or bf16, not " + precision);
+        }
+        this.bf16 = precision == Precision.BF16;
         this.engine = engine;
         this.zeroOutputForMask = zeroOutputForMask;
         this.previousStateOutput = spec.maskedOutput() == MaskedOutput.PREVIOUS_STATE;
@@ -124,7 +148,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         int gates = spec.cellType().gateCount();
         this.projectionWidth = gates * h;
         this.recurrentWidth = kind == Kind.GRU ? 2 * h : gates * h;
-        this.path = PATH_PREFIX + "; " + reason + ")";
+        this.path = PATH_PREFIX + (bf16 ? "; bf16 matmuls, f32 accumulation and gates" : "") + "; " + reason + ")";
         KerasRnnWeights w = spec.weights();
         float[] bias = w.hasBias() ? w.bias() : new float[projectionWidth * (kind == Kind.GRU_RESET_AFTER ? 2 : 1)];
         this.recurrentBias = kind == Kind.GRU_RESET_AFTER
@@ -171,8 +195,9 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
 
     /** A matmul {@code [m, k] · [k, n] (+ bias [1, n])} with weights in the layout oneDNN prefers. */
     private dnnl_primitive_desc matmulDesc(NativeScope owner, long m, long k, long n, boolean withBias) {
-        dnnl_memory_desc src = Dnnl.desc(owner, dnnl_ab, m, k);
-        dnnl_memory_desc weights = Dnnl.desc(owner, dnnl_format_tag_any, k, n);
+        int low = bf16 ? dnnl_bf16 : dnnl_f32;
+        dnnl_memory_desc src = Dnnl.typedDesc(owner, low, dnnl_ab, m, k);
+        dnnl_memory_desc weights = Dnnl.typedDesc(owner, low, dnnl_format_tag_any, k, n);
         dnnl_memory_desc bias = withBias ? Dnnl.desc(owner, dnnl_ab, 1, n) : null;
         dnnl_memory_desc dst = Dnnl.desc(owner, dnnl_ab, m, n);
         try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
@@ -232,10 +257,13 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     /** One matmul primitive with its argument memories. */
     private final class Matmul {
         final dnnl_primitive primitive;
+        /** The f32 source the caller points at its data (bf16: converted into {@link #lowSource} first). */
         final dnnl_memory src;
         final dnnl_memory dst;
         final dnnl_exec_arg_t args;
         final int argCount;
+        /** bf16: the f32 → bf16 conversion of the source; else {@code null}. */
+        final Dnnl.Reorder lowSource;
 
         /** {@code src [m, k] · weights [k, n] (+ bias)} into {@code dst}; src/dst handles are set by the caller. */
         Matmul(NativeScope owner, long m, long k, long n, WeightCache.Source matrix, WeightCache.Source bias,
@@ -243,11 +271,23 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             dnnl_primitive_desc pd = matmulDesc(owner, m, k, n, bias != null);
             dnnl_memory w = weights.in(owner, matrix, Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS));
             this.primitive = Dnnl.primitive(owner, pd);
-            this.src = Dnnl.memory(owner, Dnnl.queryArgDesc(pd, DNNL_ARG_SRC), engine, srcData);
+            dnnl_memory primitiveSource;
+            if (bf16) {
+                dnnl_memory_desc f32 = Dnnl.desc(owner, dnnl_ab, m, k);
+                dnnl_memory_desc lowDesc = Dnnl.queryArgDesc(pd, DNNL_ARG_SRC);
+                this.src = Dnnl.memory(owner, f32, engine, srcData);
+                primitiveSource = Dnnl.memory(owner, lowDesc, engine,
+                        Dnnl.alignedBuffer(owner, Dnnl.sizeInBytes(lowDesc)));
+                this.lowSource = Dnnl.reorder(owner, engine, f32, src, lowDesc, primitiveSource);
+            } else {
+                this.src = Dnnl.memory(owner, Dnnl.queryArgDesc(pd, DNNL_ARG_SRC), engine, srcData);
+                primitiveSource = src;
+                this.lowSource = null;
+            }
             this.dst = Dnnl.memory(owner, Dnnl.queryArgDesc(pd, DNNL_ARG_DST), engine, dstData);
             this.argCount = bias != null ? 4 : 3;
             this.args = owner.own(new dnnl_exec_arg_t(argCount));
-            args.getPointer(0).arg(DNNL_ARG_SRC).memory(src);
+            args.getPointer(0).arg(DNNL_ARG_SRC).memory(primitiveSource);
             args.getPointer(1).arg(DNNL_ARG_WEIGHTS).memory(w);
             args.getPointer(2).arg(DNNL_ARG_DST).memory(dst);
             if (bias != null) {
@@ -256,6 +296,9 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         }
 
         void execute() {
+            if (lowSource != null) {
+                lowSource.submit(stream);
+            }
             Dnnl.execute(primitive, stream, argCount, args);
         }
     }

@@ -69,8 +69,13 @@ final class Dnnl {
 
     /** A plain f32 memory descriptor; {@code tag} is a {@code dnnl_format_tag_t} ({@code dnnl_ntc}, {@code dnnl_format_tag_any}, …). */
     static dnnl_memory_desc desc(NativeScope scope, int tag, long... dims) {
+        return typedDesc(scope, dnnl_f32, tag, dims);
+    }
+
+    /** A plain memory descriptor of {@code dataType} ({@code dnnl_f32}, {@code dnnl_bf16}); {@code tag} as for {@link #desc(NativeScope, int, long...)}. */
+    static dnnl_memory_desc typedDesc(NativeScope scope, int dataType, int tag, long... dims) {
         try (PointerPointer<dnnl_memory_desc> out = new PointerPointer<>(1)) {
-            check(dnnl_memory_desc_create_with_tag(out, dims.length, dims, dnnl_f32, tag), "dnnl_memory_desc_create_with_tag");
+            check(dnnl_memory_desc_create_with_tag(out, dims.length, dims, dataType, tag), "dnnl_memory_desc_create_with_tag");
             dnnl_memory_desc md = out.get(dnnl_memory_desc.class, 0);
             scope.defer(() -> check(dnnl_memory_desc_destroy(md), "dnnl_memory_desc_destroy"));
             return md;
@@ -154,22 +159,51 @@ final class Dnnl {
 
     /** Runs {@code primitive} on {@code args} and waits for it. */
     static void execute(dnnl_primitive primitive, dnnl_stream stream, int argCount, dnnl_exec_arg_t args) {
-        check(dnnl_primitive_execute(primitive, stream, argCount, args), "dnnl_primitive_execute");
+        submit(primitive, stream, argCount, args);
         check(dnnl_stream_wait(stream), "dnnl_stream_wait");
     }
 
-    /** Copies {@code from} into {@code to} (different layouts of the same tensor) with a one-off reorder. */
-    static void reorder(dnnl_engine engine, dnnl_stream stream, dnnl_memory_desc fromDesc, dnnl_memory from,
+    /** Queues {@code primitive} on the in-order {@code stream} without waiting (see {@link #await}). */
+    static void submit(dnnl_primitive primitive, dnnl_stream stream, int argCount, dnnl_exec_arg_t args) {
+        check(dnnl_primitive_execute(primitive, stream, argCount, args), "dnnl_primitive_execute");
+    }
+
+    /** Waits until everything queued on {@code stream} has run. */
+    static void await(dnnl_stream stream) {
+        check(dnnl_stream_wait(stream), "dnnl_stream_wait");
+    }
+
+    /**
+     * A reusable reorder (layout and/or data-type conversion, e.g. f32 → bf16) between memories of
+     * {@code fromDesc} and {@code toDesc}, with its two arguments bound; owned by {@code scope}.
+     */
+    static Reorder reorder(NativeScope scope, dnnl_engine engine, dnnl_memory_desc fromDesc, dnnl_memory from,
             dnnl_memory_desc toDesc, dnnl_memory to) {
-        try (NativeScope scope = new NativeScope();
-                PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
+        try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
             check(dnnl_reorder_primitive_desc_create(out, fromDesc, engine, toDesc, engine, null),
                     "dnnl_reorder_primitive_desc_create");
             dnnl_primitive reorder = primitive(scope, adopt(scope, out));
             dnnl_exec_arg_t args = scope.own(new dnnl_exec_arg_t(2));
             args.getPointer(0).arg(DNNL_ARG_FROM).memory(from);
             args.getPointer(1).arg(DNNL_ARG_TO).memory(to);
-            execute(reorder, stream, 2, args);
+            return new Reorder(reorder, args);
+        }
+    }
+
+    /** A reorder primitive with its bound arguments ({@link #reorder(NativeScope, dnnl_engine, dnnl_memory_desc, dnnl_memory, dnnl_memory_desc, dnnl_memory)}). */
+    record Reorder(dnnl_primitive primitive, dnnl_exec_arg_t args) {
+        /** Queues the conversion on {@code stream}. */
+        void submit(dnnl_stream stream) {
+            Dnnl.submit(primitive, stream, 2, args);
+        }
+    }
+
+    /** Copies {@code from} into {@code to} (different layouts of the same tensor) with a one-off reorder. */
+    static void reorder(dnnl_engine engine, dnnl_stream stream, dnnl_memory_desc fromDesc, dnnl_memory from,
+            dnnl_memory_desc toDesc, dnnl_memory to) {
+        try (NativeScope scope = new NativeScope()) {
+            reorder(scope, engine, fromDesc, from, toDesc, to).submit(stream);
+            await(stream);
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_RUNTIME_SEQ;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_RUNTIME_TBB;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_RUNTIME_THREADPOOL;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_bf16;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_logistic;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_relu;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_tanh;
@@ -13,6 +14,8 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_unimplemented;
 
 import io.jrnn.Device;
 import io.jrnn.NativeException;
+import io.jrnn.Precision;
+import io.jrnn.UnsupportedConfigurationException;
 import io.jrnn.backend.Backend;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
@@ -32,8 +35,11 @@ import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * The CPU backend: Keras recurrent layers on oneDNN's fused RNN primitives ({@code lstm_forward},
- * {@code gru_forward}, {@code lbr_gru_forward}, {@code vanilla_rnn_forward}), fp32, forward
- * inference. Configurations those primitives cannot express (gate activations other than sigmoid,
+ * {@code gru_forward}, {@code lbr_gru_forward}, {@code vanilla_rnn_forward}), forward inference in
+ * fp32 ({@link #instance()}) or, opt-in on CPUs with AVX512-BF16/AMX, bf16
+ * ({@link #instance(Precision)}: bf16 weights converted once, bf16 activations converted by oneDNN
+ * reorders around each primitive, f32 outputs; a bf16 backend runs Bidirectional pairs and stacks
+ * layer by layer and ConvLSTM2D in fp32). Configurations those primitives cannot express (gate activations other than sigmoid,
  * candidate activations other than tanh, SimpleRNN activations other than tanh/relu/sigmoid) run on
  * the composed path ({@link ComposedRecurrentExecutor}: one oneDNN matmul for the input projection
  * of all steps, a matmul per step and fused gate arithmetic in Java), and the reason is logged once Right-padded masks stay on the fused
@@ -54,15 +60,25 @@ public final class DnnlBackend implements Backend {
     private static final System.Logger LOG = System.getLogger("io.jrnn.backend.dnnl");
     private static final Set<String> LOGGED_REASONS = ConcurrentHashMap.newKeySet();
     private static volatile DnnlBackend instance;
+    private static volatile DnnlBackend bf16Instance;
 
     /** The CPU engine, kept for the life of the process. */
     private final dnnl_engine engine;
+    /** {@link Precision#FP32} or {@link Precision#BF16}. */
+    private final Precision precision;
 
     private DnnlBackend() {
         try (PointerPointer<dnnl_engine> out = new PointerPointer<>(1)) {
             Dnnl.check(dnnl_engine_create(out, dnnl_cpu, 0), "dnnl_engine_create");
             engine = out.get(dnnl_engine.class, 0);
         }
+        precision = Precision.FP32;
+    }
+
+    /** The same engine computing in {@code precision}. */
+    private DnnlBackend(DnnlBackend fp32, Precision precision) {
+        this.engine = fp32.engine;
+        this.precision = precision;
     }
 
     /**
@@ -82,6 +98,81 @@ public final class DnnlBackend implements Backend {
             }
         }
         return b;
+    }
+
+    /**
+     * The backend computing in {@code precision}: {@link Precision#FP32} is {@link #instance()};
+     * {@link Precision#BF16} stores weights and activations in bfloat16 (weights converted once,
+     * activations by oneDNN reorders around each primitive, float32 accumulation, bias and LSTM cell
+     * state, float32 outputs) on CPUs whose oneDNN ISA has native bf16 arithmetic (AVX512-BF16 or
+     * AMX, see {@link #supportedPrecisions()}).
+     *
+     * @throws UnsupportedConfigurationException for {@link Precision#TF32} and {@link Precision#FP16}
+     *         (GPU precisions), and for bf16 on a CPU without native bf16 support (the message names
+     *         the ISA oneDNN found)
+     */
+    public static DnnlBackend instance(Precision precision) {
+        Objects.requireNonNull(precision, "precision");
+        DnnlBackend fp32 = instance();
+        switch (precision) {
+            case FP32:
+                return fp32;
+            case BF16: {
+                String refusal = bf16Refusal(dnnl.dnnl_get_effective_cpu_isa());
+                if (refusal != null) {
+                    throw new UnsupportedConfigurationException(refusal);
+                }
+                DnnlBackend b = bf16Instance;
+                if (b == null) {
+                    synchronized (DnnlBackend.class) {
+                        b = bf16Instance;
+                        if (b == null) {
+                            b = new DnnlBackend(fp32, Precision.BF16);
+                            bf16Instance = b;
+                        }
+                    }
+                }
+                return b;
+            }
+            default:
+                throw new UnsupportedConfigurationException("Precision " + precision + " is not supported by backend"
+                        + " 'cpu' (oneDNN): it runs fp32 and, on CPUs with AVX512-BF16 or AMX, bf16; " + precision
+                        + " is a GPU precision (backend 'cuda')");
+        }
+    }
+
+    /**
+     * Why this CPU cannot run bf16, or {@code null} when it can: oneDNN's effective ISA
+     * ({@code dnnl_get_effective_cpu_isa}, which honours {@code ONEDNN_MAX_CPU_ISA}) must include
+     * {@code avx512_core_bf16} (AVX512-BF16; every AMX ISA includes it).
+     */
+    static String bf16Refusal(int isa) {
+        if ((isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16) {
+            return null;
+        }
+        return "Precision bf16 is not supported by backend 'cpu' (oneDNN) on this CPU: it needs AVX512-BF16 or AMX"
+                + " (oneDNN ISA avx512_core_bf16 or higher), oneDNN found " + isaName(isa);
+    }
+
+    /** The precisions {@link #instance(Precision)} accepts on this CPU: fp32, and bf16 where supported. */
+    public static List<Precision> supportedPrecisions() {
+        return bf16Refusal(dnnl.dnnl_get_effective_cpu_isa()) == null ? List.of(Precision.FP32, Precision.BF16)
+                : List.of(Precision.FP32);
+    }
+
+    /** The name of a {@code dnnl_cpu_isa_t} value, e.g. {@code avx512_core_bf16}. */
+    static String isaName(int isa) {
+        for (dnnl.cpu_isa i : dnnl.cpu_isa.values()) {
+            if (i.value == isa) {
+                return i.name();
+            }
+        }
+        return "cpu_isa " + isa;
+    }
+
+    @Override
+    public Precision precision() {
+        return precision;
     }
 
     @Override
@@ -104,7 +195,7 @@ public final class DnnlBackend implements Backend {
         }
         RnnPrimitive primitive = primitiveFor(spec);
         try {
-            return new DnnlRecurrentExecutor(engine, spec, primitive, vanillaActivationKind(spec.activation()));
+            return new DnnlRecurrentExecutor(engine, spec, primitive, vanillaActivationKind(spec.activation()), precision);
         } catch (NativeException e) {
             if (e.status() != dnnl_unimplemented) {
                 throw e;
@@ -125,7 +216,8 @@ public final class DnnlBackend implements Backend {
             Bidirectional.MergeMode mergeMode) {
         Objects.requireNonNull(forward, "forward");
         Objects.requireNonNull(backward, "backward");
-        if (bidirectionalUnsupportedReason(forward, backward, mergeMode) != null) {
+        if (precision != Precision.FP32 || bidirectionalUnsupportedReason(forward, backward, mergeMode) != null) {
+            // bf16: the two directions run as two layers, each on its own bf16 primitive.
             return null;
         }
         checkWeights(forward);
@@ -149,7 +241,8 @@ public final class DnnlBackend implements Backend {
     @Override
     public RecurrentExecutor compileStack(List<RecurrentSpec> layers) {
         Objects.requireNonNull(layers, "layers");
-        if (stackUnsupportedReason(layers) != null) {
+        if (precision != Precision.FP32 || stackUnsupportedReason(layers) != null) {
+            // bf16: the layers run one after the other, each on its own bf16 primitive.
             return null;
         }
         layers.forEach(DnnlBackend::checkWeights);
@@ -239,11 +332,21 @@ public final class DnnlBackend implements Backend {
      * logged once per distinct reason.
      */
     RecurrentExecutor composed(RecurrentSpec spec, String reason) {
-        ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(engine, spec, reason);
+        ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(engine, spec, reason, precision);
         if (LOGGED_REASONS.add(reason)) {
             LOG.log(System.Logger.Level.INFO, "jrnn: " + spec.describe() + " runs on the " + executor.executionPath());
         }
         return executor;
+    }
+
+    /**
+     * For benchmarks: {@code spec} on the composed path (one matmul for the input projection of all
+     * steps, a matmul per step, gates in Java) even when a fused primitive could run it.
+     */
+    public RecurrentExecutor compileComposed(RecurrentSpec spec) {
+        Objects.requireNonNull(spec, "spec");
+        checkWeights(spec);
+        return new ComposedRecurrentExecutor(engine, spec, "requested by compileComposed", precision);
     }
 
     /** The CPU engine (tests build executors on it directly). */
@@ -331,7 +434,27 @@ public final class DnnlBackend implements Backend {
     /** ConvLSTM2D (spec §2.6): one input convolution over all N·T frames, a recurrent convolution per step, fused gates. */
     @Override
     public io.jrnn.backend.ConvLstmExecutor compileConvLstm(io.jrnn.backend.ConvLstmSpec spec) {
-        return new DnnlConvLstmExecutor(engine, Objects.requireNonNull(spec, "spec"), false);
+        io.jrnn.backend.ConvLstmExecutor fp32 = new DnnlConvLstmExecutor(engine, Objects.requireNonNull(spec, "spec"), false);
+        return precision == Precision.FP32 ? fp32 : new Fp32ConvLstm(fp32, precision);
+    }
+
+    /** ConvLSTM2D has no bf16 path: under another precision it runs in fp32 and its execution path says so. */
+    private record Fp32ConvLstm(io.jrnn.backend.ConvLstmExecutor fp32, Precision requested)
+            implements io.jrnn.backend.ConvLstmExecutor {
+        @Override
+        public io.jrnn.Tensor[] run(io.jrnn.Tensor input, io.jrnn.Tensor[] initialStates, io.jrnn.Mask mask) {
+            return fp32.run(input, initialStates, mask);
+        }
+
+        @Override
+        public String executionPath() {
+            return fp32.executionPath() + "; fp32: ConvLSTM2D has no " + requested + " path (fp32 fallback)";
+        }
+
+        @Override
+        public void close() {
+            fp32.close();
+        }
     }
 
     /**
@@ -351,9 +474,13 @@ public final class DnnlBackend implements Backend {
                 ? ompThreads.trim() + " (OMP_NUM_THREADS)"
                 : Runtime.getRuntime().availableProcessors() + " (OMP_NUM_THREADS unset: one per available processor)";
         return "oneDNN " + v.major() + "." + v.minor() + "." + v.patch() + " (CPU runtime " + runtime + "), ISA "
-                + dnnl.get_effective_cpu_isa() + ", threads " + threads + ", fp32 forward_inference; weight formats: "
+                + dnnl.get_effective_cpu_isa() + ", threads " + threads + ", " + precision + " forward_inference"
+                + (precision == Precision.BF16 ? " (bf16 weights and activations, f32 bias, cell state and outputs;"
+                        + " weights 'any'; ConvLSTM2D in fp32)" : "") + "; weight formats: "
                 + "lstm_forward 'any' (blocked, one reorder per layout), lbr_gru_forward and vanilla_rnn_forward 'any' "
-                + "below batch " + WeightFormat.PLAIN_FROM_BATCH + " and 'ldigo' from it, gru_forward 'ldigo'; up to "
+                + "below batch " + WeightFormat.PLAIN_FROM_BATCH + " and 'ldigo' from it, gru_forward 'ldigo'; fp32 LSTMs"
+                + " with >= " + (WeightFormat.COMPOSED_FROM_WEIGHT_BYTES >> 20) + " MiB of weights run batches <= "
+                + WeightFormat.COMPOSED_UP_TO_BATCH + " on the composed path; up to "
                 + DnnlRecurrentExecutor.SHAPE_CACHE_CAPACITY + " input shapes compiled per layer";
     }
 
@@ -372,6 +499,6 @@ public final class DnnlBackend implements Backend {
 
     @Override
     public String toString() {
-        return "DnnlBackend(cpu)";
+        return precision == Precision.FP32 ? "DnnlBackend(cpu)" : "DnnlBackend(cpu, " + precision + ")";
     }
 }

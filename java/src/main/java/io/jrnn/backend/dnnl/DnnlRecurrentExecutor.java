@@ -9,6 +9,8 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_ITER_C;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC_LAYER;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS_ITER;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS_LAYER;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ldgo;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ldigo;
@@ -18,6 +20,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_unidirectional_left2right;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_unidirectional_right2left;
 
 import io.jrnn.Mask;
+import io.jrnn.Precision;
 import io.jrnn.Tensor;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
@@ -61,6 +64,13 @@ import org.bytedeco.javacpp.Pointer;
  * primitive kind in length segments (packed-sequence style, one cached primitive per segment shape,
  * see {@link #run(Tensor, Tensor[], Mask)}); any other mask runs on the composed path
  * ({@link ComposedRecurrentExecutor}).
+ *
+ * <p>bf16 ({@link Precision#BF16}): the primitive takes bf16 {@code src_layer}, {@code src_iter},
+ * weights (asked as {@code any}, converted from the f32 {@code ldigo} copy once by a reorder and
+ * cached like the fp32 ones), {@code dst_layer} and {@code dst_iter}, an f32 bias and, for LSTM,
+ * f32 cell states (used in place). The caller's f32 input and states are converted into executor
+ * bf16 buffers, and the bf16 outputs back into the caller's f32 tensors, by oneDNN reorders queued
+ * on the same stream around the primitive (one wait per call); masks use the same plans.
  */
 final class DnnlRecurrentExecutor implements RecurrentExecutor {
     /** Input shapes kept compiled per executor. */
@@ -75,6 +85,10 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     /** Whether the output is the (last layer's) sequence. */
     private final boolean returnSequences;
     private final RnnPrimitive kind;
+    /** {@link Precision#FP32} or {@link Precision#BF16}. */
+    private final Precision precision;
+    /** Whether the primitive runs in bf16 (f32 ↔ bf16 reorders around it). */
+    private final boolean bf16;
     /** {@code dnnl_alg_kind_t} of the vanilla RNN activation (unused otherwise). */
     private final int activationKind;
     private final dnnl_engine engine;
@@ -91,6 +105,8 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             shape -> createPlan(shape, true));
     /** Runs masks that are not right-padded; created on first use. */
     private RecurrentExecutor arbitraryMaskExecutor;
+    /** Runs the small batches of large LSTMs (see {@link WeightFormat#composedFaster}); created on first use. */
+    private RecurrentExecutor smallBatchExecutor;
     private int primitivesCreated;
     private volatile String executionPath;
     private volatile boolean closed;
@@ -99,7 +115,18 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     }
 
     DnnlRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, RnnPrimitive kind, int activationKind) {
-        this(engine, List.of(spec), kind, activationKind);
+        this(engine, List.of(spec), kind, activationKind, Precision.FP32);
+    }
+
+    /** One layer computing in {@code precision} ({@link Precision#FP32} or {@link Precision#BF16}). */
+    DnnlRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, RnnPrimitive kind, int activationKind,
+            Precision precision) {
+        this(engine, List.of(spec), kind, activationKind, precision);
+    }
+
+    /** A stack in fp32 (see below). */
+    DnnlRecurrentExecutor(dnnl_engine engine, List<RecurrentSpec> specs, RnnPrimitive kind, int activationKind) {
+        this(engine, specs, kind, activationKind, Precision.FP32);
     }
 
     /**
@@ -107,7 +134,14 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
      * {@link DnnlBackend#stackUnsupportedReason}) has checked that they share the cell, units and
      * activations, go forwards and take {@code H} inputs each.
      */
-    DnnlRecurrentExecutor(dnnl_engine engine, List<RecurrentSpec> specs, RnnPrimitive kind, int activationKind) {
+    DnnlRecurrentExecutor(dnnl_engine engine, List<RecurrentSpec> specs, RnnPrimitive kind, int activationKind,
+            Precision precision) {
+        if (precision != Precision.FP32 && precision != Precision.BF16) {
+            throw new io.jrnn.UnsupportedConfigurationException("oneDNN recurrent primitives run fp32 or bf16, not "
+                    + precision);
+        }
+        this.precision = precision;
+        this.bf16 = precision == Precision.BF16;
         RecurrentSpec spec = specs.get(0);
         this.spec = spec;
         this.layers = specs.size();
@@ -143,7 +177,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             };
             // A descriptor for one sample and one step: oneDNN accepts the configuration and names its implementation.
             try (NativeScope probe = new NativeScope()) {
-                WeightFormat format = WeightFormat.choose(kind, 1);
+                WeightFormat format = WeightFormat.choose(kind, 1, precision);
                 this.executionPath = describePath(primitiveDesc(probe, new Shape(1, 1), format), format);
             }
         } catch (RuntimeException | Error e) {
@@ -174,28 +208,36 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         long g = kind.gateCount;
         long l = layers;
         int weightTag = format == WeightFormat.ANY ? dnnl_format_tag_any : dnnl_ldigo;
+        // bf16: sequences, h states and weights in bf16; bias and the LSTM cell state stay f32.
+        int low = bf16 ? dnnl_bf16 : dnnl_f32;
         // oneDNN's logical sequence dims are always {T, N, C}; ntc makes the memory batch-major.
-        dnnl_memory_desc srcLayer = Dnnl.desc(owner, dnnl_ntc, t, n, c);
-        dnnl_memory_desc dstLayer = Dnnl.desc(owner, dnnl_ntc, t, n, h);
+        dnnl_memory_desc srcLayer = Dnnl.typedDesc(owner, low, dnnl_ntc, t, n, c);
+        dnnl_memory_desc dstLayer = Dnnl.typedDesc(owner, low, dnnl_ntc, t, n, h);
         // A Keras state [N, H] is exactly ldnc {1, 1, N, H}; a stack's are staged into {L, 1, N, H}.
-        dnnl_memory_desc state = Dnnl.desc(owner, dnnl_ldnc, l, 1, n, h);
-        dnnl_memory_desc weightsLayer = Dnnl.desc(owner, weightTag, l, 1, c, g, h);
-        dnnl_memory_desc weightsIter = Dnnl.desc(owner, weightTag, l, 1, h, g, h);
+        dnnl_memory_desc state = Dnnl.typedDesc(owner, low, dnnl_ldnc, l, 1, n, h);
+        dnnl_memory_desc cellState = bf16 ? Dnnl.desc(owner, dnnl_ldnc, l, 1, n, h) : state;
+        dnnl_memory_desc weightsLayer = Dnnl.typedDesc(owner, low, weightTag, l, 1, c, g, h);
+        dnnl_memory_desc weightsIter = Dnnl.typedDesc(owner, low, weightTag, l, 1, h, g, h);
         dnnl_memory_desc bias = userWeights[2].desc();
         int direction = spec.goBackwards() ? dnnl_unidirectional_right2left : dnnl_unidirectional_left2right;
-        return kind.forwardInference(owner, engine, activationKind, direction, srcLayer, state, weightsLayer,
-                weightsIter, bias, dstLayer, "");
+        return kind.forwardInference(owner, engine, activationKind, direction, srcLayer, state, cellState,
+                weightsLayer, weightsIter, bias, dstLayer, bf16 ? " (bf16)" : "");
     }
 
     private String describePath(dnnl_primitive_desc pd, WeightFormat format) {
         return "oneDNN " + kind.primitiveName + (layers > 1 ? ", " + layers + " layers in one primitive" : "")
-                + " (" + Dnnl.implInfo(pd) + ", weights " + format.label + ")";
+                + " (" + Dnnl.implInfo(pd) + ", weights " + format.label + (bf16 ? ", bf16" : "") + ")";
     }
 
     @Override
     public synchronized Tensor[] run(Tensor input, Tensor[] initialStates) {
         ensureOpen();
         Shape shape = validate(input, initialStates);
+        if (layers == 1 && WeightFormat.composedFaster(kind, shape.batch(), inputSize, hiddenSize, precision)) {
+            RecurrentExecutor faster = smallBatchExecutor();
+            executionPath = faster.executionPath();
+            return faster.run(input, initialStates);
+        }
         ShapePlan plan = plans.get(shape);
         executionPath = plan.path;
         return plan.run(input, initialStates);
@@ -226,12 +268,25 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     }
 
     /**
+     * The composed executor for the shapes {@link WeightFormat#composedFaster} sends there (large
+     * fp32 LSTM weights, small batches); created on first use.
+     */
+    private RecurrentExecutor smallBatchExecutor() {
+        if (smallBatchExecutor == null) {
+            smallBatchExecutor = DnnlBackend.instance(precision).composed(spec, "faster than " + kind.primitiveName
+                    + " at batch <= " + WeightFormat.COMPOSED_UP_TO_BATCH + " with >= "
+                    + (WeightFormat.COMPOSED_FROM_WEIGHT_BYTES >> 20) + " MiB of weights");
+        }
+        return smallBatchExecutor;
+    }
+
+    /**
      * The executor for masks that are not right-padded (a valid step after a padded one): the
      * length-segment scheme cannot express them. The one place to switch to the composed path.
      */
     private RecurrentExecutor arbitraryMaskExecutor() {
         if (arbitraryMaskExecutor == null) {
-            arbitraryMaskExecutor = DnnlBackend.instance().composed(spec, "the mask is not right-padded"
+            arbitraryMaskExecutor = DnnlBackend.instance(precision).composed(spec, "the mask is not right-padded"
                     + " (a valid step follows a padded one), which oneDNN's fused " + kind.primitiveName + " cannot run");
         }
         return arbitraryMaskExecutor;
@@ -419,12 +474,15 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         final BytePointer sequenceScratch;
         final dnnl_exec_arg_t args;
         final int argCount;
+        /** bf16: the f32 → bf16 conversions queued before the primitive, and the bf16 → f32 ones after it. */
+        final List<Dnnl.Reorder> convertIn = new ArrayList<>();
+        final List<Dnnl.Reorder> convertOut = new ArrayList<>();
 
         ShapePlan(Shape shape, NativeScope planScope, boolean segment) {
             this.shape = shape;
             this.planScope = planScope;
             boolean lstm = kind == RnnPrimitive.LSTM;
-            WeightFormat format = WeightFormat.choose(kind, shape.batch());
+            WeightFormat format = WeightFormat.choose(kind, shape.batch(), precision);
             dnnl_primitive_desc pd = primitiveDesc(planScope, shape, format);
             this.path = describePath(pd, format);
             dnnl_memory weightsLayer = weights.in(planScope, userWeights[0], Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS_LAYER));
@@ -432,14 +490,21 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             dnnl_memory bias = weights.in(planScope, userWeights[2], Dnnl.queryArgDesc(pd, DNNL_ARG_BIAS));
             this.primitive = Dnnl.primitive(planScope, pd);
             primitivesCreated++;
-            // Data handles are set on every call: the caller's tensors are used in place.
-            this.srcLayer = argMemory(pd, DNNL_ARG_SRC_LAYER);
-            this.srcIter = argMemory(pd, DNNL_ARG_SRC_ITER);
+            // Data handles are set on every call: the caller's tensors are used in place (bf16: the
+            // caller's f32 tensors are the reorders' ends, the primitive's own arguments bf16 buffers).
+            long n = shape.batch();
+            long t = shape.steps();
+            long stateFloats = n * hiddenSize;
+            this.srcLayer = argMemory(pd, DNNL_ARG_SRC_LAYER, true, dnnl_ntc, t, n, inputSize);
+            this.srcIter = argMemory(pd, DNNL_ARG_SRC_ITER, true, dnnl_ldnc, layers, 1, n, hiddenSize);
             this.srcIterC = lstm ? argMemory(pd, DNNL_ARG_SRC_ITER_C) : null;
-            this.dstLayer = argMemory(pd, DNNL_ARG_DST_LAYER);
-            this.dstIter = argMemory(pd, DNNL_ARG_DST_ITER);
+            // Without return_sequences (and outside segments) the sequence goes to the scratch buffer and is
+            // never read: in bf16 it is not converted back.
+            boolean sequenceUsed = segment || returnSequences;
+            this.dstLayer = sequenceUsed ? argMemory(pd, DNNL_ARG_DST_LAYER, false, dnnl_ntc, t, n, hiddenSize)
+                    : argMemory(pd, DNNL_ARG_DST_LAYER);
+            this.dstIter = argMemory(pd, DNNL_ARG_DST_ITER, false, dnnl_ldnc, layers, 1, n, hiddenSize);
             this.dstIterC = lstm ? argMemory(pd, DNNL_ARG_DST_ITER_C) : null;
-            long stateFloats = (long) shape.batch() * hiddenSize;
             this.zeroState = Dnnl.alignedBuffer(planScope, stateFloats * layers * Float.BYTES);
             if (layers > 1) {
                 long bytes = stateFloats * layers * Float.BYTES;
@@ -456,12 +521,60 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                     : Dnnl.alignedBuffer(planScope, stateFloats * shape.steps() * Float.BYTES);
 
             this.argCount = kind.argCount();
-            this.args = kind.args(planScope, srcLayer, srcIter, srcIterC, weightsLayer, weightsIter, bias, dstLayer,
-                    dstIter, dstIterC);
+            this.args = kind.args(planScope, primitiveArg(srcLayer), primitiveArg(srcIter), srcIterC, weightsLayer,
+                    weightsIter, bias, primitiveArg(dstLayer), primitiveArg(dstIter), dstIterC);
         }
 
+        /** The primitive's memories that differ from the caller-facing ones (bf16 runs). */
+        private final java.util.Map<dnnl_memory, dnnl_memory> lowered = new java.util.IdentityHashMap<>();
+
+        private dnnl_memory primitiveArg(dnnl_memory callerFacing) {
+            return lowered.getOrDefault(callerFacing, callerFacing);
+        }
+
+        /** A memory for argument {@code arg} as the primitive wants it, its data handle set per call. */
         private dnnl_memory argMemory(dnnl_primitive_desc pd, int arg) {
             return Dnnl.memory(planScope, Dnnl.queryArgDesc(pd, arg), engine, null);
+        }
+
+        /** The primitive's memory for {@code arg} over a buffer of its own (bf16 data the caller never sees). */
+        private dnnl_memory lowMemory(dnnl_primitive_desc pd, int arg) {
+            dnnl_memory_desc desc = Dnnl.queryArgDesc(pd, arg);
+            return Dnnl.memory(planScope, desc, engine, Dnnl.alignedBuffer(planScope, Dnnl.sizeInBytes(desc)));
+        }
+
+        /**
+         * The caller-facing memory for a data argument. fp32: the primitive's own. bf16: an f32
+         * memory of {@code tag} and {@code dims}, converted into the primitive's bf16 memory before it
+         * runs ({@code input}) or from it after ({@code !input}) by a reorder.
+         */
+        private dnnl_memory argMemory(dnnl_primitive_desc pd, int arg, boolean input, int tag, long... dims) {
+            if (!bf16) {
+                return argMemory(pd, arg);
+            }
+            dnnl_memory_desc userDesc = Dnnl.typedDesc(planScope, dnnl_f32, tag, dims);
+            dnnl_memory user = Dnnl.memory(planScope, userDesc, engine, null);
+            dnnl_memory low = lowMemory(pd, arg);
+            dnnl_memory_desc lowDesc = Dnnl.queryArgDesc(pd, arg);
+            if (input) {
+                convertIn.add(Dnnl.reorder(planScope, engine, userDesc, user, lowDesc, low));
+            } else {
+                convertOut.add(Dnnl.reorder(planScope, engine, lowDesc, low, userDesc, user));
+            }
+            lowered.put(user, low);
+            return user;
+        }
+
+        /** Converts the inputs (bf16), runs the primitive, converts the outputs back (bf16), then waits. */
+        private void executeAll() {
+            for (Dnnl.Reorder r : convertIn) {
+                r.submit(stream);
+            }
+            Dnnl.submit(primitive, stream, argCount, args);
+            for (Dnnl.Reorder r : convertOut) {
+                r.submit(stream);
+            }
+            Dnnl.await(stream);
         }
 
         Tensor[] run(Tensor input, Tensor[] initialStates) {
@@ -488,7 +601,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                     Dnnl.setHandle(srcIterC, initialStates != null ? initialStates[1].pointer() : zeroState);
                     Dnnl.setHandle(dstIterC, result[2].pointer());
                 }
-                Dnnl.execute(primitive, stream, argCount, args);
+                executeAll();
                 if (sequence == null) {
                     // No return_sequences: the output is the final h. go_backwards: flip oneDNN's input-time order.
                     result[0] = spec.returnSequences() ? flippedInTime(n, t, h) : result[1].copy();
@@ -539,7 +652,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                     Dnnl.setHandle(srcIterC, initialStates != null ? stagedStates[2] : zeroState);
                     Dnnl.setHandle(dstIterC, stagedStates[3]);
                 }
-                Dnnl.execute(primitive, stream, argCount, args);
+                executeAll();
                 for (int s = 0; s < stateCount; s++) {
                     FloatBuffer staged = Dnnl.floats(stagedStates[2 * s + 1]);
                     for (int k = 0; k < layers; k++) {
@@ -576,7 +689,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                 Dnnl.setHandle(srcIterC, srcStates[1]);
                 Dnnl.setHandle(dstIterC, dstStates[1]);
             }
-            Dnnl.execute(primitive, stream, argCount, args);
+            executeAll();
         }
 
         /** The scratch sequence {@code [N, T, H]} with its time axis reversed, as a new tensor. */
@@ -606,6 +719,11 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     /** Primitives created so far (one per compiled shape), for tests. */
     synchronized int primitivesCreated() {
         return primitivesCreated;
+    }
+
+    /** Weight arrays reordered (to another layout or to bf16) so far, for tests. */
+    synchronized int weightConversions() {
+        return weights.conversions();
     }
 
     /** Segment shapes of right-padded masked batches currently compiled, for tests. */
@@ -642,6 +760,10 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             if (arbitraryMaskExecutor != null) {
                 closing.defer(arbitraryMaskExecutor::close);
                 arbitraryMaskExecutor = null;
+            }
+            if (smallBatchExecutor != null) {
+                closing.defer(smallBatchExecutor::close);
+                smallBatchExecutor = null;
             }
         }
     }

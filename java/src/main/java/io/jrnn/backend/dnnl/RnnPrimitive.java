@@ -52,10 +52,22 @@ enum RnnPrimitive {
     dnnl_primitive_desc forwardInference(NativeScope owner, dnnl_engine engine, int activationKind, int direction,
             dnnl_memory_desc srcLayer, dnnl_memory_desc state, dnnl_memory_desc weightsLayer,
             dnnl_memory_desc weightsIter, dnnl_memory_desc bias, dnnl_memory_desc dstLayer, String callSuffix) {
+        return forwardInference(owner, engine, activationKind, direction, srcLayer, state, state, weightsLayer,
+                weightsIter, bias, dstLayer, callSuffix);
+    }
+
+    /**
+     * As above with the LSTM cell states ({@code src_iter_c}, {@code dst_iter_c}) described by
+     * {@code cellState} (bf16 runs keep them f32, as oneDNN allows); unused for other cells.
+     */
+    dnnl_primitive_desc forwardInference(NativeScope owner, dnnl_engine engine, int activationKind, int direction,
+            dnnl_memory_desc srcLayer, dnnl_memory_desc state, dnnl_memory_desc cellState,
+            dnnl_memory_desc weightsLayer, dnnl_memory_desc weightsIter, dnnl_memory_desc bias,
+            dnnl_memory_desc dstLayer, String callSuffix) {
         try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
             int status = switch (this) {
                 case LSTM -> dnnl_lstm_forward_primitive_desc_create(out, engine, dnnl_forward_inference, direction,
-                        srcLayer, state, state, weightsLayer, weightsIter, null, null, bias, dstLayer, state, state,
+                        srcLayer, state, cellState, weightsLayer, weightsIter, null, null, bias, dstLayer, state, cellState,
                         dnnl_rnn_flags_undef, null);
                 case GRU -> dnnl_gru_forward_primitive_desc_create(out, engine, dnnl_forward_inference, direction,
                         srcLayer, state, weightsLayer, weightsIter, bias, dstLayer, state, dnnl_rnn_flags_undef, null);

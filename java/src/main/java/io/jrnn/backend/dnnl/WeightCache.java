@@ -39,6 +39,7 @@ final class WeightCache implements AutoCloseable {
     private final dnnl_stream stream;
     private final NativeScope scope = new NativeScope();
     private final List<Packed> packed = new ArrayList<>();
+    private int conversions;
 
     /** {@code stream} runs the reorders; it must outlive the cache. */
     WeightCache(dnnl_engine engine, dnnl_stream stream) {
@@ -79,7 +80,13 @@ final class WeightCache implements AutoCloseable {
         return acquired.memory;
     }
 
+    /** Reordered copies made so far (layout or data-type conversions), for tests. */
+    int conversions() {
+        return conversions;
+    }
+
     private Packed reorder(Source source, dnnl_memory_desc wanted) {
+        conversions++;
         Packed p = new Packed(source);
         try {
             BytePointer buffer = Dnnl.alignedBuffer(p.scope, Dnnl.sizeInBytes(wanted));

@@ -40,10 +40,38 @@ enum WeightFormat {
     /** From this batch size on, lbr_gru and vanilla RNN use plain {@code ldigo} weights. */
     static final int PLAIN_FROM_BATCH = 32;
 
+    /** fp32 LSTM weights ({@code (C + H)·4H·4} bytes) from which small batches run on the composed path. */
+    static final long COMPOSED_FROM_WEIGHT_BYTES = 16L << 20;
+    /** The largest batch that runs on the composed path when the weights are that large. */
+    static final int COMPOSED_UP_TO_BATCH = 4;
+
     final String label;
 
     WeightFormat(String label) {
         this.label = label;
+    }
+
+    /** The layout for {@code precision}: bf16 always asks for {@code any} (oneDNN's bf16 brgemm kernels want their own blocked layout). */
+    static WeightFormat choose(RnnPrimitive primitive, int batch, io.jrnn.Precision precision) {
+        return precision == io.jrnn.Precision.BF16 ? ANY : choose(primitive, batch);
+    }
+
+    /**
+     * Whether a single fp32 LSTM layer of this shape runs faster on the composed path (one matmul for
+     * the input projection of all steps, then one {@code [N, H]·[H, 4H]} matmul per step) than on
+     * {@code lstm_forward}: with at least {@link #COMPOSED_FROM_WEIGHT_BYTES} of weights (they no longer
+     * stay in cache) and at most {@link #COMPOSED_UP_TO_BATCH} samples. Paired CPU time, 1 thread
+     * ({@code io.jrnn.bench.LstmFormatPaired}, docs/benchmarks.md), composed / fused {@code any}:
+     * H = C = 1024: 0.49 (N 1), 0.72 (N 4), 0.99 (N 8), 0.95 (N 16), 1.19 (N 64); H = C = 768 (18.9 MB):
+     * 0.29 (N 1), 0.54 (N 4); H = C = 640 (13 MB): 0.70 (N 1), 1.06 (N 4); H = C = 512 (8 MB): 1.0–1.1
+     * (N 1), 1.5 (N 4). {@code lstm_forward}'s brgemm kernels at these shapes read both weight
+     * matrices every step; the composed path reads the input kernel once for all steps.
+     */
+    static boolean composedFaster(RnnPrimitive primitive, int batch, int inputSize, int units,
+            io.jrnn.Precision precision) {
+        long weightBytes = (long) (inputSize + units) * 4 * units * Float.BYTES;
+        return primitive == RnnPrimitive.LSTM && precision == io.jrnn.Precision.FP32
+                && batch <= COMPOSED_UP_TO_BATCH && weightBytes >= COMPOSED_FROM_WEIGHT_BYTES;
     }
 
     static WeightFormat choose(RnnPrimitive primitive, int batch) {
