@@ -36,6 +36,30 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
+    private Tensor(int[] shape, FloatPointer memory) {
+        this.shape = shape.clone();
+        this.size = checkedSize(shape);
+        if (memory == null || memory.isNull()) {
+            throw new IllegalArgumentException("Tensor " + Arrays.toString(shape) + ": no memory to adopt");
+        }
+        if (memory.position() != 0 || memory.capacity() < Math.max(1, size)) {
+            throw new IllegalArgumentException("Tensor " + Arrays.toString(shape) + " needs " + size
+                    + " floats at position 0, the memory has capacity " + memory.capacity() + " at position "
+                    + memory.position());
+        }
+        this.data = memory;
+    }
+
+    /**
+     * A tensor that takes ownership of {@code memory} (for backends, e.g. page-locked host memory):
+     * its contents are left as they are, and closing the tensor closes the pointer, whose JavaCPP
+     * deallocator releases the memory. {@code memory} must be at position 0 with a capacity of at
+     * least the shape's element count, and must not be used or closed by the caller afterwards.
+     */
+    public static Tensor adopt(FloatPointer memory, int... shape) {
+        return new Tensor(shape, memory);
+    }
+
     private static long checkedSize(int[] shape) {
         long n = 1;
         for (int d : shape) {

@@ -2,6 +2,7 @@ package io.jrnn.backend.cuda;
 
 import io.jrnn.Device;
 import io.jrnn.Precision;
+import io.jrnn.Tensor;
 import io.jrnn.UnsupportedConfigurationException;
 import io.jrnn.backend.Backend;
 import io.jrnn.backend.RecurrentExecutor;
@@ -50,6 +51,30 @@ public final class CudaBackend implements Backend {
         }
         return INSTANCES.computeIfAbsent(index + "/" + precision,
                 k -> new CudaBackend(Device.cuda(index), precision));
+    }
+
+    /**
+     * An uninitialised float32 tensor in page-locked host memory ({@code cudaMallocHost}): jrnn's
+     * GPU executors copy such an input to the device with one asynchronous DMA, with no staging
+     * copy (under every {@link HostTransfers#PROPERTY transfer strategy} but {@code staged}). Closing
+     * the tensor frees the memory (so does its garbage collection, later); page-locked memory is a
+     * scarce system resource, so close these tensors and reuse them across calls.
+     *
+     * @throws UnsupportedConfigurationException when CUDA is not usable here (the message says why)
+     * @throws CudaOutOfMemoryException when the driver cannot page-lock that much memory
+     */
+    public static Tensor pinnedTensor(int... shape) {
+        CudaStatus status = Cuda.status();
+        if (!status.usable()) {
+            throw new UnsupportedConfigurationException("Pinned host tensors need CUDA, which is not available: "
+                    + status.reason());
+        }
+        return PinnedHost.tensor(shape);
+    }
+
+    /** Whether {@code t}'s memory is a live pinned tensor from {@link #pinnedTensor}. */
+    public static boolean isPinned(Tensor t) {
+        return !t.isClosed() && PinnedHost.isPinned(t);
     }
 
     @Override

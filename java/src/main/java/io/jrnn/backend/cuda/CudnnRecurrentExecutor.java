@@ -5,6 +5,7 @@ import io.jrnn.Tensor;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
 import io.jrnn.backend.RightPaddedOutputs;
+import io.jrnn.backend.cuda.CudaKernels.Kernel;
 import io.jrnn.weights.CellType;
 import io.jrnn.weights.CudnnRnnWeights;
 import java.nio.FloatBuffer;
@@ -90,6 +91,11 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
     private RecurrentExecutor fallback;
     private String executionPath;
     private boolean closed;
+    private boolean kernelsTried;
+    private CudaKernels kernels;
+    private KernelArgs toTypedArgs;
+    private KernelArgs fromTypedArgs;
+    private KernelArgs reverseArgs;
 
     private record Shape(int batch, int steps) {
     }
@@ -130,6 +136,31 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
             closeOwned(e);
             throw e;
         }
+    }
+
+    /** jrnn's kernels for the lean path's conversions and reversal; null when this build has none or they fail to load. */
+    private CudaKernels leanKernels() {
+        if (!kernelsTried) {
+            kernelsTried = true;
+            if (!CudaKernels.imageAvailable()) {
+                logOnce(spec.describe() + ": " + CudaKernels.BUILD_HINT + "; 16-bit data is converted and go_backwards"
+                        + " reversed on the host");
+            } else {
+                try {
+                    CudaKernels k = CudaKernels.forDevice(backend.device().index());
+                    Kernel to = numerics.bfloat16() ? Kernel.F32_TO_BF16 : Kernel.F32_TO_F16;
+                    Kernel from = numerics.bfloat16() ? Kernel.BF16_TO_F32 : Kernel.F16_TO_F32;
+                    toTypedArgs = own(new KernelArgs(to, spec.describe() + " input conversion"));
+                    fromTypedArgs = own(new KernelArgs(from, spec.describe() + " output conversion"));
+                    reverseArgs = own(new KernelArgs(Kernel.REVERSE_TIME_F32, spec.describe() + " time reversal"));
+                    kernels = k;
+                } catch (RuntimeException e) {
+                    logOnce(spec.describe() + ": jrnn's CUDA kernels did not load (" + e.getMessage() + "); 16-bit data"
+                            + " is converted and go_backwards reversed on the host");
+                }
+            }
+        }
+        return kernels;
     }
 
     private <T extends AutoCloseable> T own(T resource) {
@@ -467,6 +498,8 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
         final HostView hostOut;
         DeviceBuffer workspace;
         long workspaceBytes;
+        /** The lean path (device conversion and time reversal, strategy transfers); null on the host path. */
+        final Lean lean;
         /** The sequence lengths the data descriptors hold. */
         int[] describedLengths;
         /** The algorithm unmasked calls use. */
@@ -494,12 +527,24 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
                 yDesc = planOwn(new CudnnDescriptors.RnnData(what + " output"));
                 hDesc = planOwn(new CudnnDescriptors.Tensor(what + " states"))
                         .packed3d(numerics.dataType(), 1, batch, hiddenSize);
-                deviceIn = planOwn(DeviceBuffer.allocate(inBytes, what + " input, initial states, lengths"));
-                deviceOut = planOwn(DeviceBuffer.allocate(outBytes, what + " final states, output"));
-                pinnedIn = planOwn(PinnedBuffer.allocate(inBytes, what + " input staging"));
-                pinnedOut = planOwn(PinnedBuffer.allocate(downloadBytes, what + " output staging"));
-                hostIn = new HostView(pinnedIn, numerics);
-                hostOut = new HostView(pinnedOut, numerics);
+                if (leanKernels() != null || !(numerics.sixteenBit() || spec.goBackwards())) {
+                    lean = planOwn(new Lean(what));
+                    deviceIn = null;
+                    deviceOut = null;
+                    pinnedIn = null;
+                    pinnedOut = null;
+                    hostIn = null;
+                    hostOut = null;
+                } else {
+                    // No kernels in this build: staged through pinned buffers, converted and reversed on the host.
+                    lean = null;
+                    deviceIn = planOwn(DeviceBuffer.allocate(inBytes, what + " input, initial states, lengths"));
+                    deviceOut = planOwn(DeviceBuffer.allocate(outBytes, what + " final states, output"));
+                    pinnedIn = planOwn(PinnedBuffer.allocate(inBytes, what + " input staging"));
+                    pinnedOut = planOwn(PinnedBuffer.allocate(downloadBytes, what + " output staging"));
+                    hostIn = new HostView(pinnedIn, numerics);
+                    hostOut = new HostView(pinnedOut, numerics);
+                }
                 int[] full = new int[batch];
                 Arrays.fill(full, steps);
                 setLengths(full);
@@ -581,6 +626,9 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
                 setLengths(cudnnLengths);
                 ensureWorkspace(tempSpace(c, false));
             }
+            if (lean != null) {
+                return lean.run(input, initialStates, lengths, c, cudnnLengths);
+            }
             stage(input, initialStates, cudnnLengths);
             stream.upload(pinnedIn.pointer(), deviceIn.pointer(), inBytes);
             int status = forward(c);
@@ -609,6 +657,215 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
                         at(in, hxAt), at(out, hyAt), hDesc.get(), lstm ? at(in, cxAt) : null,
                         lstm ? at(out, cyAt) : null, c.weightBytes, c.weightSpace.pointer(), workspaceBytes,
                         workspace.pointer(), 0, null);
+            }
+        }
+
+
+        /**
+         * The lean per-call path: float32 moves between the host tensors and the device by the
+         * {@link HostTransfers} strategy (no Java conversion loops, no staging copy for pinned
+         * tensors); 16-bit data is converted and go_backwards reversed by jrnn's kernels on the
+         * stream; absent initial states are passed to cuDNN as null (zeros); the lengths go up only
+         * when they change; the result tensors are allocated while the GPU runs; one wait per call.
+         *
+         * <p>Float32 layouts (bytes): in {@code x | hx | cx}, out {@code hy | cy | y}, regions
+         * 256-aligned; the 16-bit cuDNN buffers use the same layout at half the offsets.
+         */
+        final class Lean implements AutoCloseable {
+            final long x32;
+            final long hx32;
+            final long cx32;
+            final long in32Bytes;
+            final long hy32;
+            final long cy32;
+            final long y32;
+            final long out32Bytes;
+            final long stateBytes32;
+            final long xBytes32;
+            final long yBytes32;
+            /** Float32 device buffers: the cuDNN buffers themselves in fp32, separate ones for 16-bit data. */
+            final long in32;
+            final long out32;
+            /** Where the input goes up: {@link #in32} + x, or a scratch buffer reversed from there. */
+            final long xUpload;
+            final long devIn;
+            final long devOut;
+            final DeviceBuffer lengthsDevice;
+            final PinnedBuffer lengthsHost;
+            final HostTransfers transfers;
+            /** Non-owning views of the lengths buffers. */
+            final IntPointer lengthsView;
+            final IntPointer lengthsHostView;
+            int[] uploadedLengths;
+            final List<AutoCloseable> leanOwned = new ArrayList<>();
+
+            Lean(String what) {
+                int ratio = 4 / numerics.elementBytes();
+                stateBytes32 = (long) batch * hiddenSize * 4;
+                xBytes32 = (long) batch * steps * inputSize * 4;
+                yBytes32 = (long) batch * steps * hiddenSize * 4;
+                x32 = 0;
+                hx32 = align(xBytes32);
+                cx32 = align(hx32 + stateBytes32);
+                in32Bytes = cx32 + (lstm ? stateBytes32 : 0);
+                hy32 = 0;
+                cy32 = align(stateBytes32);
+                y32 = align(cy32 + (lstm ? stateBytes32 : 0));
+                out32Bytes = y32 + yBytes32;
+                try {
+                    DeviceBuffer cudnnIn = lean(DeviceBuffer.allocate(in32Bytes / ratio, what + " cuDNN input"));
+                    DeviceBuffer cudnnOut = lean(DeviceBuffer.allocate(out32Bytes / ratio, what + " cuDNN output"));
+                    devIn = DeviceAddress.of(cudnnIn);
+                    devOut = DeviceAddress.of(cudnnOut);
+                    if (ratio == 1) {
+                        in32 = devIn;
+                        out32 = devOut;
+                    } else {
+                        in32 = DeviceAddress.of(lean(DeviceBuffer.allocate(in32Bytes, what + " float32 input")));
+                        out32 = DeviceAddress.of(lean(DeviceBuffer.allocate(out32Bytes, what + " float32 output")));
+                    }
+                    xUpload = spec.goBackwards()
+                            ? DeviceAddress.of(lean(DeviceBuffer.allocate(xBytes32, what + " input before reversal")))
+                            : in32 + x32;
+                    lengthsDevice = lean(DeviceBuffer.allocate(4L * batch, what + " sequence lengths"));
+                    lengthsHost = lean(PinnedBuffer.allocate(4L * batch, what + " sequence lengths staging"));
+                    transfers = lean(new HostTransfers(stream, what, in32Bytes, out32Bytes));
+                    lengthsView = new IntPointer(lengthsDevice.pointer());
+                    lengthsHostView = new IntPointer(lengthsHost.pointer());
+                } catch (RuntimeException | Error e) {
+                    close();
+                    throw e;
+                }
+            }
+
+            private <T extends AutoCloseable> T lean(T r) {
+                leanOwned.add(r);
+                return r;
+            }
+
+            Tensor[] run(Tensor input, Tensor[] initialStates, CudnnPlan.SequenceLengths lengths, Config c,
+                    int[] cudnnLengths) {
+                CudaKernels k = numerics.sixteenBit() || spec.goBackwards() ? leanKernels() : null;
+                Tensor[] result = new Tensor[1 + spec.stateCount()];
+                boolean done = false;
+                transfers.begin(HostTransfers.current());
+                try {
+                    if (!Arrays.equals(cudnnLengths, uploadedLengths)) {
+                        // The previous call waited for everything, so the pinned lengths are free to rewrite.
+                        lengthsHostView.put(cudnnLengths, 0, cudnnLengths.length);
+                        stream.upload(lengthsHost.pointer(), lengthsDevice.pointer(), 4L * batch);
+                        uploadedLengths = cudnnLengths.clone();
+                    }
+                    transfers.upload(input.pointer().address(), xUpload, xBytes32, x32);
+                    if (spec.goBackwards()) {
+                        reverseArgs.pointer("src", xUpload).pointer("dst", in32 + x32).i32("batch", batch)
+                                .i32("steps", steps).i32("width", inputSize);
+                        k.launch(Kernel.REVERSE_TIME_F32, LaunchGeometry.strideBlocks(xBytes32 / 4), stream,
+                                reverseArgs);
+                    }
+                    if (numerics.sixteenBit()) {
+                        toTyped(k, x32, xBytes32);
+                    }
+                    boolean states = initialStates != null;
+                    long[] stateAt = {hx32, cx32};
+                    for (int s = 0; states && s < spec.stateCount(); s++) {
+                        transfers.upload(initialStates[s].pointer().address(), in32 + stateAt[s], stateBytes32,
+                                stateAt[s]);
+                        if (numerics.sixteenBit()) {
+                            toTyped(k, stateAt[s], stateBytes32);
+                        }
+                    }
+                    int status = forward(c, states);
+                    if (status != cudnn.CUDNN_STATUS_SUCCESS && c.algo == CudnnPlan.Algo.PERSIST_STATIC) {
+                        refusePersist("cudnnRNNForward status " + status + " for N=" + batch + ", T=" + steps);
+                        config = standard;
+                        c = standard;
+                        ensureWorkspace(tempSpace(c, false));
+                        status = forward(c, states);
+                    }
+                    cudnnRefusable(status, "cudnnRNNForward(" + c.algo.label + ", " + mode.label + ", N=" + batch
+                            + ", T=" + steps + ")");
+                    long back = spec.returnSequences() ? out32Bytes : y32;
+                    if (numerics.sixteenBit()) {
+                        // One conversion over hy | cy (| y); the alignment gaps convert garbage nobody reads.
+                        fromTypedArgs.pointer("src", devOut).pointer("dst", out32).i64("count", back / 4);
+                        k.launch(fromTypedArgs.kernel(), LaunchGeometry.strideBlocks(back / 4), stream, fromTypedArgs);
+                    }
+                    // Allocated while the GPU works.
+                    for (int s = 0; s < spec.stateCount(); s++) {
+                        result[1 + s] = Tensor.uninitialized(batch, hiddenSize);
+                    }
+                    if (spec.returnSequences()) {
+                        result[0] = Tensor.uninitialized(batch, steps, hiddenSize);
+                    }
+                    long[] outAt = {hy32, cy32};
+                    for (int s = 0; s < spec.stateCount(); s++) {
+                        transfers.download(out32 + outAt[s], result[1 + s].pointer().address(), stateBytes32,
+                                outAt[s]);
+                    }
+                    if (spec.returnSequences()) {
+                        transfers.download(out32 + y32, result[0].pointer().address(), yBytes32, y32);
+                    }
+                    transfers.finish();
+                    executionPath = CudnnRecurrentExecutor.this.describe(c, lengths);
+                    if (lengths == null) {
+                        if (result[0] == null) {
+                            result[0] = result[1].copy(); // the output is the last step's h
+                        }
+                    } else {
+                        fixMasked(result, initialStates, lengths.lengths());
+                    }
+                    done = true;
+                    return result;
+                } finally {
+                    if (!done) {
+                        transfers.drain(); // nothing may still read or write the tensors
+                        for (Tensor t : result) {
+                            if (t != null) {
+                                t.close();
+                            }
+                        }
+                    }
+                }
+            }
+
+            /** Queues float32 → data type of {@code bytes32} float32 bytes at float32 offset {@code at}. */
+            private void toTyped(CudaKernels k, long at, long bytes32) {
+                int ratio = 4 / numerics.elementBytes();
+                toTypedArgs.pointer("src", in32 + at).pointer("dst", devIn + at / ratio).i64("count", bytes32 / 4);
+                k.launch(toTypedArgs.kernel(), LaunchGeometry.strideBlocks(bytes32 / 4), stream, toTypedArgs);
+            }
+
+            private int forward(Config c, boolean states) {
+                int ratio = 4 / numerics.elementBytes();
+                return cudnn.cudnnRNNForward(stream.cudnn(), c.rnn.get(), cudnn.CUDNN_FWD_MODE_INFERENCE,
+                        lengthsView, xDesc.get(), DeviceAddress.at(devIn + x32 / ratio), yDesc.get(),
+                        DeviceAddress.at(devOut + y32 / ratio), hDesc.get(),
+                        states ? DeviceAddress.at(devIn + hx32 / ratio) : null,
+                        DeviceAddress.at(devOut + hy32 / ratio), hDesc.get(),
+                        lstm && states ? DeviceAddress.at(devIn + cx32 / ratio) : null,
+                        lstm ? DeviceAddress.at(devOut + cy32 / ratio) : null, c.weightBytes,
+                        c.weightSpace.pointer(), workspaceBytes, workspace.pointer(), 0, null);
+            }
+
+            @Override
+            public void close() {
+                RuntimeException failure = null;
+                for (int i = leanOwned.size() - 1; i >= 0; i--) {
+                    try {
+                        leanOwned.get(i).close();
+                    } catch (Exception e) {
+                        if (failure == null) {
+                            failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+                        } else {
+                            failure.addSuppressed(e);
+                        }
+                    }
+                }
+                leanOwned.clear();
+                if (failure != null) {
+                    throw failure;
+                }
             }
         }
 
