@@ -40,7 +40,7 @@ mkdir -p "$OUTDIR/lib" "$OUTDIR/junit"
 cp "${jars[0]}" "$OUTDIR/lib/"
 for jar in java/target/lib/*.jar; do
     case "$(basename "$jar")" in
-        dnnl-*|opencl-*) ;;  # oneDNN (27 MB) and OpenCL stay out: nothing on the GPU path needs them
+        dnnl-*|opencl-*|onnxruntime-*|xchart-*) ;;  # oneDNN (27 MB), OpenCL, ONNX Runtime (54 MB, a `jrnn bench` peer) and XChart stay out: nothing on the GPU path needs them
         *) cp "$jar" "$OUTDIR/lib/" ;;
     esac
 done
