@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The GPU benchmark's direct cuDNN path computes the same layer as the reference backend, so its
- * timings are timings of the right computation. Prints {@code GPU-BENCH-CHECK <case> maxAbsErr=<x>}.
+ * timings are timings of the right computation. Prints
+ * {@code GPU-BENCH-CHECK <case> precision=<p> maxAbsErr=<x> tolerance=<t>}.
  */
 @Tag("gpu")
 class GpuBenchmarkDirectPathTest {
@@ -58,7 +59,8 @@ class GpuBenchmarkDirectPathTest {
             for (int i = 0; i < expected.length; i++) {
                 maxAbsErr = Math.max(maxAbsErr, Math.abs(expected[i] - actual[i]));
             }
-            System.out.printf(Locale.ROOT, "GPU-BENCH-CHECK direct-%s maxAbsErr=%.3g%n", c.id(), maxAbsErr);
+            System.out.printf(Locale.ROOT, "GPU-BENCH-CHECK direct-%s precision=%s maxAbsErr=%.3e tolerance=%.3g%n",
+                    c.id(), GpuChecks.label(precision), maxAbsErr, tolerance);
             assertTrue(maxAbsErr <= tolerance, c.id() + ": direct cuDNN differs from the reference by " + maxAbsErr);
         }
     }
