@@ -278,6 +278,77 @@ class CudaComposedExecutorGpuTest {
         parity(kind + "_" + size, spec, Precision.FP32, size, null, null, rng, FP32_TOLERANCE);
     }
 
+    static Stream<Arguments> transferCases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (String strategy : new String[] {"staged", "chunked", "direct", "auto"}) {
+            for (boolean pinned : new boolean[] {false, true}) {
+                cases.add(Arguments.of(strategy, pinned));
+            }
+        }
+        return cases.stream();
+    }
+
+    /** Every host transfer strategy, pageable and pinned tensors (input, initial states), with a mask. */
+    @ParameterizedTest(name = "transfer={0} pinned={1}")
+    @MethodSource("transferCases")
+    void everyTransferStrategyAndPinnedTensors(String strategy, boolean pinned) {
+        String before = System.getProperty(HostTransfers.PROPERTY);
+        String chunkBefore = System.getProperty(HostTransfers.CHUNK_PROPERTY);
+        System.setProperty(HostTransfers.PROPERTY, strategy);
+        System.setProperty(HostTransfers.CHUNK_PROPERTY, "4096");
+        long pinnedTensorsBefore = PinnedHost.liveCount();
+        SplittableRandom rng = new SplittableRandom(strategy.hashCode() * 2L + (pinned ? 1 : 0));
+        Size size = new Size(16, 20, 24, 40); // x is 30 KiB: several 4 KiB chunks
+        RecurrentSpec spec = spec(Kind.LSTM, Activation.TANH, Activation.HARD_SIGMOID_KERAS2, true, false, true, false,
+                MaskedOutput.CANONICAL, size, rng);
+        Tensor[] init = initialStates(spec, size, rng);
+        try (RecurrentExecutor reference = ReferenceBackend.instance().compile(spec);
+                CudaComposedExecutor gpu = new CudaComposedExecutor(0, Precision.FP32, spec, "test")) {
+            for (int s = 0; s < init.length; s++) {
+                init[s] = pinnedCopy(init[s], pinned);
+            }
+            for (int call = 0; call < 2; call++) { // the second call reuses the plan's transfers
+                Mask mask = call == 0 ? null : mixedMask(size.batch(), size.steps(), rng);
+                try (Tensor x = pinnedCopy(Tensor.of(uniform(rng, 1, size.batch() * size.steps() * size.features()),
+                        size.batch(), size.steps(), size.features()), pinned)) {
+                    assertEquals(pinned, CudaBackend.isPinned(x));
+                    Tensor[] e = reference.run(x, init, mask);
+                    Tensor[] a = gpu.run(x, init, mask);
+                    try {
+                        compare("LSTM_transfer_" + strategy + "_pinned" + pinned + "_call" + call, Precision.FP32, e, a,
+                                FP32_TOLERANCE);
+                    } finally {
+                        Stream.concat(Arrays.stream(e), Arrays.stream(a)).forEach(Tensor::close);
+                    }
+                }
+            }
+        } finally {
+            Arrays.stream(init).forEach(Tensor::close);
+            restore(HostTransfers.PROPERTY, before);
+            restore(HostTransfers.CHUNK_PROPERTY, chunkBefore);
+        }
+        assertEquals(pinnedTensorsBefore, PinnedHost.liveCount(), "pinned tensors leaked");
+    }
+
+    private static Tensor pinnedCopy(Tensor t, boolean pinned) {
+        if (!pinned) {
+            return t;
+        }
+        try (t) {
+            Tensor p = CudaBackend.pinnedTensor(t.shape());
+            p.view().put(t.view());
+            return p;
+        }
+    }
+
+    private static void restore(String property, String value) {
+        if (value == null) {
+            System.clearProperty(property);
+        } else {
+            System.setProperty(property, value);
+        }
+    }
+
     @Test
     void theBackendCompilesOntoTheComposedPath() {
         SplittableRandom rng = new SplittableRandom(11);
