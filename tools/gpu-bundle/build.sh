@@ -5,7 +5,7 @@
 #                           pure-Java reference backend) and without OpenCL
 #   tests/                  jrnn's compiled test classes (the @Tag("gpu") tests, io.jrnn.backend.cuda.GpuBenchmark)
 #   junit/                  junit-platform-console-standalone (version pinned in the root pom)
-#   run.sh find-cuda-libs.sh torch_peer.py README.md VERSION
+#   run.sh find-cuda-libs.sh parity-summary.sh torch_peer.py README.md VERSION
 # Fails when the folder reaches 60 MiB; prints its size.
 #
 #   tools/gpu-bundle/build.sh [--skip-maven]     (--skip-maven: reuse java/target from an earlier build)
@@ -71,7 +71,7 @@ fi
 "$OUTDIR/jre/bin/java" -version 2>&1 | head -1
 
 # 4. scripts and notes
-cp "$SRC/run.sh" "$SRC/find-cuda-libs.sh" "$SRC/torch_peer.py" "$SRC/README.md" "$OUTDIR/"
+cp "$SRC/run.sh" "$SRC/find-cuda-libs.sh" "$SRC/parity-summary.sh" "$SRC/torch_peer.py" "$SRC/README.md" "$OUTDIR/"
 chmod +x "$OUTDIR/run.sh" "$OUTDIR/torch_peer.py"
 {
     echo "jrnn $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown), built $(date -u +%Y-%m-%dT%H:%MZ)"

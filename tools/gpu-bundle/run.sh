@@ -44,6 +44,8 @@ atmost() { if [ "$1" -lt "$2" ]; then echo "$1"; else echo "$2"; fi; }
 # --- 1. Libraries ------------------------------------------------------------------------------
 # shellcheck source=find-cuda-libs.sh
 . "$HERE/find-cuda-libs.sh"
+# shellcheck source=parity-summary.sh
+. "$HERE/parity-summary.sh"
 echo "== CUDA library folders found (best first):"
 jrnn_cuda_lib_dirs | sed 's/^/   /'
 LD_LIBRARY_PATH=$(jrnn_ld_library_path)
@@ -151,32 +153,6 @@ count() { # count KIND: "N tests KIND" from the JUnit console summary, or -
     n=$(grep -E "^\[ *[0-9]+ $1 *\]" "$REPORT/gpu-tests.log" 2>/dev/null | head -1 | grep -oE '[0-9]+' | head -1)
     printf '%s' "${n:--}"
 }
-worst_errors() { # worst_errors TAG LABEL NONE: the worst "TAG <case> maxAbsErr=<x>" per precision, against its limit
-    awk -v tag="$1" -v label="$2" -v none="$3" '
-        $0 ~ tag " " {
-            name = ""
-            for (i = 1; i < NF; i++) if ($i == tag) { name = $(i + 1) }
-            if (name == "" || !match($0, /maxAbsErr=[^ ]+/)) next
-            err = substr($0, RSTART + 10, RLENGTH - 10) + 0
-            lower = tolower(name); p = "fp32"
-            if (lower ~ /fp16|half/) p = "fp16"; else if (lower ~ /bf16/) p = "bf16"; else if (lower ~ /tf32/) p = "tf32"
-            n[p]++
-            if (!(p in worst) || err > worst[p]) { worst[p] = err; at[p] = name }
-        }
-        END {
-            split("fp32 tf32 fp16 bf16", order, " ")
-            limit["fp32"] = 1e-4; limit["fp16"] = 2e-2; limit["bf16"] = 2e-2
-            any = 0
-            for (k = 1; k <= 4; k++) {
-                p = order[k]
-                if (!(p in n)) continue
-                any = 1
-                verdict = (p in limit) ? (worst[p] <= limit[p] ? sprintf("within %g", limit[p]) : sprintf("OVER %g", limit[p])) : "no limit set"
-                printf "%s %s: worst maxAbsErr %.3g (%s) over %d cases, %s\n", label, p, worst[p], at[p], n[p], verdict
-            }
-            if (!any) printf "%s: %s\n", label, none
-        }' "$REPORT/gpu-tests.log"
-}
 {
     echo "================================ SUMMARY ================================"
     echo "bundle:     $(cat "$HERE/VERSION" 2>/dev/null || echo unknown)"
@@ -190,8 +166,9 @@ worst_errors() { # worst_errors TAG LABEL NONE: the worst "TAG <case> maxAbsErr=
         if grep -q 'org/bytedeco/dnnl\|org\.bytedeco\.dnnl' "$REPORT/gpu-tests.log" 2>/dev/null; then
             echo "note:       a GPU test reached oneDNN, which the bundle leaves out (GPU tests must compare with the reference backend)"
         fi
-        worst_errors GPU-PARITY "parity" "(no GPU-PARITY lines: no parity test ran)"
-        worst_errors GPU-BENCH-CHECK "bench direct path" "(no GPU-BENCH-CHECK lines)"
+        jrnn_parity_summary GPU-PARITY "parity" "(no GPU-PARITY lines: no parity test ran)" "$REPORT/gpu-tests.log"
+        jrnn_parity_summary GPU-BENCH-CHECK "bench direct path" "(no GPU-BENCH-CHECK lines)" "$REPORT/gpu-tests.log"
+        echo "checks:     $(grep -c '^GPU-CHECK ' "$REPORT/gpu-tests.log" 2>/dev/null || true) GPU-CHECK lines (kernels, leaks: not layer parity)"
     fi
     if [ "$RUN_BENCH" -eq 1 ]; then
         echo "benchmark (exit $BENCH_RC):"

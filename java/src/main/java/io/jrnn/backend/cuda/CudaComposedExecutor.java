@@ -20,7 +20,6 @@ import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * One recurrent layer on the <em>GPU composed path</em>: what cuDNN's fused RNN cannot express
@@ -36,9 +35,10 @@ import org.bytedeco.javacpp.Pointer;
  * kernel for the candidate and the update.</li>
  * </ol>
  * Weights keep Keras's layout and gate order ({@link ComposedWeights}) and are uploaded once. Per
- * input shape {@code (N, T)} the executor keeps its device buffers, pinned staging buffers and
- * kernel argument blocks in a small LRU cache. A run uploads the input (and initial states and
- * mask) from pinned memory, queues everything on the executor's own stream and synchronises once.
+ * input shape {@code (N, T)} the executor keeps its device buffers, host transfers and kernel
+ * argument blocks in a small LRU cache. A run moves the input, initial states and outputs by the
+ * {@link HostTransfers} strategy (pinned tensors by one DMA each), uploads the mask from pinned
+ * memory, queues everything on the executor's own stream and synchronises once.
  *
  * <p>Precision: {@code fp32} is cuBLAS's default math (no TF32), {@code tf32} lets the GEMMs use
  * TF32 tensor cores, {@code fp16}/{@code bf16} keep {@code X}, {@code W}, {@code U} and the GEMM's
@@ -302,7 +302,7 @@ final class CudaComposedExecutor implements RecurrentExecutor {
         return plan;
     }
 
-    /** Device buffers, pinned staging, GEMM shapes and kernel arguments for one input shape. */
+    /** Device buffers, host transfers, GEMM shapes and kernel arguments for one input shape. */
     private final class Plan implements AutoCloseable {
         final int batch;
         final int steps;
@@ -324,9 +324,9 @@ final class CudaComposedExecutor implements RecurrentExecutor {
         final DeviceBuffer resetHidden;
         final DeviceBuffer sequence;
         final DeviceBuffer maskDevice;
-        final PinnedBuffer stagingIn;
+        /** Input {@code x | h0 | c0} and output {@code y | h | c} float32 regions, by the transfer strategy. */
+        final HostTransfers transfers;
         final PinnedBuffer maskIn;
-        final PinnedBuffer stagingOut;
         final RowMajorGemm projection;
         final RowMajorGemm recurrent;
         final RowMajorGemm candidate;
@@ -371,11 +371,10 @@ final class CudaComposedExecutor implements RecurrentExecutor {
                 this.sequence = spec.returnSequences() ? owned(DeviceBuffer.floats(outputCount, what + " output"))
                         : null;
                 this.maskDevice = owned(DeviceBuffer.allocate(rows, what + " mask"));
-                this.stagingIn = owned(PinnedBuffer.floats(inputCount + stateCount * stateCountElements,
-                        what + " input staging"));
+                this.transfers = owned(new HostTransfers(stream, what,
+                        (inputCount + stateCount * stateCountElements) * Float.BYTES,
+                        (outputCount + stateCount * stateCountElements) * Float.BYTES));
                 this.maskIn = owned(PinnedBuffer.allocate(rows, what + " mask staging"));
-                this.stagingOut = owned(PinnedBuffer.floats(outputCount + stateCount * stateCountElements,
-                        what + " output staging"));
                 this.convertArgs = low ? owned(new KernelArgs(conversionKernel(), what)) : null;
                 this.stepArgs = owned(new KernelArgs(stepKernel(), what));
                 this.candidateArgs = kind == Kind.GRU ? owned(new KernelArgs(Kernel.GRU_CANDIDATE, what)) : null;
@@ -453,80 +452,77 @@ final class CudaComposedExecutor implements RecurrentExecutor {
             int hs = hiddenSize;
             long stateBytes = stateCountElements * Float.BYTES;
             long inputBytes = inputCount * Float.BYTES;
-            long in = DeviceAddress.of(stagingIn.pointer());
-            // Host → pinned → device: the input, then the initial states (or zeros).
-            Pointer.memcpy(DeviceAddress.at(in), DeviceAddress.at(DeviceAddress.of(input.pointer())), inputBytes);
-            stream.upload(DeviceAddress.at(in), x.pointer(), inputBytes);
-            DeviceBuffer[] states = c == null ? new DeviceBuffer[] {h} : new DeviceBuffer[] {h, c};
-            for (int s = 0; s < states.length; s++) {
-                if (initialStates != null) {
-                    long at = in + inputBytes + s * stateBytes;
-                    Pointer.memcpy(DeviceAddress.at(at), DeviceAddress.at(DeviceAddress.of(initialStates[s].pointer())),
-                            stateBytes);
-                    stream.upload(DeviceAddress.at(at), states[s].pointer(), stateBytes);
-                } else {
-                    stream.zero(states[s].pointer(), stateBytes);
-                }
-            }
-            stream.zero(previous.pointer(), stateBytes);
-            long maskAddress = 0;
-            if (valid != null) {
-                byte[] bytes = new byte[valid.length];
-                for (int i = 0; i < valid.length; i++) {
-                    bytes[i] = valid[i] ? (byte) 1 : (byte) 0;
-                }
-                new BytePointer(maskIn.pointer()).put(bytes, 0, bytes.length);
-                stream.upload(maskIn.pointer(), maskDevice.pointer(), bytes.length);
-                maskAddress = DeviceAddress.of(maskDevice);
-            }
-            setMask(maskAddress);
-            long xIn = DeviceAddress.of(x);
-            long hIn = DeviceAddress.of(h);
-            if (xOperand != null) {
-                convert(convertArgs, xIn, DeviceAddress.of(xOperand), inputCount);
-                convert(convertArgs, hIn, DeviceAddress.of(hOperand), stateCountElements);
-                xIn = DeviceAddress.of(xOperand);
-                hIn = DeviceAddress.of(hOperand);
-            }
-            long hp = DeviceAddress.of(recurrentProduct);
-            long u = DeviceAddress.of(recurrentWeights);
-            gemm(projection, xIn, DeviceAddress.of(kernelWeights), DeviceAddress.of(projected), "input projection");
-            for (int k = 0; k < steps; k++) {
-                // go_backwards consumes x[T-1-k] at processing step k; the output stays at k (spec §3.1).
-                int t = spec.goBackwards() ? steps - 1 - k : k;
-                setStep(t, k);
-                gemm(recurrent, hIn, u, hp, "recurrent product");
-                kernels.launch(stepKernel(), blocks, stream, stepArgs);
-                if (kind == Kind.GRU) {
-                    int col = packed.candidateColumn();
-                    gemm(candidate, DeviceAddress.of(resetHidden), u + (long) col * operandBytes,
-                            hp + (long) col * Float.BYTES, "candidate product");
-                    kernels.launch(Kernel.GRU_CANDIDATE, blocks, stream, candidateArgs);
-                }
-            }
-            // Device → pinned: the output, then the final states; one synchronisation.
-            long out = DeviceAddress.of(stagingOut.pointer());
             long outputBytes = outputCount * Float.BYTES;
-            stream.download((sequence != null ? sequence : previous).pointer(), DeviceAddress.at(out), outputBytes);
-            for (int s = 0; s < states.length; s++) {
-                stream.download(states[s].pointer(), DeviceAddress.at(out + outputBytes + s * stateBytes), stateBytes);
-            }
-            stream.sync();
+            DeviceBuffer[] states = c == null ? new DeviceBuffer[] {h} : new DeviceBuffer[] {h, c};
             Tensor[] result = new Tensor[1 + states.length];
             boolean done = false;
+            transfers.begin(HostTransfers.current());
             try {
+                // Host → device: the input, then the initial states (or zeros).
+                transfers.upload(DeviceAddress.of(input.pointer()), DeviceAddress.of(x), inputBytes, 0);
+                for (int s = 0; s < states.length; s++) {
+                    if (initialStates != null) {
+                        transfers.upload(DeviceAddress.of(initialStates[s].pointer()), DeviceAddress.of(states[s]),
+                                stateBytes, inputBytes + s * stateBytes);
+                    } else {
+                        stream.zero(states[s].pointer(), stateBytes);
+                    }
+                }
+                stream.zero(previous.pointer(), stateBytes);
+                long maskAddress = 0;
+                if (valid != null) {
+                    byte[] bytes = new byte[valid.length];
+                    for (int i = 0; i < valid.length; i++) {
+                        bytes[i] = valid[i] ? (byte) 1 : (byte) 0;
+                    }
+                    // The previous call waited for everything, so the pinned mask is free to rewrite.
+                    new BytePointer(maskIn.pointer()).put(bytes, 0, bytes.length);
+                    stream.upload(maskIn.pointer(), maskDevice.pointer(), bytes.length);
+                    maskAddress = DeviceAddress.of(maskDevice);
+                }
+                setMask(maskAddress);
+                long xIn = DeviceAddress.of(x);
+                long hIn = DeviceAddress.of(h);
+                if (xOperand != null) {
+                    convert(convertArgs, xIn, DeviceAddress.of(xOperand), inputCount);
+                    convert(convertArgs, hIn, DeviceAddress.of(hOperand), stateCountElements);
+                    xIn = DeviceAddress.of(xOperand);
+                    hIn = DeviceAddress.of(hOperand);
+                }
+                long hp = DeviceAddress.of(recurrentProduct);
+                long u = DeviceAddress.of(recurrentWeights);
+                gemm(projection, xIn, DeviceAddress.of(kernelWeights), DeviceAddress.of(projected), "input projection");
+                for (int k = 0; k < steps; k++) {
+                    // go_backwards consumes x[T-1-k] at processing step k; the output stays at k (spec §3.1).
+                    int t = spec.goBackwards() ? steps - 1 - k : k;
+                    setStep(t, k);
+                    gemm(recurrent, hIn, u, hp, "recurrent product");
+                    kernels.launch(stepKernel(), blocks, stream, stepArgs);
+                    if (kind == Kind.GRU) {
+                        int col = packed.candidateColumn();
+                        gemm(candidate, DeviceAddress.of(resetHidden), u + (long) col * operandBytes,
+                                hp + (long) col * Float.BYTES, "candidate product");
+                        kernels.launch(Kernel.GRU_CANDIDATE, blocks, stream, candidateArgs);
+                    }
+                }
+                // Device → host (result tensors allocated while the GPU works): the output, then the final
+                // states; one wait.
                 result[0] = spec.returnSequences() ? Tensor.uninitialized(n, steps, hs) : Tensor.uninitialized(n, hs);
-                Pointer.memcpy(DeviceAddress.at(DeviceAddress.of(result[0].pointer())), DeviceAddress.at(out),
-                        outputBytes);
                 for (int s = 0; s < states.length; s++) {
                     result[1 + s] = Tensor.uninitialized(n, hs);
-                    Pointer.memcpy(DeviceAddress.at(DeviceAddress.of(result[1 + s].pointer())),
-                            DeviceAddress.at(out + outputBytes + s * stateBytes), stateBytes);
                 }
+                transfers.download(DeviceAddress.of(sequence != null ? sequence : previous),
+                        DeviceAddress.of(result[0].pointer()), outputBytes, 0);
+                for (int s = 0; s < states.length; s++) {
+                    transfers.download(DeviceAddress.of(states[s]), DeviceAddress.of(result[1 + s].pointer()),
+                            stateBytes, outputBytes + s * stateBytes);
+                }
+                transfers.finish();
                 done = true;
                 return result;
             } finally {
                 if (!done) {
+                    transfers.drain(); // nothing may still read or write the tensors
                     for (Tensor r : result) {
                         if (r != null) {
                             r.close();

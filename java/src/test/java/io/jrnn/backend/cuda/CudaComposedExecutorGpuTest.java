@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The GPU composed path against the reference backend on a real GPU (skipped without one): every
  * activation in every cell, both GRU variants, use_bias=false, go_backwards, masks of every
  * pattern under every masked-output rule, initial states, both output forms, all precisions, the
- * shape cache, and no leaks. Each case prints {@code GPU-PARITY <case> maxAbsErr=<x>}.
+ * shape cache, and no leaks. Each case prints a {@code GPU-PARITY} line ({@link GpuChecks#parityLine}).
  */
 @Tag("gpu")
 class CudaComposedExecutorGpuTest {
@@ -125,7 +125,7 @@ class CudaComposedExecutorGpuTest {
     /**
      * Runs {@code spec} on the reference backend and on the GPU composed path in {@code precision},
      * compares every output (sequence or last output, then every final state) and returns the largest
-     * absolute error, printed as {@code GPU-PARITY}.
+     * absolute error of the finite positions, printed as {@code GPU-PARITY}.
      */
     static double parity(String name, RecurrentSpec spec, Precision precision, Size size, Tensor[] init, Mask mask,
             SplittableRandom rng, double tolerance) {
@@ -137,7 +137,7 @@ class CudaComposedExecutorGpuTest {
             Tensor[] expected = reference.run(x, init, mask);
             Tensor[] actual = gpu.run(x, init, mask);
             try {
-                return compare(name + " " + precision, expected, actual, tolerance);
+                return compare(name + " " + precision, precision, expected, actual, tolerance);
             } finally {
                 Stream.concat(Arrays.stream(expected), Arrays.stream(actual)).forEach(Tensor::close);
             }
@@ -148,25 +148,33 @@ class CudaComposedExecutorGpuTest {
         }
     }
 
-    static double compare(String name, Tensor[] expected, Tensor[] actual, double tolerance) {
+    /**
+     * Compares element by element, relative to {@code max(1, |expected|)}; the same infinity or NaN on
+     * both sides matches (Keras propagates them) and counts 0, one side infinite or NaN fails.
+     * Returns the largest absolute error of the finite positions.
+     */
+    static double compare(String name, Precision precision, Tensor[] expected, Tensor[] actual, double tolerance) {
         assertEquals(expected.length, actual.length, name + ": outputs");
         double max = 0;
+        double scaled = 0;
         for (int i = 0; i < expected.length; i++) {
             assertArrayEquals(expected[i].shape(), actual[i].shape(), name + ": shape of output " + i);
             float[] e = expected[i].toArray();
             float[] a = actual[i].toArray();
             for (int j = 0; j < e.length; j++) {
-                double err = Math.abs((double) e[j] - a[j]);
-                if (!(err <= tolerance * Math.max(1, Math.abs(e[j])))) {
-                    System.out.println("GPU-PARITY " + name + " FAILED output " + i + " element " + j + " expected "
-                            + e[j] + " got " + a[j]);
+                double err = GpuChecks.elementError(e[j], a[j]);
+                double bound = Math.max(1, Math.abs(e[j]));
+                if (Double.isInfinite(err) || !(err <= tolerance * bound)) {
+                    System.out.println("GPU-PARITY-FAILED " + name.replace(' ', '_') + " output " + i + " element " + j
+                            + " expected " + e[j] + " got " + a[j]);
                     fail(name + ": output " + i + " element " + j + " of " + Arrays.toString(expected[i].shape())
                             + " expected " + e[j] + " but was " + a[j] + " (tolerance " + tolerance + ")");
                 }
                 max = Math.max(max, err);
+                scaled = Math.max(scaled, err / bound);
             }
         }
-        System.out.println("GPU-PARITY " + name.replace(' ', '_') + " maxAbsErr=" + max);
+        System.out.println(GpuChecks.parityLine(name, precision, max, scaled, tolerance));
         return max;
     }
 
@@ -270,6 +278,77 @@ class CudaComposedExecutorGpuTest {
         parity(kind + "_" + size, spec, Precision.FP32, size, null, null, rng, FP32_TOLERANCE);
     }
 
+    static Stream<Arguments> transferCases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (String strategy : new String[] {"staged", "chunked", "direct", "auto"}) {
+            for (boolean pinned : new boolean[] {false, true}) {
+                cases.add(Arguments.of(strategy, pinned));
+            }
+        }
+        return cases.stream();
+    }
+
+    /** Every host transfer strategy, pageable and pinned tensors (input, initial states), with a mask. */
+    @ParameterizedTest(name = "transfer={0} pinned={1}")
+    @MethodSource("transferCases")
+    void everyTransferStrategyAndPinnedTensors(String strategy, boolean pinned) {
+        String before = System.getProperty(HostTransfers.PROPERTY);
+        String chunkBefore = System.getProperty(HostTransfers.CHUNK_PROPERTY);
+        System.setProperty(HostTransfers.PROPERTY, strategy);
+        System.setProperty(HostTransfers.CHUNK_PROPERTY, "4096");
+        long pinnedTensorsBefore = PinnedHost.liveCount();
+        SplittableRandom rng = new SplittableRandom(strategy.hashCode() * 2L + (pinned ? 1 : 0));
+        Size size = new Size(16, 20, 24, 40); // x is 30 KiB: several 4 KiB chunks
+        RecurrentSpec spec = spec(Kind.LSTM, Activation.TANH, Activation.HARD_SIGMOID_KERAS2, true, false, true, false,
+                MaskedOutput.CANONICAL, size, rng);
+        Tensor[] init = initialStates(spec, size, rng);
+        try (RecurrentExecutor reference = ReferenceBackend.instance().compile(spec);
+                CudaComposedExecutor gpu = new CudaComposedExecutor(0, Precision.FP32, spec, "test")) {
+            for (int s = 0; s < init.length; s++) {
+                init[s] = pinnedCopy(init[s], pinned);
+            }
+            for (int call = 0; call < 2; call++) { // the second call reuses the plan's transfers
+                Mask mask = call == 0 ? null : mixedMask(size.batch(), size.steps(), rng);
+                try (Tensor x = pinnedCopy(Tensor.of(uniform(rng, 1, size.batch() * size.steps() * size.features()),
+                        size.batch(), size.steps(), size.features()), pinned)) {
+                    assertEquals(pinned, CudaBackend.isPinned(x));
+                    Tensor[] e = reference.run(x, init, mask);
+                    Tensor[] a = gpu.run(x, init, mask);
+                    try {
+                        compare("LSTM_transfer_" + strategy + "_pinned" + pinned + "_call" + call, Precision.FP32, e, a,
+                                FP32_TOLERANCE);
+                    } finally {
+                        Stream.concat(Arrays.stream(e), Arrays.stream(a)).forEach(Tensor::close);
+                    }
+                }
+            }
+        } finally {
+            Arrays.stream(init).forEach(Tensor::close);
+            restore(HostTransfers.PROPERTY, before);
+            restore(HostTransfers.CHUNK_PROPERTY, chunkBefore);
+        }
+        assertEquals(pinnedTensorsBefore, PinnedHost.liveCount(), "pinned tensors leaked");
+    }
+
+    private static Tensor pinnedCopy(Tensor t, boolean pinned) {
+        if (!pinned) {
+            return t;
+        }
+        try (t) {
+            Tensor p = CudaBackend.pinnedTensor(t.shape());
+            p.view().put(t.view());
+            return p;
+        }
+    }
+
+    private static void restore(String property, String value) {
+        if (value == null) {
+            System.clearProperty(property);
+        } else {
+            System.setProperty(property, value);
+        }
+    }
+
     @Test
     void theBackendCompilesOntoTheComposedPath() {
         SplittableRandom rng = new SplittableRandom(11);
@@ -293,7 +372,7 @@ class CudaComposedExecutorGpuTest {
                             SMALL.features())) {
                         Tensor[] e = reference.run(x, null);
                         Tensor[] a = gpu.run(x, null);
-                        compare("LSTM_cache_" + size + "_round" + round, e, a, FP32_TOLERANCE);
+                        compare("LSTM_cache_" + size + "_round" + round, Precision.FP32, e, a, FP32_TOLERANCE);
                         Stream.concat(Arrays.stream(e), Arrays.stream(a)).forEach(Tensor::close);
                     }
                     assertTrue(gpu.cachedShapeCount() <= CudaComposedExecutor.SHAPE_CACHE_CAPACITY);
@@ -358,6 +437,6 @@ class CudaComposedExecutorGpuTest {
         assertEquals(device, DeviceBuffer.liveBytes(), "device bytes after 200 cycles");
         assertEquals(deviceCount, DeviceBuffer.liveCount(), "device buffers after 200 cycles");
         assertEquals(pinned, PinnedBuffer.liveBytes(), "pinned bytes after 200 cycles");
-        System.out.println("GPU-PARITY leak_200_cycles maxAbsErr=0 liveDeviceBytes=" + DeviceBuffer.liveBytes());
+        System.out.println("GPU-CHECK leak_200_cycles liveDeviceBytes=" + DeviceBuffer.liveBytes());
     }
 }

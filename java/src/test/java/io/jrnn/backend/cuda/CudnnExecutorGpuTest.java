@@ -115,7 +115,7 @@ class CudnnExecutorGpuTest {
             }
             String testCase = "mask " + cell + " seq=" + returnSequences + " zeros=" + zeros + " " + rule + " init="
                     + initial;
-            GpuChecks.report(testCase, compare(spec, x, init, mask, testCase, paths), 1e-4);
+            GpuChecks.report(testCase, Precision.FP32, compare(spec, x, init, mask, testCase, paths), 1e-4);
             assertTrue(paths.get(0).startsWith("cuDNN ") && paths.get(0).endsWith("per-sample sequence lengths"),
                     paths.get(0));
         } finally {
@@ -132,7 +132,7 @@ class CudnnExecutorGpuTest {
         List<String> paths = new ArrayList<>();
         try (Tensor x = BackendContractTest.random(new SplittableRandom(4), 1f, 3, 4, C)) {
             double err = compare(spec, x, null, Mask.fromLengths(new int[] {4, 4, 4}, 4), "all-valid mask", paths);
-            GpuChecks.report("mask all-valid LSTM backwards", err, 1e-4);
+            GpuChecks.report("mask all-valid LSTM backwards", Precision.FP32, err, 1e-4);
             assertTrue(paths.get(0).startsWith("cuDNN ") && !paths.get(0).contains("sequence lengths"), paths.get(0));
         }
     }
@@ -179,7 +179,7 @@ class CudnnExecutorGpuTest {
                         }
                         String path = actual.executionPath();
                         System.out.println("GPU-FACT algo " + choice + " " + cell + " N=" + n + ": " + path);
-                        GpuChecks.report("algo " + choice + " " + cell + " N=" + n, err, 1e-4);
+                        GpuChecks.report("algo " + choice + " " + cell + " N=" + n, Precision.FP32, err, 1e-4);
                         boolean persistExpected = choice == CudnnPlan.AlgoChoice.PERSIST_STATIC
                                 || (choice == CudnnPlan.AlgoChoice.AUTO && n <= CudnnPlan.AUTO_PERSIST_MAX_BATCH);
                         // The path names the algorithm that ran; a refused persistent algorithm says so.

@@ -131,7 +131,7 @@ class CudnnParityGpuTest {
             }
             path = actualLayer.executionPath();
         }
-        GpuChecks.report(testCase, worst, tolerance);
+        GpuChecks.report(testCase, precision, worst, tolerance);
         return path;
     }
 }

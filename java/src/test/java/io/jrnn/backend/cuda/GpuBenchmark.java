@@ -290,8 +290,13 @@ public final class GpuBenchmark {
         private final cudnnTensorStruct xHalfDesc = new cudnnTensorStruct();
         private final cudnnTensorStruct yFloatDesc = new cudnnTensorStruct();
         private final cudnnTensorStruct yHalfDesc = new cudnnTensorStruct();
+        private final cudnnTensorStruct hFloatDesc = new cudnnTensorStruct();
+        private final cudnnTensorStruct hHalfDesc = new cudnnTensorStruct();
         private final long inBytes;
         private final long outBytes;
+        /** Float32 bytes of one final state ({@code N·H·4}); LSTM has two (hy, cy), GRU one. */
+        private final long stateBytes;
+        private final int stateCount;
         private final long weightBytes;
         private final long workBytes;
         private final DeviceBuffer weightSpace;
@@ -304,7 +309,14 @@ public final class GpuBenchmark {
         private final DeviceBuffer yHalf;
         private final PinnedBuffer xPinned;
         private final PinnedBuffer yPinned;
+        /** Final states: float32 on the device (converted from the fp16 ones in half), pinned {@code hy | cy}. */
+        private final DeviceBuffer hyDev;
+        private final DeviceBuffer cyDev;
+        private final DeviceBuffer hyHalf;
+        private final DeviceBuffer cyHalf;
+        private final PinnedBuffer statesPinned;
         private final FloatPointer outHost;
+        private final FloatPointer statesHost;
         private final FloatPointer one = new FloatPointer(1f);
         private final FloatPointer zero = new FloatPointer(0f);
         private final CUevent_st start = new CUevent_st();
@@ -324,6 +336,8 @@ public final class GpuBenchmark {
             int elementBytes = half ? 2 : 4;
             inBytes = c.inputBytes();
             outBytes = c.outputBytes();
+            stateCount = c.cell() == Cell.LSTM ? 2 : 1;
+            stateBytes = 4L * n * h;
             try {
                 stream = track(new GpuStream(0, "direct cuDNN benchmark " + c.id()));
                 handle = stream.cudnn();
@@ -378,21 +392,32 @@ public final class GpuBenchmark {
 
                 xDev = track(DeviceBuffer.allocate(inBytes, "direct x"));
                 yDev = track(DeviceBuffer.allocate(outBytes, "direct y"));
+                hyDev = track(DeviceBuffer.allocate(stateBytes, "direct hy"));
+                cyDev = stateCount == 2 ? track(DeviceBuffer.allocate(stateBytes, "direct cy")) : null;
                 if (half) {
                     xHalf = track(DeviceBuffer.allocate(inBytes / 2, "direct x (fp16)"));
                     yHalf = track(DeviceBuffer.allocate(outBytes / 2, "direct y (fp16)"));
+                    hyHalf = track(DeviceBuffer.allocate(stateBytes / 2, "direct hy (fp16)"));
+                    cyHalf = stateCount == 2 ? track(DeviceBuffer.allocate(stateBytes / 2, "direct cy (fp16)")) : null;
                     matrixDescriptor(xFloatDesc, CUDNN_DATA_FLOAT, n * t, in, "x fp32");
                     matrixDescriptor(xHalfDesc, CUDNN_DATA_HALF, n * t, in, "x fp16");
                     matrixDescriptor(yFloatDesc, CUDNN_DATA_FLOAT, n * t, h, "y fp32");
                     matrixDescriptor(yHalfDesc, CUDNN_DATA_HALF, n * t, h, "y fp16");
+                    matrixDescriptor(hFloatDesc, CUDNN_DATA_FLOAT, n, h, "state fp32");
+                    matrixDescriptor(hHalfDesc, CUDNN_DATA_HALF, n, h, "state fp16");
                 } else {
                     xHalf = null;
                     yHalf = null;
+                    hyHalf = null;
+                    cyHalf = null;
                 }
                 xPinned = track(PinnedBuffer.allocate(inBytes, "direct x (pinned)"));
                 yPinned = track(PinnedBuffer.allocate(outBytes, "direct y (pinned)"));
+                statesPinned = track(PinnedBuffer.allocate(stateCount * stateBytes, "direct hy|cy (pinned)"));
                 outHost = new FloatPointer((long) n * t * h);
                 releases.push(outHost::close);
+                statesHost = new FloatPointer(stateCount * (long) n * h);
+                releases.push(statesHost::close);
                 CudaCheck.cuda(cudart.cudaEventCreate(start), "cudaEventCreate");
                 releases.push(() -> cudart.cudaEventDestroy(start));
                 CudaCheck.cuda(cudart.cudaEventCreate(stop), "cudaEventCreate");
@@ -473,14 +498,23 @@ public final class GpuBenchmark {
             return bytes / elementBytes;
         }
 
-        /** One end-to-end call: host input → pinned → device → cuDNN → pinned → host output. */
+        /**
+         * One end-to-end call: host input → pinned → device → cuDNN → pinned → host output and final
+         * states (hy, and cy for LSTM), as jrnn returns them.
+         */
         void run(FloatPointer xHost) {
             Pointer.memcpy(xPinned.pointer(), xHost, inBytes);
             stream.upload(xPinned.pointer(), xDev.pointer(), inBytes);
             forwardOnDevice();
             stream.download(yDev.pointer(), yPinned.pointer(), outBytes);
+            long pinnedStates = statesPinned.pointer().address();
+            stream.download(hyDev.pointer(), DeviceAddress.at(pinnedStates), stateBytes);
+            if (cyDev != null) {
+                stream.download(cyDev.pointer(), DeviceAddress.at(pinnedStates + stateBytes), stateBytes);
+            }
             stream.sync();
             Pointer.memcpy(outHost, yPinned.pointer(), outBytes);
+            Pointer.memcpy(statesHost, statesPinned.pointer(), stateCount * stateBytes);
         }
 
         /** The device work alone, timed with CUDA events on the stream, in milliseconds. */
@@ -497,18 +531,28 @@ public final class GpuBenchmark {
         private void forwardOnDevice() {
             Pointer x = xDev.pointer();
             Pointer y = yDev.pointer();
+            Pointer hy = hyDev.pointer();
+            Pointer cy = cyDev == null ? null : cyDev.pointer();
             if (half) {
                 CudaCheck.cudnn(cudnn.cudnnTransformTensor(handle, one, xFloatDesc, xDev.pointer(), zero, xHalfDesc,
                         xHalf.pointer()), "cudnnTransformTensor(x fp32 to fp16)");
                 x = xHalf.pointer();
                 y = yHalf.pointer();
+                hy = hyHalf.pointer();
+                cy = cyHalf == null ? null : cyHalf.pointer();
             }
             CudaCheck.cudnn(cudnn.cudnnRNNForward(handle, rnn, CUDNN_FWD_MODE_INFERENCE, devSeqLengths, xDesc, x,
-                    yDesc, y, hDesc, null, null, hDesc, null, null, weightBytes, weightSpace.pointer(), workBytes,
+                    yDesc, y, hDesc, null, hy, hDesc, null, cy, weightBytes, weightSpace.pointer(), workBytes,
                     workSpace.pointer(), 0, null), "cudnnRNNForward");
             if (half) {
                 CudaCheck.cudnn(cudnn.cudnnTransformTensor(handle, one, yHalfDesc, yHalf.pointer(), zero, yFloatDesc,
                         yDev.pointer()), "cudnnTransformTensor(y fp16 to fp32)");
+                CudaCheck.cudnn(cudnn.cudnnTransformTensor(handle, one, hHalfDesc, hyHalf.pointer(), zero, hFloatDesc,
+                        hyDev.pointer()), "cudnnTransformTensor(hy fp16 to fp32)");
+                if (cyHalf != null) {
+                    CudaCheck.cudnn(cudnn.cudnnTransformTensor(handle, one, hHalfDesc, cyHalf.pointer(), zero,
+                            hFloatDesc, cyDev.pointer()), "cudnnTransformTensor(cy fp16 to fp32)");
+                }
             }
         }
 
@@ -516,6 +560,18 @@ public final class GpuBenchmark {
         float[] output() {
             float[] a = new float[Math.toIntExact(outBytes / 4)];
             outHost.get(a);
+            return a;
+        }
+
+        /** Final state {@code s} (0: hy, 1: cy of an LSTM) of the last {@link #run}. */
+        float[] finalState(int s) {
+            if (s < 0 || s >= stateCount) {
+                throw new IllegalArgumentException(c.id() + " has " + stateCount + " final state(s), not state " + s);
+            }
+            int count = Math.toIntExact(stateBytes / 4);
+            float[] a = new float[count];
+            statesHost.position((long) s * count).get(a);
+            statesHost.position(0);
             return a;
         }
 

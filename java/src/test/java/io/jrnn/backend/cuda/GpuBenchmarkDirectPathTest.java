@@ -1,6 +1,7 @@
 package io.jrnn.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jrnn.Outputs;
@@ -22,7 +23,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The GPU benchmark's direct cuDNN path computes the same layer as the reference backend, so its
- * timings are timings of the right computation. Prints {@code GPU-BENCH-CHECK <case> maxAbsErr=<x>}.
+ * timings are timings of the right computation. Prints
+ * {@code GPU-BENCH-CHECK <case> precision=<p> maxAbsErr=<x> tolerance=<t>}.
  */
 @Tag("gpu")
 class GpuBenchmarkDirectPathTest {
@@ -35,30 +37,42 @@ class GpuBenchmarkDirectPathTest {
         SplittableRandom rng = new SplittableRandom(11);
         int gh = cell.gates * c.hidden();
         RecurrentLayer layer = cell == Cell.LSTM
-                ? LSTM.builder().units(c.hidden()).returnSequences(true).build()
-                : GRU.builder().units(c.hidden()).resetAfter(true).returnSequences(true).build();
+                ? LSTM.builder().units(c.hidden()).returnSequences(true).returnState(true).build()
+                : GRU.builder().units(c.hidden()).resetAfter(true).returnSequences(true).returnState(true).build();
         float[] input = uniform(rng, c.batch() * c.steps() * c.input(), 1f);
         try (layer; Tensor x = Tensor.of(input, c.batch(), c.steps(), c.input())) {
             layer.setWeights(uniform(rng, c.input() * gh, 0.3f), uniform(rng, c.hidden() * gh, 0.3f),
                     uniform(rng, cell == Cell.GRU ? 2 * gh : gh, 0.1f));
             layer.useBackend(ReferenceBackend.instance());
-            float[] expected;
+            int states = cell == Cell.LSTM ? 2 : 1;
+            // The output, then the final states (hy, cy): the direct path downloads them as jrnn does.
+            float[][] expected = new float[1 + states][];
             try (Outputs o = layer.forward(x)) {
-                expected = o.output().toArray();
+                assertEquals(1 + states, o.size());
+                for (int i = 0; i < o.size(); i++) {
+                    expected[i] = o.get(i).toArray();
+                }
             }
-            float[] actual;
+            float[][] actual = new float[1 + states][];
             try (GpuBenchmark.DirectCudnn direct = new GpuBenchmark.DirectCudnn(c,
                     CudnnRnnWeights.fromKeras(layer.weights()))) {
                 direct.run(x.pointer());
-                actual = direct.output();
+                actual[0] = direct.output();
+                for (int s = 0; s < states; s++) {
+                    actual[1 + s] = direct.finalState(s);
+                }
+                assertThrows(IllegalArgumentException.class, () -> direct.finalState(states));
                 assertTrue(direct.computeOnlyMs() > 0, "CUDA events measured no time");
             }
-            assertEquals(expected.length, actual.length);
             double maxAbsErr = 0;
-            for (int i = 0; i < expected.length; i++) {
-                maxAbsErr = Math.max(maxAbsErr, Math.abs(expected[i] - actual[i]));
+            for (int k = 0; k < expected.length; k++) {
+                assertEquals(expected[k].length, actual[k].length, "output " + k);
+                for (int i = 0; i < expected[k].length; i++) {
+                    maxAbsErr = Math.max(maxAbsErr, GpuChecks.elementError(expected[k][i], actual[k][i]));
+                }
             }
-            System.out.printf(Locale.ROOT, "GPU-BENCH-CHECK direct-%s maxAbsErr=%.3g%n", c.id(), maxAbsErr);
+            System.out.printf(Locale.ROOT, "GPU-BENCH-CHECK direct-%s precision=%s maxAbsErr=%.3e tolerance=%.3g%n",
+                    c.id(), GpuChecks.label(precision), maxAbsErr, tolerance);
             assertTrue(maxAbsErr <= tolerance, c.id() + ": direct cuDNN differs from the reference by " + maxAbsErr);
         }
     }

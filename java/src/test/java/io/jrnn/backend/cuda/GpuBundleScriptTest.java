@@ -3,6 +3,7 @@ package io.jrnn.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jrnn.Precision;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -104,6 +105,48 @@ class GpuBundleScriptTest {
             assertEquals(GpuBenchReport.deepBench(quick).stream().map(GpuBenchReport.Case::id)
                     .collect(java.util.stream.Collectors.joining(" ")), out);
         }
+    }
+
+    @Test
+    void theSummaryGroupsParityLinesByTheirPrecisionFieldAndLeavesChecksOut() throws Exception {
+        Path log = root.resolve("gpu-tests.log");
+        Files.writeString(log, String.join("\n",
+                "│  ├─ [1] LSTM ✔",
+                GpuChecks.parityLine("LSTM tanh FP32", Precision.FP32, 3e-5, 1e-4),
+                // Large outputs checked relative to max(1, |expected|): the absolute error may pass 1e-4.
+                GpuChecks.parityLine("GRU exponential FP32", Precision.FP32, 2e-3, 5e-6, 1e-4),
+                "GPU-PARITY-FAILED GRU_x output 0 element 1 expected 1.0 got 2.0",
+                // Names that would fool a guess from the name: only the precision field counts.
+                GpuChecks.parityLine("fp16 named but fp32", Precision.FP32, 1e-5, 1e-4),
+                GpuChecks.parityLine("LSTM_precision", Precision.TF32, 1e-3, 2e-2),
+                GpuChecks.parityLine("FP16 LSTM", Precision.FP16, 1e-2, 2e-2),
+                GpuChecks.parityLine("BF16 GRU", Precision.BF16, 3e-2, 2e-2),
+                "GPU-CHECK kernel_jrnn_f32_to_bf16_roundtrip maxRelErr=3.900e-03 bound=0.00390625",
+                "GPU-CHECK kernel_jrnn_f32_to_f16_roundtrip maxRelErr=4.800e-04 bound=4.8828125E-4",
+                "GPU-CHECK leak_200_cycles liveDeviceBytes=0",
+                "GPU-BENCH-CHECK direct-lstm-x precision=fp16 maxAbsErr=1.000e-03 tolerance=0.02", ""));
+        Result r = bash(List.of("-c", ". \"$1\" && jrnn_parity_summary GPU-PARITY parity '(none)' \"$2\""
+                + " && jrnn_parity_summary GPU-BENCH-CHECK bench '(none)' \"$2\""
+                + " && jrnn_parity_summary GPU-NOTHING other '(no lines)' \"$2\"", "test",
+                TOOLS.resolve("parity-summary.sh").toString(), log.toString()), Map.of());
+        assertEquals(0, r.exit(), r.output());
+        assertEquals(List.of(
+                "parity fp32: worst maxAbsErr 0.002 (GRU_exponential_FP32) over 3 cases, all within their tolerance",
+                "parity tf32: worst maxAbsErr 0.001 (LSTM_precision) over 1 cases, all within their tolerance",
+                "parity fp16: worst maxAbsErr 0.01 (FP16_LSTM) over 1 cases, all within their tolerance",
+                "parity bf16: worst maxAbsErr 0.03 (BF16_GRU) over 1 cases, 1 OVER their tolerance, first BF16_GRU"
+                        + " (0.03 > 0.02)",
+                "bench fp16: worst maxAbsErr 0.001 (direct-lstm-x) over 1 cases, all within their tolerance",
+                "other: (no lines)"), r.output().strip().lines().toList());
+    }
+
+    @Test
+    void runShSummarisesWithTheSummaryScript() throws Exception {
+        String run = Files.readString(TOOLS.resolve("run.sh"));
+        assertTrue(run.contains(". \"$HERE/parity-summary.sh\""), "run.sh does not source parity-summary.sh");
+        assertTrue(run.contains("jrnn_parity_summary GPU-PARITY "), "run.sh does not summarise GPU-PARITY lines");
+        assertTrue(Files.readString(TOOLS.resolve("build.sh")).contains("\"$SRC/parity-summary.sh\""),
+                "build.sh does not put parity-summary.sh into the bundle");
     }
 
     private static boolean onPath(String command) {

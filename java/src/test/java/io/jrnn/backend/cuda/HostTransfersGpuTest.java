@@ -116,7 +116,7 @@ class HostTransfersGpuTest {
                 }
                 assertTrue(actualLayer.executionPath().startsWith("cuDNN "), actualLayer.executionPath());
             }
-            GpuChecks.report(testCase, worst, tolerance);
+            GpuChecks.report(testCase, precision, worst, tolerance);
             assertEquals(pinnedBefore, PinnedHost.liveCount(), "pinned tensors leaked");
         } finally {
             restore(HostTransfers.PROPERTY, before);
