@@ -30,7 +30,7 @@ public final class Tensor implements AutoCloseable {
         this.shape = shape.clone();
         this.size = checkedSize(shape);
         // JavaCPP rejects zero-length allocations; keep one spare float so empty tensors work.
-        this.data = new FloatPointer(Math.max(1, size));
+        this.data = allocate(shape, Math.max(1, size));
         if (zeroed) {
             this.data.zero();
         }
@@ -58,6 +58,25 @@ public final class Tensor implements AutoCloseable {
      */
     public static Tensor adopt(FloatPointer memory, int... shape) {
         return new Tensor(shape, memory);
+    }
+
+    /**
+     * Allocates off-heap memory; a refusal (JavaCPP's {@code maxBytes}/{@code maxPhysicalBytes}
+     * limits, or malloc failing) becomes {@link NativeMemoryException} naming the shape and the
+     * bytes, never an {@link OutOfMemoryError} or a crash.
+     */
+    private static FloatPointer allocate(int[] shape, long floats) {
+        try {
+            FloatPointer p = new FloatPointer(floats);
+            if (p.isNull()) {
+                throw new OutOfMemoryError("malloc returned NULL");
+            }
+            return p;
+        } catch (OutOfMemoryError e) {
+            throw new NativeMemoryException("Cannot allocate a Tensor of shape " + Arrays.toString(shape) + ": "
+                    + floats * Float.BYTES + " bytes of native memory (in use: " + Pointer.totalBytes() + " bytes, limit "
+                    + Pointer.maxBytes() + "; -Dorg.bytedeco.javacpp.maxBytes raises it): " + e.getMessage(), e);
+        }
     }
 
     private static long checkedSize(int[] shape) {

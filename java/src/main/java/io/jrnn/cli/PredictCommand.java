@@ -6,9 +6,7 @@ import io.jrnn.io.KerasModels;
 import io.jrnn.io.LoadOptions;
 import io.jrnn.io.Npy;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -109,20 +107,12 @@ final class PredictCommand implements Callable<Integer> {
         return arrays;
     }
 
-    /** Writes to a temporary file beside the target and moves it into place, so a failure leaves no partial file. */
-    private void writeAtomically(Map<String, Tensor> outputs, boolean npz) throws IOException {
-        Path dir = output.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, ".jrnn-", npz ? ".npz" : ".npy");
-        try {
-            if (npz) {
-                Npy.writeNpz(tmp, outputs);
-            } else {
-                Npy.write(tmp, outputs.values().iterator().next());
-            }
-            Files.move(tmp, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
+    /** Npy writes through a temporary file beside the target moved into place, so a failure leaves no partial file. */
+    private void writeAtomically(Map<String, Tensor> outputs, boolean npz) {
+        if (npz) {
+            Npy.writeNpz(output, outputs);
+        } else {
+            Npy.write(output, outputs.values().iterator().next());
         }
     }
 }

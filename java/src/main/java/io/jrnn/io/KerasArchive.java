@@ -36,7 +36,13 @@ import java.util.zip.ZipFile;
  *   <li>{@code .keras}: {@code model.weights.h5} at {@code layers/<snake_case class>[_n]/vars/<i>},
  *       then the same under each child ({@code cell/vars/<i>} for recurrent layers).
  * </ul>
- * Every jhdf or zip failure becomes an {@link IllegalArgumentException} that names the file.
+ * Every jhdf, JSON or zip failure (exceptions and {@link StackOverflowError}/{@link OutOfMemoryError})
+ * becomes a {@link ModelFormatException} that names the file. Hostile input is bounded: zip entries
+ * are read by exact name into memory (never extracted to disk), through a counting stream capped by
+ * {@link LoadOptions#maxArchiveEntryBytes} and {@link LoadOptions#maxCompressionRatio}; entry names
+ * that are absolute or climb out of the archive ({@code ..}) are refused; every stored array's
+ * declared element count, and their running total, are checked against
+ * {@link LoadOptions#maxParameters} before its data is read.
  */
 final class KerasArchive implements AutoCloseable {
     private static final byte[] HDF5_SIGNATURE = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
@@ -59,6 +65,9 @@ final class KerasArchive implements AutoCloseable {
     private final String kerasVersion;
     private final String backend;
     private final List<String> storedLayerNames;
+    private long maxParameters = LoadOptions.DEFAULT_MAX_PARAMETERS;
+    /** Elements of the arrays read so far (checked against {@link #maxParameters}). */
+    private long elementsRead;
 
     private KerasArchive(String source, Format format, HdfFile hdf, String modelConfig, String kerasVersion, String backend,
             List<String> storedLayerNames) {
@@ -71,9 +80,28 @@ final class KerasArchive implements AutoCloseable {
         this.storedLayerNames = storedLayerNames;
     }
 
-    /** Opens {@code file}, recognising the format from its content. */
+    /** Opens {@code file} with the default limits, recognising the format from its content. */
     static KerasArchive open(Path file) {
+        return open(file, LoadOptions.defaults());
+    }
+
+    /** Opens {@code file}, recognising the format from its content; {@code limits} bound what it may declare. */
+    static KerasArchive open(Path file, LoadOptions limits) {
         String source = file.toString();
+        KerasArchive archive;
+        try {
+            archive = openUnchecked(file, source, limits);
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            if (e instanceof UncheckedIOException u) {
+                throw u;
+            }
+            throw ModelFormatException.wrap(source, "cannot read the file (truncated or damaged?)", e);
+        }
+        archive.maxParameters = limits.maxParameters();
+        return archive;
+    }
+
+    private static KerasArchive openUnchecked(Path file, String source, LoadOptions limits) {
         if (Files.isDirectory(file)) {
             throw new UnsupportedConfigurationException(source + " is a directory (a TensorFlow SavedModel?); jrnn reads"
                     + " Keras .h5 files and .keras zips");
@@ -91,15 +119,15 @@ final class KerasArchive implements AutoCloseable {
             return openH5(file, source);
         }
         if (n >= 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6)) {
-            return openKeras(file, source);
+            return openKeras(file, source, limits);
         }
         String text = new String(head, 0, Math.max(0, n), StandardCharsets.ISO_8859_1).stripLeading();
         if (text.startsWith("{")) {
             throw new IllegalArgumentException(source + " is a JSON document (a model.to_json() architecture?), not a Keras"
                     + " model file with weights; jrnn reads .h5 files and .keras zips");
         }
-        throw new IllegalArgumentException(source + " is neither an HDF5 file nor a .keras zip (" + n + " bytes read, first bytes "
-                + hex(head, Math.min(n, 8)) + ")");
+        throw new ModelFormatException(source, "neither an HDF5 file nor a .keras zip (" + n + " bytes read, first bytes "
+                + hex(head, Math.min(n, 8)) + "); expected the HDF5 signature 894844460d0a1a0a or a zip's 504b0304");
     }
 
     private static boolean isHdf5(byte[] head, int n) {
@@ -128,32 +156,34 @@ final class KerasArchive implements AutoCloseable {
             }
             List<String> names = weights == null ? List.of() : stringList(weights, "layer_names");
             return new KerasArchive(source, Format.H5, hdf, config, version, backend, names);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            RuntimeException failure = ModelFormatException.wrap(source, "cannot read the HDF5 file (truncated or damaged?)", e);
             if (hdf != null) {
-                closeQuietly(hdf, e);
+                closeQuietly(hdf, failure);
             }
-            throw asFileError(source, "cannot read the HDF5 file (truncated or damaged?)", e);
+            throw failure;
         }
     }
 
-    private static KerasArchive openKeras(Path file, String source) {
+    private static KerasArchive openKeras(Path file, String source, LoadOptions limits) {
         String config;
         String metadata;
         byte[] weights;
         List<String> entries = new ArrayList<>();
         try (ZipFile zip = new ZipFile(file.toFile())) {
             for (ZipEntry e : Collections.list(zip.entries())) {
+                checkEntryName(source, e.getName());
                 entries.add(e.getName());
             }
-            config = entryText(zip, "config.json");
-            metadata = entryText(zip, "metadata.json");
+            config = entryText(zip, "config.json", source, limits);
+            metadata = entryText(zip, "metadata.json", source, limits);
             ZipEntry w = zip.getEntry("model.weights.h5");
-            weights = w == null ? null : zip.getInputStream(w).readAllBytes();
+            weights = w == null ? null : BoundedZip.read(zip, w, source, limits);
         } catch (IOException e) {
-            throw new IllegalArgumentException(source + ": cannot read the .keras zip (truncated or damaged?): " + e, e);
+            throw new ModelFormatException(source, "cannot read the .keras zip (truncated or damaged?): " + e, e);
         }
         if (config == null) {
-            throw new IllegalArgumentException(source + ": the zip has no config.json (entries: " + entries + "); not a .keras model");
+            throw new ModelFormatException(source, "the zip has no config.json (entries: " + entries + "); not a .keras model");
         }
         if (weights == null) {
             throw new UnsupportedConfigurationException(source + ": the .keras zip has no model.weights.h5 (entries: " + entries
@@ -167,7 +197,7 @@ final class KerasArchive implements AutoCloseable {
                 version = meta.path("keras_version").asText(null);
                 backend = meta.path("backend").asText(null);
             } catch (IOException e) {
-                throw new IllegalArgumentException(source + ": metadata.json is not valid JSON: " + e.getMessage(), e);
+                throw new ModelFormatException(source, "metadata.json is not valid JSON: " + e.getMessage(), e);
             }
         }
         HdfFile hdf;
@@ -176,19 +206,34 @@ final class KerasArchive implements AutoCloseable {
             if (hdf.getChildren().get("layers") == null && !hdf.getChildren().isEmpty()) {
                 throw new IllegalArgumentException("no 'layers' group (children: " + hdf.getChildren().keySet() + ")");
             }
-        } catch (RuntimeException e) {
-            throw asFileError(source, "cannot read model.weights.h5 inside the .keras zip", e);
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            throw ModelFormatException.wrap(source, "cannot read model.weights.h5 inside the .keras zip", e);
         }
         return new KerasArchive(source, Format.KERAS, hdf, config, version, backend, List.of());
     }
 
-    private static String entryText(ZipFile zip, String name) throws IOException {
+    private static String entryText(ZipFile zip, String name, String source, LoadOptions limits) throws IOException {
         ZipEntry e = zip.getEntry(name);
         if (e == null) {
             return null;
         }
-        try (InputStream in = zip.getInputStream(e)) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        return new String(BoundedZip.read(zip, e, source, limits), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Refuses entry names that would escape an extraction directory (jrnn never extracts, but such
+     * a name marks a crafted archive, and tools downstream might): absolute paths, drive letters,
+     * backslashes, {@code ..} segments and NUL characters.
+     */
+    static void checkEntryName(String source, String name) {
+        boolean bad = name.isEmpty() || name.startsWith("/") || name.indexOf('\\') >= 0 || name.indexOf('\0') >= 0
+                || (name.length() > 1 && name.charAt(1) == ':');
+        for (String part : name.split("/", -1)) {
+            bad |= part.equals("..");
+        }
+        if (bad) {
+            throw new ModelFormatException(source, "zip entry name '" + name.replace("\0", "\\0")
+                    + "' is absolute or leaves the archive; expected relative names such as config.json");
         }
     }
 
@@ -230,6 +275,24 @@ final class KerasArchive implements AutoCloseable {
             this.name = name;
             this.dataset = dataset;
             this.shape = dataset.getDimensions();
+            for (int d : shape) {
+                if (d < 0) {
+                    throw new ModelFormatException(source, "array '" + name + "' declares a negative dimension "
+                            + Arrays.toString(shape));
+                }
+            }
+        }
+
+        /** The declared element count (saturating at Long.MAX_VALUE). */
+        long elements() {
+            long n = 1;
+            for (int d : shape) {
+                n = d == 0 ? 0 : (n > Long.MAX_VALUE / d ? Long.MAX_VALUE : n * d);
+                if (n == 0) {
+                    return 0;
+                }
+            }
+            return n;
         }
 
         String name() {
@@ -242,12 +305,19 @@ final class KerasArchive implements AutoCloseable {
 
         /** The values as row-major float32 (float64 and integer arrays are converted). */
         float[] values() {
+            long declared = elements();
+            if (declared > Integer.MAX_VALUE - 8 || elementsRead + declared > maxParameters) {
+                throw new ModelFormatException(source, "array '" + name + "' declares shape " + Arrays.toString(shape) + " ("
+                        + declared + " elements); with the " + elementsRead + " read before it that passes the limit of "
+                        + maxParameters + " parameters (LoadOptions.maxParameters, -Djrnn.maxParameters)");
+            }
             Object flat;
             try {
                 flat = dataset.getDataFlat();
-            } catch (RuntimeException e) {
-                throw asFileError(source, "cannot read array '" + name + "'", e);
+            } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+                throw ModelFormatException.wrap(source, "cannot read array '" + name + "' of declared shape " + Arrays.toString(shape), e);
             }
+            elementsRead += declared;
             float[] out;
             if (flat instanceof float[] f) {
                 out = f;
@@ -267,16 +337,16 @@ final class KerasArchive implements AutoCloseable {
                     out[i] = d[i];
                 }
             } else {
-                throw new IllegalArgumentException(source + ": array '" + name + "' has an unsupported element type "
-                        + (flat == null ? "(empty)" : flat.getClass().getSimpleName()));
+                throw new ModelFormatException(source, "array '" + name + "' has an unsupported element type "
+                        + (flat == null ? "(empty)" : flat.getClass().getSimpleName()) + "; expected float32, float64 or integers");
             }
             long expected = 1;
             for (int d : shape) {
                 expected *= d;
             }
             if (out.length != expected) {
-                throw new IllegalArgumentException(source + ": array '" + name + "' of shape " + Arrays.toString(shape)
-                        + " holds " + out.length + " values");
+                throw new ModelFormatException(source, "array '" + name + "' of shape " + Arrays.toString(shape)
+                        + " holds " + out.length + " values; expected " + expected);
             }
             return out;
         }
@@ -300,8 +370,8 @@ final class KerasArchive implements AutoCloseable {
             return format == Format.H5 ? h5Weights(layer) : kerasWeights(layer, KerasConfig.kerasStorePaths(layers).get(index));
         } catch (IllegalArgumentException | UnsupportedConfigurationException e) {
             throw e;
-        } catch (RuntimeException e) {
-            throw asFileError(source, "cannot read the weights of " + layer.describe(), e);
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            throw ModelFormatException.wrap(source, "cannot read the weights of " + layer.describe(), e);
         }
     }
 
@@ -404,13 +474,6 @@ final class KerasArchive implements AutoCloseable {
             return List.of(s);
         }
         return List.of();
-    }
-
-    private static IllegalArgumentException asFileError(String source, String what, RuntimeException e) {
-        if (e instanceof IllegalArgumentException iae && iae.getMessage() != null && iae.getMessage().startsWith(source)) {
-            return iae;
-        }
-        return new IllegalArgumentException(source + ": " + what + ": " + e, e);
     }
 
     private static void closeQuietly(HdfFile hdf, RuntimeException failure) {

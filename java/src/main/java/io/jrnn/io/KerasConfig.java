@@ -1664,12 +1664,17 @@ final class KerasConfig {
         if (v == null || v.isNull()) {
             throw new IllegalArgumentException(source + ": " + spec.describe() + " has no key '" + key + "'");
         }
-        if (!v.isNumber() || v.asDouble() != Math.rint(v.asDouble()) || v.asDouble() <= 0 || v.asDouble() > Integer.MAX_VALUE) {
+        if (!v.isNumber() || v.asDouble() != Math.rint(v.asDouble()) || v.asDouble() <= 0 || v.asDouble() > MAX_SIZE) {
             throw new IllegalArgumentException(source + ": " + spec.describe() + " has key '" + key + "' = " + v
-                    + "; expected a positive integer");
+                    + "; expected a positive integer" + (v.isNumber() && v.asDouble() > MAX_SIZE
+                            ? " of at most " + MAX_SIZE + " (larger sizes overflow the gate layout; parameters are"
+                                    + " limited by LoadOptions.maxParameters)" : ""));
         }
         return v.asInt();
     }
+
+    /** The largest size key (units, filters, dims): 4 gates × 4 (bidirectional, stacked) still fit an int. */
+    static final int MAX_SIZE = Integer.MAX_VALUE / 16;
 
     private boolean bool(LayerSpec spec, String key, boolean defaultValue) {
         JsonNode v = spec.config().get(key);

@@ -82,7 +82,26 @@ public final class KerasModels {
      * @throws IllegalArgumentException          for an unreadable file or weights that disagree with the config
      */
     public static Sequential load(Path file, LoadOptions options) {
-        try (KerasArchive archive = KerasArchive.open(file)) {
+        return guarded(file, () -> loadChain(file, options));
+    }
+
+    /**
+     * Runs an import so that only jrnn's documented exceptions leave it: any other failure of the
+     * readers or layer code (index errors, negative sizes, {@link StackOverflowError} from nesting,
+     * {@link OutOfMemoryError} from a declared size) becomes a {@link ModelFormatException} naming the file.
+     */
+    private static <T> T guarded(Path file, java.util.function.Supplier<T> body) {
+        try {
+            return body.get();
+        } catch (IllegalArgumentException | UnsupportedConfigurationException | UncheckedIOException | io.jrnn.NativeException e) {
+            throw e;
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            throw ModelFormatException.wrap(String.valueOf(file), "cannot import the model", e);
+        }
+    }
+
+    private static Sequential loadChain(Path file, LoadOptions options) {
+        try (KerasArchive archive = KerasArchive.open(file, options)) {
             String source = archive.source();
             Architecture arch = architecture(archive, file, options);
             ModelSpec model = KerasConfig.parseModel(arch.json(), source);
@@ -122,7 +141,7 @@ public final class KerasModels {
                 }
                 String name = model.name() != null ? model.name() : stem(file);
                 return new Sequential(name, model.inputShape(), built);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 for (Layer l : built) {
                     try {
                         l.close();
@@ -146,7 +165,11 @@ public final class KerasModels {
      * {@link IllegalArgumentException}.
      */
     public static ModelInfo inspect(Path file, LoadOptions options) {
-        try (KerasArchive archive = KerasArchive.open(file)) {
+        return guarded(file, () -> inspectUnguarded(file, options));
+    }
+
+    private static ModelInfo inspectUnguarded(Path file, LoadOptions options) {
+        try (KerasArchive archive = KerasArchive.open(file, options)) {
             String source = archive.source();
             String format = archive.format().label;
             Architecture arch;
@@ -219,7 +242,11 @@ public final class KerasModels {
      * @throws IllegalArgumentException          for an unreadable file or weights that disagree with the config
      */
     public static Model loadModel(Path file, LoadOptions options) {
-        try (KerasArchive archive = KerasArchive.open(file)) {
+        return guarded(file, () -> loadGraph(file, options));
+    }
+
+    private static Model loadGraph(Path file, LoadOptions options) {
+        try (KerasArchive archive = KerasArchive.open(file, options)) {
             String source = archive.source();
             Architecture arch = architecture(archive, file, options);
             GraphSpec graph = KerasConfig.parseGraph(arch.json(), source);
@@ -238,7 +265,7 @@ public final class KerasModels {
             Map<String, Layer> built = new LinkedHashMap<>();
             try {
                 return buildGraph(archive, graph, plans, built, file);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 for (Layer l : built.values()) {
                     try {
                         l.close();

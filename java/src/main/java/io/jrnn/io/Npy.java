@@ -1,20 +1,27 @@
 package io.jrnn.io;
 
 import io.jrnn.Tensor;
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.jetbrains.bio.npy.NpyArray;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import org.jetbrains.bio.npy.NpyFile;
-import org.jetbrains.bio.npy.NpzEntry;
 import org.jetbrains.bio.npy.NpzFile;
 
 /**
- * {@code .npy} and {@code .npz} through the {@code org.jetbrains.bio:npy} library. Reading converts
- * float64 and integer arrays to float32 (token ids stay exact below 2²⁴); writing is float32.
+ * {@code .npy} and {@code .npz}: reading by jrnn's own strict parser ({@link NpyFormat}: bounded
+ * header, declared sizes checked against the data actually present, float16/float64/bool/integer
+ * converted as documented there, big-endian and Fortran-order arrays normalised to row-major
+ * float32); writing float32 through the {@code org.jetbrains.bio:npy} library, atomically (a
+ * temporary file beside the target moved into place, so a failure leaves no partial file).
+ * Unreadable files fail with {@link ModelFormatException} naming the file.
  */
 public final class Npy {
     private Npy() {
@@ -23,93 +30,63 @@ public final class Npy {
     /** Reads one array. */
     public static Tensor read(Path path) {
         requireFile(path);
-        NpyArray array;
-        try {
-            array = NpyFile.read(path, Integer.MAX_VALUE);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("Cannot read " + path + " as .npy: " + e.getMessage(), e);
+        NpyFormat.Array a;
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(path))) {
+            a = NpyFormat.read(in, path.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read " + path + ": " + e.getMessage(), e);
         }
-        return toTensor(array, path.toString());
+        return Tensor.of(a.values(), a.shape());
     }
 
     /** Reads every array of an {@code .npz} file, in file order. */
     public static Map<String, Tensor> readNpz(Path path) {
         requireFile(path);
+        String source = path.toString();
         Map<String, Tensor> out = new LinkedHashMap<>();
-        try (NpzFile.Reader reader = NpzFile.read(path)) {
-            for (NpzEntry entry : reader.introspect()) {
+        try (ZipFile zip = new ZipFile(path.toFile())) {
+            for (ZipEntry entry : Collections.list(zip.entries())) {
+                KerasArchive.checkEntryName(source, entry.getName());
                 String name = entry.getName().endsWith(".npy")
                         ? entry.getName().substring(0, entry.getName().length() - 4) : entry.getName();
-                out.put(name, toTensor(reader.get(entry.getName(), Integer.MAX_VALUE), path + ":" + name));
+                if (out.containsKey(name)) {
+                    throw new ModelFormatException(source, "two arrays named '" + name + "'");
+                }
+                NpyFormat.Array a;
+                try (InputStream in = new BufferedInputStream(zip.getInputStream(entry))) {
+                    a = NpyFormat.read(in, source + ":" + entry.getName());
+                }
+                out.put(name, Tensor.of(a.values(), a.shape()));
             }
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             out.values().forEach(Tensor::close);
-            throw new IllegalArgumentException("Cannot read " + path + " as .npz: " + e.getMessage(), e);
+            if (e instanceof ModelFormatException m) {
+                throw m;
+            }
+            throw new ModelFormatException(source, "cannot read as .npz (truncated or damaged zip?): " + e, e);
         }
         return out;
     }
 
-    /** Writes one float32 array. */
+    /** Writes one float32 array, atomically. */
     public static void write(Path path, Tensor tensor) {
-        try {
-            NpyFile.write(path, tensor.toArray(), tensor.shape());
-        } catch (RuntimeException e) {
-            throw new UncheckedIOException(new IOException("Cannot write " + path + ": " + e.getMessage(), e));
-        }
+        AtomicFiles.write(path, tmp -> NpyFile.write(tmp, tensor.toArray(), tensor.shape()));
     }
 
-    /** Writes float32 arrays into one {@code .npz} (uncompressed). */
+    /** Writes float32 arrays into one {@code .npz} (uncompressed), atomically. */
     public static void writeNpz(Path path, Map<String, Tensor> arrays) {
-        try (NpzFile.Writer writer = NpzFile.write(path, false)) {
-            for (Map.Entry<String, Tensor> e : arrays.entrySet()) {
-                writer.write(e.getKey(), e.getValue().toArray(), e.getValue().shape());
+        AtomicFiles.write(path, tmp -> {
+            try (NpzFile.Writer writer = NpzFile.write(tmp, false)) {
+                for (Map.Entry<String, Tensor> e : arrays.entrySet()) {
+                    writer.write(e.getKey(), e.getValue().toArray(), e.getValue().shape());
+                }
             }
-        } catch (RuntimeException e) {
-            throw new UncheckedIOException(new IOException("Cannot write " + path + ": " + e.getMessage(), e));
-        }
+        });
     }
 
     private static void requireFile(Path path) {
         if (!Files.isRegularFile(path)) {
             throw new IllegalArgumentException("No such file: " + path);
         }
-    }
-
-    private static Tensor toTensor(NpyArray array, String what) {
-        int[] shape = array.getShape();
-        Object data = array.getData();
-        float[] values;
-        if (data instanceof float[] f) {
-            values = f;
-        } else if (data instanceof double[] d) {
-            values = new float[d.length];
-            for (int i = 0; i < d.length; i++) {
-                values[i] = (float) d[i];
-            }
-        } else if (data instanceof int[] a) {
-            values = new float[a.length];
-            for (int i = 0; i < a.length; i++) {
-                values[i] = a[i];
-            }
-        } else if (data instanceof long[] a) {
-            values = new float[a.length];
-            for (int i = 0; i < a.length; i++) {
-                values[i] = a[i];
-            }
-        } else if (data instanceof short[] a) {
-            values = new float[a.length];
-            for (int i = 0; i < a.length; i++) {
-                values[i] = a[i];
-            }
-        } else if (data instanceof byte[] a) {
-            values = new float[a.length];
-            for (int i = 0; i < a.length; i++) {
-                values[i] = a[i];
-            }
-        } else {
-            throw new IllegalArgumentException(what + ": unsupported .npy dtype (" + data.getClass().getSimpleName()
-                    + "); expected float32, float64 or an integer type");
-        }
-        return Tensor.of(values, shape);
     }
 }
