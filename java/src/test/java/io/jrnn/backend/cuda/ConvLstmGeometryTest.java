@@ -134,6 +134,20 @@ class ConvLstmGeometryTest {
     }
 
     @Test
+    void withoutCudaTheExecutorRefusesSoTheLayerFallsBack() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(Cuda.usable(), "CUDA is usable here");
+        ConvLstmSpec s = spec(1, 2, 3, 3, 1, 1, 1, 1, true, Activation.TANH, Activation.SIGMOID, false, false, 6);
+        io.jrnn.UnsupportedConfigurationException e = assertThrows(io.jrnn.UnsupportedConfigurationException.class,
+                () -> new CudaConvLstmExecutor(0, s));
+        assertTrue(e.getMessage().contains("cannot run on cuDNN"), e.getMessage());
+        ConvLstmSpec softmax = spec(1, 2, 3, 3, 1, 1, 1, 1, true, Activation.SOFTMAX, Activation.SIGMOID, false, false,
+                6);
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> new CudaConvLstmExecutor(0, softmax));
+        assertTrue(bad.getMessage().contains("activation must be elementwise"), bad.getMessage());
+    }
+
+    @Test
     void hwioBecomesKrsc() {
         int kr = 2;
         int kc = 3;
