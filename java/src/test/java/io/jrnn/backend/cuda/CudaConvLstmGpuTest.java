@@ -92,11 +92,12 @@ class CudaConvLstmGpuTest {
                         false, true)));
         for (Activation a : Activation.values()) {
             if (a.isElementwise() && a != tanh) {
-                // Each activation as the cell activation and (bounded ones) as the recurrent activation.
-                cases.add(new Case("activation_" + a.name().toLowerCase(java.util.Locale.ROOT), 2, 3, 3, 1, 1, 1, 1, true, a, sig, true, false, true, 2, 3, 4, 5, 2,
+                // Each activation as the cell and as the recurrent activation; T = 2 keeps unbounded ones
+                // (exponential: h = o·exp(c)) in a range where float32 rounding stays far below 1e-4.
+                cases.add(new Case("activation_" + a.name().toLowerCase(java.util.Locale.ROOT), 2, 3, 3, 1, 1, 1, 1, true, a, sig, true, false, true, 2, 2, 4, 5, 2,
                         false, false));
                 cases.add(new Case("recurrent_activation_" + a.name().toLowerCase(java.util.Locale.ROOT), 2, 3, 3, 1, 1,
-                        1, 1, true, tanh, a, true, false, true, 2, 3, 4, 5, 2, false, false));
+                        1, 1, true, tanh, a, true, false, true, 2, 2, 4, 5, 2, false, false));
             }
         }
         return cases.stream().map(Arguments::of);
