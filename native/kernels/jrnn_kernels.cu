@@ -1,5 +1,5 @@
 // jrnn's CUDA kernels for the GPU composed path (io.jrnn.backend.cuda.CudaComposedExecutor):
-// per-step gate kernels for LSTM, GRU (reset_after true and false) and SimpleRNN with every Keras
+// per-step gate kernels for LSTM, GRU (reset_after true and false), SimpleRNN and ConvLSTM2D with every Keras
 // activation and every masked-output rule, plus small utility kernels (fill, time reversal,
 // float32 <-> fp16/bf16 conversion).
 //
@@ -263,6 +263,66 @@ jrnn_simple_rnn_step(const float* __restrict__ xp, const float* __restrict__ hp,
     finish_step(h, prev, y, hOperand, operandType, idx, n, j, units, steps, k, valid, hOld, hNew, maskedOutput);
 }
 
+// ConvLSTM2D step (spec 2.6), channels-last. Per input frame the pre-activations are
+//   xp  [N*T, rows, cols, 4F]  conv(x, K) of every frame (no bias), frame n*T + t
+//   hp  [N, rows, cols, 4F]    conv(h, R) of this step (no bias)
+// and the states h, c, prev are [N, rows, cols, F]; y is [N, T, rows, cols, F] or null.
+// i, f, c, o = sigma, sigma, phi, sigma of xp + bias + hp; c' = f*c + i*g; h' = o*phi(c').
+// hOperand (or null): the input of the next recurrent convolution, h' in a zero-padded frame
+// [N, operandRows, operandCols, F] (the extra bottom/right cells of TensorFlow's 'same' padding for
+// even kernels stay zero); h' goes to its top-left rows x cols corner. Masks and masked-output rules
+// as in the recurrent kernels. One thread per (n, y, x, filter) element.
+extern "C" __global__ void __launch_bounds__(JRNN_BLOCK)
+jrnn_convlstm_step(const float* __restrict__ xp, const float* __restrict__ hp, const float* __restrict__ bias,
+                   float* __restrict__ h, float* __restrict__ c, float* __restrict__ prev, float* __restrict__ y,
+                   float* __restrict__ hOperand, const unsigned char* __restrict__ mask,
+                   int batch, int rows, int cols, int filters, int steps, int t, int k,
+                   int operandRows, int operandCols, int recurrentActivation, int activation, int maskedOutput) {
+    size_t idx;
+    int n;
+    int e;
+    int frame = rows * cols * filters;
+    if (!element(batch, frame, &idx, &n, &e)) {
+        return;
+    }
+    int pixel = e / filters;
+    int j = e - pixel * filters;
+    bool valid = step_valid(mask, n, steps, t);
+    float hOld = h[idx];
+    float hNew = hOld;
+    if (valid) {
+        size_t width = 4 * static_cast<size_t>(filters);
+        const float* x = xp + ((static_cast<size_t>(n) * steps + t) * (rows * cols) + pixel) * width;
+        const float* r = hp + (static_cast<size_t>(n) * (rows * cols) + pixel) * width;
+        int u = filters;
+        float gi = activate(recurrentActivation, (x[j] + bias[j]) + r[j]);
+        float gf = activate(recurrentActivation, (x[u + j] + bias[u + j]) + r[u + j]);
+        float gc = activate(activation, (x[2 * u + j] + bias[2 * u + j]) + r[2 * u + j]);
+        float go = activate(recurrentActivation, (x[3 * u + j] + bias[3 * u + j]) + r[3 * u + j]);
+        float cNew = gf * c[idx] + gi * gc;
+        c[idx] = cNew;
+        hNew = go * activate(activation, cNew);
+    }
+    float out;
+    if (valid) {
+        h[idx] = hNew;
+        out = hNew;
+    } else {
+        out = maskedOutput == JRNN_MASKED_ZERO ? 0.0f
+            : maskedOutput == JRNN_MASKED_PREVIOUS_STATE ? hOld
+            : prev[idx];
+    }
+    prev[idx] = out;
+    if (y != nullptr) {
+        y[(static_cast<size_t>(n) * steps + k) * frame + e] = out;
+    }
+    if (hOperand != nullptr) {
+        int py = pixel / cols;
+        int px = pixel - py * cols;
+        hOperand[((static_cast<size_t>(n) * operandRows + py) * operandCols + px) * filters + j] = hNew;
+    }
+}
+
 // Utility kernels: grid-stride loops over 'count' elements (any grid size covers everything).
 #define JRNN_GRID_STRIDE(i, count)                                                          \
     for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;             \
@@ -286,6 +346,24 @@ jrnn_reverse_time_f32(const float* __restrict__ src, float* __restrict__ dst, in
         size_t t = row % static_cast<size_t>(steps);
         size_t n = row / static_cast<size_t>(steps);
         dst[i] = src[(n * steps + (steps - 1 - t)) * width + w];
+    }
+}
+
+// dst [images, dstRows, dstCols, channels] = src [images, rows, cols, channels] in the top-left
+// corner, zeros elsewhere (dstRows >= rows, dstCols >= cols; src and dst must not overlap).
+extern "C" __global__ void __launch_bounds__(JRNN_BLOCK)
+jrnn_pad_frames_f32(const float* __restrict__ src, float* __restrict__ dst, int images, int rows, int cols,
+                    int channels, int dstRows, int dstCols) {
+    long long count = static_cast<long long>(images) * dstRows * dstCols * channels;
+    JRNN_GRID_STRIDE(i, count) {
+        size_t q = i % static_cast<size_t>(channels);
+        size_t pixel = i / static_cast<size_t>(channels);
+        size_t x = pixel % static_cast<size_t>(dstCols);
+        size_t rest = pixel / static_cast<size_t>(dstCols);
+        size_t y = rest % static_cast<size_t>(dstRows);
+        size_t image = rest / static_cast<size_t>(dstRows);
+        dst[i] = (y < static_cast<size_t>(rows) && x < static_cast<size_t>(cols))
+            ? src[((image * rows + y) * cols + x) * channels + q] : 0.0f;
     }
 }
 

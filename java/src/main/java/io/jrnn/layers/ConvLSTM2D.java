@@ -370,7 +370,7 @@ public final class ConvLSTM2D extends Layer {
                     Backend cpu = Backend.named("cpu");
                     ConvLstmExecutor onCpu = cpu.compileConvLstm(spec);
                     return new Relabelled(onCpu, "ran on the CPU, " + onCpu.executionPath() + " (" + e.getMessage()
-                            + ": backend '" + backend.name() + "' has no ConvLSTM2D path yet)");
+                            + ")");
                 } catch (UnsupportedConfigurationException cpuFailure) {
                     e.addSuppressed(cpuFailure);
                 }

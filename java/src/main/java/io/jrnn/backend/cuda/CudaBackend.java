@@ -98,6 +98,39 @@ public final class CudaBackend implements Backend {
         return CudaExecutors.compile(this, spec);
     }
 
+    /**
+     * ConvLSTM2D (spec §2.6) on cuDNN in float32 ({@link CudaConvLstmExecutor}); under another
+     * precision it still runs in float32 and its execution path says so.
+     *
+     * @throws UnsupportedConfigurationException when cuDNN cannot express the layer (the layer then
+     *         runs on the CPU and says why)
+     */
+    @Override
+    public io.jrnn.backend.ConvLstmExecutor compileConvLstm(io.jrnn.backend.ConvLstmSpec spec) {
+        Objects.requireNonNull(spec, "spec");
+        CudaConvLstmExecutor fp32 = new CudaConvLstmExecutor(device.index(), spec);
+        return precision == Precision.FP32 ? fp32 : new Fp32ConvLstm(fp32, precision);
+    }
+
+    /** ConvLSTM2D has no 16-bit GPU path: under another precision it runs in fp32 and says so. */
+    private record Fp32ConvLstm(io.jrnn.backend.ConvLstmExecutor fp32, Precision requested)
+            implements io.jrnn.backend.ConvLstmExecutor {
+        @Override
+        public Tensor[] run(Tensor input, Tensor[] initialStates, io.jrnn.Mask mask) {
+            return fp32.run(input, initialStates, mask);
+        }
+
+        @Override
+        public String executionPath() {
+            return fp32.executionPath() + "; fp32: ConvLSTM2D has no " + requested + " GPU path (fp32 fallback)";
+        }
+
+        @Override
+        public void close() {
+            fp32.close();
+        }
+    }
+
     @Override
     public String describe() {
         return "cuDNN backend on " + device + " (" + precision + "); " + Cuda.status().describe().trim();
