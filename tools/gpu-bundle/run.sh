@@ -3,7 +3,10 @@
 # with only an NVIDIA driver and the CUDA/cuDNN/cuBLAS libraries (no JDK, no Maven, no network),
 # then prints a SUMMARY. See README.md next to this script.
 #
-#   ./run.sh [--quick] [--tests-only | --bench-only] [--no-torch]
+#   ./run.sh [--quick] [--tests-only | --bench-only] [--no-torch] [--profile]
+#
+# --profile: after the benchmark, io.jrnn.backend.cuda.GpuProfile (where jrnn's end-to-end time goes);
+# its GPU-PROFILE lines go to gpu-profile.txt and the summary. Not part of the default run.
 #
 # Reports go to $REPORT_DIR (default: reports/ next to this script); when $OUT is set, at most
 # 8 files are copied there. Exit status: 0 when nothing failed (also when CUDA is not usable and
@@ -14,14 +17,16 @@ QUICK=0
 RUN_TESTS=1
 RUN_BENCH=1
 RUN_TORCH=1
+RUN_PROFILE=0
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
         --tests-only) RUN_BENCH=0; RUN_TORCH=0 ;;
         --bench-only) RUN_TESTS=0 ;;
         --no-torch) RUN_TORCH=0 ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
-        *) echo "run.sh: unknown argument '$arg'; valid: --quick, --tests-only, --bench-only, --no-torch" >&2; exit 2 ;;
+        --profile) RUN_PROFILE=1 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        *) echo "run.sh: unknown argument '$arg'; valid: --quick, --tests-only, --bench-only, --no-torch, --profile" >&2; exit 2 ;;
     esac
 done
 # Time limits (seconds). The whole run stays under JRNN_T_TOTAL (7.5 minutes): the environment and
@@ -32,6 +37,8 @@ T_ENV=${JRNN_T_ENV:-45}
 T_TESTS=${JRNN_T_TESTS:-180}
 T_BENCH=${JRNN_T_BENCH:-240}
 T_TORCH=${JRNN_T_TORCH:-100}
+# --profile only, on top of JRNN_T_TOTAL:
+T_PROFILE=${JRNN_T_PROFILE:-150}
 
 REPORT="${REPORT_DIR:-$HERE/reports}"
 rm -rf "$REPORT"
@@ -147,6 +154,20 @@ if [ "$RUN_TORCH" -eq 1 ]; then
     fi
 fi
 
+# --- 5b. Profile (--profile only, after the benchmark and the peer) --------------------------------------------------------------
+PROFILE_RC=-
+if [ "$RUN_PROFILE" -eq 1 ]; then
+    echo "== GPU profile (io.jrnn.backend.cuda.GpuProfile, time limit ${T_PROFILE} s)"
+    limit "$T_PROFILE" "$JAVA" "${JOPTS[@]}" -cp "$CP" io.jrnn.backend.cuda.GpuProfile >"$REPORT/gpu-profile.log" 2>&1
+    PROFILE_RC=$?
+    grep '^GPU-PROFILE' "$REPORT/gpu-profile.log" >"$REPORT/gpu-profile.txt"
+    cat "$REPORT/gpu-profile.log"
+    if [ "$PROFILE_RC" -ne 0 ]; then
+        echo "== GPU profile exited with $PROFILE_RC"
+        STATUS=1
+    fi
+fi
+
 # --- 6. Summary ------------------------------------------------------------------------------------
 count() { # count KIND: "N tests KIND" from the JUnit console summary, or -
     local n
@@ -177,6 +198,10 @@ count() { # count KIND: "N tests KIND" from the JUnit console summary, or -
     if [ "$RUN_TORCH" -eq 1 ]; then
         echo "jrnn vs PyTorch (exit $TORCH_RC):"
         if [ -f "$REPORT/jrnn-vs-torch.md" ]; then cat "$REPORT/jrnn-vs-torch.md"; else echo "  no comparison written"; fi
+    fi
+    if [ "$RUN_PROFILE" -eq 1 ]; then
+        echo "profile (exit $PROFILE_RC):"
+        if [ -s "$REPORT/gpu-profile.txt" ]; then cat "$REPORT/gpu-profile.txt"; else echo "  no GPU-PROFILE lines"; fi
     fi
     echo "elapsed:    $(( $(date +%s) - START )) s; reports in $REPORT; status $STATUS"
     echo "========================================================================="

@@ -72,7 +72,12 @@ public final class CudaBackend implements Backend {
         return PinnedHost.tensor(shape);
     }
 
-    /** Whether {@code t}'s memory is a live pinned tensor from {@link #pinnedTensor}. */
+    /**
+     * Whether {@code t}'s memory is page-locked memory jrnn allocated: a live tensor from
+     * {@link #pinnedTensor}, or an output of a GPU executor (pinned unless
+     * {@code -Djrnn.cuda.pinnedOutputs=false} or a pool bound refused it), which the next GPU
+     * layer then uploads without staging.
+     */
     public static boolean isPinned(Tensor t) {
         return !t.isClosed() && PinnedHost.isPinned(t);
     }

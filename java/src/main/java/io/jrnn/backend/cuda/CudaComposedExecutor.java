@@ -88,6 +88,8 @@ final class CudaComposedExecutor implements RecurrentExecutor {
     private final LinkedHashMap<Shape, Plan> plans = new LinkedHashMap<>(16, 0.75f, true);
     private int plansCreated;
     private boolean closed;
+    /** Page-locked blocks for output tensors (outlive this executor while tensors hold them). */
+    private final PinnedOutputPool outputPool = new PinnedOutputPool();
 
     /**
      * @param device    CUDA device index
@@ -507,9 +509,11 @@ final class CudaComposedExecutor implements RecurrentExecutor {
                 }
                 // Device → host (result tensors allocated while the GPU works): the output, then the final
                 // states; one wait.
-                result[0] = spec.returnSequences() ? Tensor.uninitialized(n, steps, hs) : Tensor.uninitialized(n, hs);
+                // Pinned blocks take the DMA with no staging copy.
+                boolean pinned = transfers.strategy() != HostTransfers.Strategy.STAGED && PinnedOutputPool.enabled();
+                result[0] = spec.returnSequences() ? outputTensor(pinned, n, steps, hs) : outputTensor(pinned, n, hs);
                 for (int s = 0; s < states.length; s++) {
-                    result[1 + s] = Tensor.uninitialized(n, hs);
+                    result[1 + s] = outputTensor(pinned, n, hs);
                 }
                 transfers.download(DeviceAddress.of(sequence != null ? sequence : previous),
                         DeviceAddress.of(result[0].pointer()), outputBytes, 0);
@@ -572,6 +576,17 @@ final class CudaComposedExecutor implements RecurrentExecutor {
         return precision;
     }
 
+    /** An uninitialised output tensor: a pooled pinned block when {@code pinned} and the pool can, else pageable. */
+    private Tensor outputTensor(boolean pinned, int... shape) {
+        Tensor t = pinned ? outputPool.tensor(shape) : null;
+        return t != null ? t : Tensor.uninitialized(shape);
+    }
+
+    /** The output pool (tests). */
+    PinnedOutputPool outputPool() {
+        return outputPool;
+    }
+
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException(spec.describe() + ": GPU composed executor is closed");
@@ -590,5 +605,7 @@ final class CudaComposedExecutor implements RecurrentExecutor {
         }
         plans.clear();
         closeOwned(null);
+        // Idle blocks freed; blocks held by output tensors stay valid and are freed when those close.
+        outputPool.close();
     }
 }

@@ -91,6 +91,8 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
     private RecurrentExecutor fallback;
     private String executionPath;
     private boolean closed;
+    /** Page-locked blocks for the lean path's output tensors (outlive this executor while tensors hold them). */
+    private final PinnedOutputPool outputPool = new PinnedOutputPool();
     private boolean kernelsTried;
     private CudaKernels kernels;
     private KernelArgs toTypedArgs;
@@ -791,12 +793,14 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
                         fromTypedArgs.pointer("src", devOut).pointer("dst", out32).i64("count", back / 4);
                         k.launch(fromTypedArgs.kernel(), LaunchGeometry.strideBlocks(back / 4), stream, fromTypedArgs);
                     }
-                    // Allocated while the GPU works.
+                    // Allocated while the GPU works; pinned blocks take the DMA with no staging copy.
+                    boolean pinned = transfers.strategy() != HostTransfers.Strategy.STAGED
+                            && PinnedOutputPool.enabled();
                     for (int s = 0; s < spec.stateCount(); s++) {
-                        result[1 + s] = Tensor.uninitialized(batch, hiddenSize);
+                        result[1 + s] = outputTensor(pinned, batch, hiddenSize);
                     }
                     if (spec.returnSequences()) {
-                        result[0] = Tensor.uninitialized(batch, steps, hiddenSize);
+                        result[0] = outputTensor(pinned, batch, steps, hiddenSize);
                     }
                     long[] outAt = {hy32, cy32};
                     for (int s = 0; s < spec.stateCount(); s++) {
@@ -810,7 +814,9 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
                     executionPath = CudnnRecurrentExecutor.this.describe(c, lengths);
                     if (lengths == null) {
                         if (result[0] == null) {
-                            result[0] = result[1].copy(); // the output is the last step's h
+                            // The output is the last step's h.
+                            result[0] = outputTensor(pinned, batch, hiddenSize);
+                            Pointer.memcpy(result[0].pointer(), result[1].pointer(), stateBytes32);
                         }
                     } else {
                         fixMasked(result, initialStates, lengths.lengths());
@@ -1113,6 +1119,17 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
         return standard.layout;
     }
 
+    /** An uninitialised output tensor: a pooled pinned block when {@code pinned} and the pool can, else pageable. */
+    private Tensor outputTensor(boolean pinned, int... shape) {
+        Tensor t = pinned ? outputPool.tensor(shape) : null;
+        return t != null ? t : Tensor.uninitialized(shape);
+    }
+
+    /** The output pool (tests). */
+    PinnedOutputPool outputPool() {
+        return outputPool;
+    }
+
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException(spec.describe() + ": cuDNN executor is closed");
@@ -1149,6 +1166,8 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
         }
         // The persistent config shares or owns weights; it sits on the owned stack above the standard one.
         closeOwned(failure);
+        // Idle blocks freed; blocks held by output tensors stay valid and are freed when those close.
+        outputPool.close();
         if (failure != null) {
             throw failure;
         }

@@ -32,7 +32,17 @@ final class PinnedHost {
         return e != null && address + bytes <= e.getValue();
     }
 
-    /** Whether the whole of {@code t}'s memory is pinned memory from {@link #tensor}. */
+    /** Registers page-locked memory allocated elsewhere (pooled outputs) as pinned: DMA without staging. */
+    static void register(long address, long bytes) {
+        RANGES.put(address, address + bytes);
+    }
+
+    /** Removes a range {@link #register registered} before; its memory is no longer a tensor's. */
+    static void unregister(long address) {
+        RANGES.remove(address);
+    }
+
+    /** Whether the whole of {@code t}'s memory is pinned memory from {@link #tensor} or a pooled output. */
     static boolean isPinned(Tensor t) {
         return covers(t.pointer().address(), t.size() * Float.BYTES);
     }

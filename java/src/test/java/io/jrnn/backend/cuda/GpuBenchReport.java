@@ -145,13 +145,17 @@ final class GpuBenchReport {
     }
 
     /**
-     * One measured case; times in milliseconds. {@code error} is non-null when the case failed (the
+     * One measured case; times in milliseconds. The headline pair ({@code jrnn}, {@code direct},
+     * {@code overhead}) feeds both sides from a page-locked input ({@link CudaBackend#pinnedTensor};
+     * the direct path DMAs straight from it and into pinned output memory, no copies); the
+     * {@code pageable} pair feeds both from an ordinary (pageable) tensor (the direct path stages
+     * through its pinned buffers with memcpy). {@code error} is non-null when the case failed (the
      * other fields may then be {@code null}/NaN).
      */
-    record Row(Case c, Stats jrnn, Stats direct, double overhead, Stats compute, double maxAbsDiff, String path,
-            String error) {
+    record Row(Case c, Stats jrnn, Stats direct, double overhead, Stats jrnnPageable, Stats directPageable,
+            double overheadPageable, Stats compute, double maxAbsDiff, String path, String error) {
         static Row failed(Case c, String error) {
-            return new Row(c, null, null, Double.NaN, null, Double.NaN, "", error);
+            return new Row(c, null, null, Double.NaN, null, null, Double.NaN, null, Double.NaN, "", error);
         }
 
         /** TFLOP/s of the direct cuDNN compute alone ({@link Case#flops} / compute median). */
@@ -164,7 +168,8 @@ final class GpuBenchReport {
     static final double OVERHEAD_TARGET = 0.02;
 
     static final String CSV_HEADER = "case,cell,H,N,T,C,precision,jrnn_ms,jrnn_p10_ms,jrnn_p90_ms,direct_ms,"
-            + "direct_p10_ms,direct_p90_ms,overhead_pct,cudnn_compute_ms,compute_tflops,max_abs_diff,jrnn_path,error";
+            + "direct_p10_ms,direct_p90_ms,overhead_pct,jrnn_pageable_ms,direct_pageable_ms,overhead_pageable_pct,"
+            + "cudnn_compute_ms,compute_tflops,max_abs_diff,jrnn_path,error";
 
     static String csv(List<Row> rows) {
         StringBuilder s = new StringBuilder(CSV_HEADER).append('\n');
@@ -180,6 +185,9 @@ final class GpuBenchReport {
                     num(r.direct() == null ? Double.NaN : r.direct().p10()),
                     num(r.direct() == null ? Double.NaN : r.direct().p90()),
                     num(r.overhead() * 100),
+                    num(r.jrnnPageable() == null ? Double.NaN : r.jrnnPageable().median()),
+                    num(r.directPageable() == null ? Double.NaN : r.directPageable().median()),
+                    num(r.overheadPageable() * 100),
                     num(r.compute() == null ? Double.NaN : r.compute().median()),
                     num(r.computeTflops()),
                     Double.isNaN(r.maxAbsDiff()) ? "" : String.format(Locale.ROOT, "%.3g", r.maxAbsDiff()),
@@ -190,13 +198,17 @@ final class GpuBenchReport {
 
     static String markdown(List<Row> rows) {
         StringBuilder s = new StringBuilder();
-        s.append("| case | jrnn end to end ms (p10–p90) | direct cuDNN end to end ms (p10–p90) | jrnn overhead | "
-                + "cuDNN compute ms | TFLOP/s | max abs diff |\n");
-        s.append("|---|---:|---:|---:|---:|---:|---:|\n");
+        s.append("Pinned input: both sides read a page-locked input tensor (jrnn: CudaBackend.pinnedTensor; direct:"
+                + " DMA straight from it, output DMA'd into pinned memory, no copies). Pageable input: an ordinary"
+                + " tensor (direct: memcpy through its pinned staging buffers).\n\n");
+        s.append("| case | jrnn e2e ms, pinned input (p10–p90) | direct cuDNN e2e ms, pinned input (p10–p90) "
+                + "| jrnn overhead (pinned) | jrnn e2e ms, pageable | direct e2e ms, pageable | jrnn overhead (pageable) "
+                + "| cuDNN compute ms | TFLOP/s | max abs diff |\n");
+        s.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             if (r.error() != null) {
                 s.append("| ").append(r.c().id()).append(" | failed: ").append(r.error().replace('|', '/'))
-                        .append(" | | | | | |\n");
+                        .append(" | | | | | | | | |\n");
                 continue;
             }
             s.append("| ").append(r.c().id())
@@ -204,6 +216,9 @@ final class GpuBenchReport {
                     .append(" | ").append(timing(r.direct()))
                     .append(" | ").append(String.format(Locale.ROOT, "%+.1f %%", r.overhead() * 100))
                     .append(r.overhead() <= OVERHEAD_TARGET ? "" : " ✗")
+                    .append(" | ").append(String.format(Locale.ROOT, "%.3f", r.jrnnPageable().median()))
+                    .append(" | ").append(String.format(Locale.ROOT, "%.3f", r.directPageable().median()))
+                    .append(" | ").append(String.format(Locale.ROOT, "%+.1f %%", r.overheadPageable() * 100))
                     .append(" | ").append(String.format(Locale.ROOT, "%.3f", r.compute().median()))
                     .append(" | ").append(String.format(Locale.ROOT, "%.1f", r.computeTflops()))
                     .append(" | ").append(String.format(Locale.ROOT, "%.2g", r.maxAbsDiff()))
@@ -212,7 +227,8 @@ final class GpuBenchReport {
         long within = rows.stream().filter(r -> r.error() == null && r.overhead() <= OVERHEAD_TARGET).count();
         long measured = rows.stream().filter(r -> r.error() == null).count();
         s.append('\n').append(String.format(Locale.ROOT,
-                "%d of %d measured cases within the %.0f %% overhead target (✗ marks the others); %d failed.%n",
+                "%d of %d measured cases within the %.0f %% overhead target on pinned input (✗ marks the others);"
+                        + " %d failed.%n",
                 within, measured, OVERHEAD_TARGET * 100, rows.size() - measured));
         return s.toString();
     }

@@ -68,7 +68,11 @@ import org.bytedeco.javacpp.SizeTPointer;
  * default math, FP16 → tensor-op math with FP32 accumulation, the FP32 ↔ FP16 casts of input and
  * output on the device ({@code cudnnTransformTensor}).
  *
- * <p>The two are interleaved (alternating which goes first) after a warm-up; each case reports
+ * <p>Each side runs twice per repetition: from a page-locked input ({@link CudaBackend#pinnedTensor};
+ * the direct path then DMAs straight from it and leaves its outputs in its pinned buffers, no
+ * copies: the headline pair) and from an ordinary pageable tensor (the direct path memcpys through
+ * its pinned buffers, as above). The four are interleaved (alternating which side and which pair
+ * goes first) after a warm-up; each case reports
  * medians and 10th/90th percentiles, the median per-pair overhead, the direct cuDNN compute time
  * alone (CUDA events around the device work, no transfers) and the largest difference between the
  * two outputs. A case that fails is reported as failed and the run goes on.
@@ -132,9 +136,11 @@ public final class GpuBenchmark {
             }
             try {
                 row = measure(c, reps, warmup);
-                System.out.printf(Locale.ROOT, "GPU-BENCH %s jrnn=%.3fms direct=%.3fms overhead=%+.1f%% compute=%.3fms"
+                System.out.printf(Locale.ROOT, "GPU-BENCH %s pinned-input: jrnn=%.3fms direct=%.3fms overhead=%+.1f%%;"
+                        + " pageable-input: jrnn=%.3fms direct=%.3fms overhead=%+.1f%%; compute=%.3fms"
                         + " maxAbsDiff=%.2g path=%s%n", c.id(), row.jrnn().median(), row.direct().median(),
-                        row.overhead() * 100, row.compute().median(), row.maxAbsDiff(), row.path());
+                        row.overhead() * 100, row.jrnnPageable().median(), row.directPageable().median(),
+                        row.overheadPageable() * 100, row.compute().median(), row.maxAbsDiff(), row.path());
             } catch (Throwable t) {
                 row = Row.failed(c, oneLine(t));
                 System.out.println("GPU-BENCH " + c.id() + " FAILED: " + row.error());
@@ -160,38 +166,57 @@ public final class GpuBenchmark {
                 ? LSTM.builder().units(h).returnSequences(true).build()
                 : GRU.builder().units(h).resetAfter(true).returnSequences(true).build();
         try (layer; Tensor x = Tensor.of(input, c.batch(), c.steps(), c.input());
+                Tensor xPinned = CudaBackend.pinnedTensor(c.batch(), c.steps(), c.input());
                 DirectCudnn direct = new DirectCudnn(c, CudnnRnnWeights.fromKeras(layerWeights(layer, kernel,
                         recurrent, bias)))) {
+            xPinned.pointer().put(input, 0, input.length);
             layer.useBackend(CudaBackend.instance(0, c.precision()));
             float[] viaJrnn;
             try (Outputs o = layer.forward(x)) {
                 viaJrnn = o.output().toArray();
             }
+            float[] viaJrnnPinned;
+            try (Outputs o = layer.forward(xPinned)) {
+                viaJrnnPinned = o.output().toArray();
+            }
             String path = layer.executionPath();
             direct.run(x.pointer());
             float[] viaDirect = direct.output();
-            double maxAbsDiff = 0;
-            for (int i = 0; i < viaDirect.length; i++) {
-                maxAbsDiff = Math.max(maxAbsDiff, Math.abs(viaDirect[i] - viaJrnn[i]));
-            }
-            if (viaDirect.length != viaJrnn.length || Double.isNaN(maxAbsDiff)) {
-                throw new IllegalStateException(c.id() + ": jrnn and direct cuDNN disagree (lengths " + viaJrnn.length
-                        + " and " + viaDirect.length + ", max abs diff " + maxAbsDiff + ")");
-            }
+            direct.runPinned(xPinned.pointer());
+            float[] viaDirectPinned = direct.pinnedOutput();
+            // The largest difference of both pairs (pageable and pinned input).
+            double maxAbsDiff = Math.max(maxAbsDiff(c, viaJrnn, viaDirect), maxAbsDiff(c, viaJrnnPinned, viaDirectPinned));
             for (int i = 0; i < warmup; i++) {
+                timeJrnn(layer, xPinned);
+                timeDirectPinned(direct, xPinned);
                 timeJrnn(layer, x);
                 timeDirect(direct, x);
             }
             double[] jrnnMs = new double[reps];
             double[] directMs = new double[reps];
+            double[] jrnnPageableMs = new double[reps];
+            double[] directPageableMs = new double[reps];
             for (int i = 0; i < reps; i++) {
-                // Alternate the order so neither side always runs on a just-warmed cache or clock.
-                if (i % 2 == 0) {
-                    jrnnMs[i] = timeJrnn(layer, x);
-                    directMs[i] = timeDirect(direct, x);
-                } else {
-                    directMs[i] = timeDirect(direct, x);
-                    jrnnMs[i] = timeJrnn(layer, x);
+                // Alternate the order within each pair, and which pair goes first, so no side always runs on a
+                // just-warmed cache or clock.
+                boolean jrnnFirst = i % 2 == 0;
+                boolean pinnedFirst = (i / 2) % 2 == 0;
+                for (int pair = 0; pair < 2; pair++) {
+                    if ((pair == 0) == pinnedFirst) {
+                        if (jrnnFirst) {
+                            jrnnMs[i] = timeJrnn(layer, xPinned);
+                            directMs[i] = timeDirectPinned(direct, xPinned);
+                        } else {
+                            directMs[i] = timeDirectPinned(direct, xPinned);
+                            jrnnMs[i] = timeJrnn(layer, xPinned);
+                        }
+                    } else if (jrnnFirst) {
+                        jrnnPageableMs[i] = timeJrnn(layer, x);
+                        directPageableMs[i] = timeDirect(direct, x);
+                    } else {
+                        directPageableMs[i] = timeDirect(direct, x);
+                        jrnnPageableMs[i] = timeJrnn(layer, x);
+                    }
                 }
             }
             double[] computeMs = new double[reps];
@@ -199,7 +224,9 @@ public final class GpuBenchmark {
                 computeMs[i] = direct.computeOnlyMs();
             }
             return new Row(c, Stats.of(jrnnMs), Stats.of(directMs), GpuBenchReport.pairedOverhead(jrnnMs, directMs),
-                    Stats.of(computeMs), maxAbsDiff, path, null);
+                    Stats.of(jrnnPageableMs), Stats.of(directPageableMs),
+                    GpuBenchReport.pairedOverhead(jrnnPageableMs, directPageableMs), Stats.of(computeMs), maxAbsDiff,
+                    path, null);
         }
     }
 
@@ -220,6 +247,24 @@ public final class GpuBenchmark {
     private static double timeDirect(DirectCudnn direct, Tensor x) {
         long t0 = System.nanoTime();
         direct.run(x.pointer());
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    private static double maxAbsDiff(Case c, float[] viaJrnn, float[] viaDirect) {
+        double max = 0;
+        for (int i = 0; i < Math.min(viaJrnn.length, viaDirect.length); i++) {
+            max = Math.max(max, Math.abs(viaDirect[i] - viaJrnn[i]));
+        }
+        if (viaDirect.length != viaJrnn.length || Double.isNaN(max)) {
+            throw new IllegalStateException(c.id() + ": jrnn and direct cuDNN disagree (lengths " + viaJrnn.length
+                    + " and " + viaDirect.length + ", max abs diff " + max + ")");
+        }
+        return max;
+    }
+
+    private static double timeDirectPinned(DirectCudnn direct, Tensor xPinned) {
+        long t0 = System.nanoTime();
+        direct.runPinned(xPinned.pointer());
         return (System.nanoTime() - t0) / 1e6;
     }
 
@@ -515,6 +560,33 @@ public final class GpuBenchmark {
             stream.sync();
             Pointer.memcpy(outHost, yPinned.pointer(), outBytes);
             Pointer.memcpy(statesHost, statesPinned.pointer(), stateCount * stateBytes);
+        }
+
+        /**
+         * One end-to-end call from a page-locked input (as jrnn gets from {@link CudaBackend#pinnedTensor}):
+         * DMA straight from {@code xPinnedHost}, cuDNN, output and final states DMA'd into this path's
+         * pinned buffers, which the caller reads as they are (no copies, like jrnn's pinned outputs).
+         */
+        void runPinned(FloatPointer xPinnedHost) {
+            if (!PinnedHost.covers(xPinnedHost.address(), inBytes)) {
+                throw new IllegalArgumentException(c.id() + ": runPinned needs a pinned input of " + inBytes + " bytes");
+            }
+            stream.upload(xPinnedHost, xDev.pointer(), inBytes);
+            forwardOnDevice();
+            stream.download(yDev.pointer(), yPinned.pointer(), outBytes);
+            long pinnedStates = statesPinned.pointer().address();
+            stream.download(hyDev.pointer(), DeviceAddress.at(pinnedStates), stateBytes);
+            if (cyDev != null) {
+                stream.download(cyDev.pointer(), DeviceAddress.at(pinnedStates + stateBytes), stateBytes);
+            }
+            stream.sync();
+        }
+
+        /** The output sequence of the last {@link #runPinned}, read from the pinned buffer. */
+        float[] pinnedOutput() {
+            float[] a = new float[Math.toIntExact(outBytes / 4)];
+            yPinned.floats().get(a);
+            return a;
         }
 
         /** The device work alone, timed with CUDA events on the stream, in milliseconds. */

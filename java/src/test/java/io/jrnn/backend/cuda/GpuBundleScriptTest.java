@@ -92,6 +92,26 @@ class GpuBundleScriptTest {
     }
 
     @Test
+    void theProfilerRunsOnlyWithProfileAfterTheBenchmark() throws Exception {
+        Result help = bash(List.of(TOOLS.resolve("run.sh").toString(), "--help"), Map.of("REPORT_DIR",
+                root.resolve("reports").toString()));
+        assertEquals(0, help.exit(), help.output());
+        assertTrue(help.output().contains("--profile"), help.output());
+        Result bogus = bash(List.of(TOOLS.resolve("run.sh").toString(), "--bogus"), Map.of("REPORT_DIR",
+                root.resolve("reports").toString()));
+        assertTrue(bogus.output().contains("--profile"), "the valid-argument list names --profile: " + bogus.output());
+        String run = Files.readString(TOOLS.resolve("run.sh"));
+        assertTrue(run.contains("RUN_PROFILE=0\n"), "--profile must not be part of the default run");
+        assertTrue(run.contains("--profile) RUN_PROFILE=1 ;;"), run);
+        int bench = run.indexOf("io.jrnn.backend.cuda.GpuBenchmark");
+        int profile = run.lastIndexOf("io.jrnn.backend.cuda.GpuProfile");
+        assertTrue(bench > 0 && profile > bench, "GpuProfile runs after the benchmark");
+        assertTrue(run.contains("grep '^GPU-PROFILE' \"$REPORT/gpu-profile.log\" >\"$REPORT/gpu-profile.txt\""), run);
+        assertTrue(run.indexOf("cat \"$REPORT/gpu-profile.txt\"") > run.indexOf("SUMMARY"),
+                "the summary carries the GPU-PROFILE lines");
+    }
+
+    @Test
     void thePyTorchPeerMeasuresTheSameCasesAsTheJavaBenchmark() throws Exception {
         Assumptions.assumeTrue(onPath("python3"), "no python3 here");
         for (boolean quick : new boolean[] {false, true}) {
