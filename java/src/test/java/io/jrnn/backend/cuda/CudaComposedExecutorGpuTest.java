@@ -163,7 +163,8 @@ class CudaComposedExecutorGpuTest {
             float[] a = actual[i].toArray();
             for (int j = 0; j < e.length; j++) {
                 double err = GpuChecks.elementError(e[j], a[j]);
-                double bound = Math.max(1, Math.abs(e[j]));
+                // Non-finite expected values match only themselves (err is 0 or infinite): bound 1.
+                double bound = Float.isFinite(e[j]) ? Math.max(1, Math.abs(e[j])) : 1;
                 if (Double.isInfinite(err) || !(err <= tolerance * bound)) {
                     System.out.println("GPU-PARITY-FAILED " + name.replace(' ', '_') + " output " + i + " element " + j
                             + " expected " + e[j] + " got " + a[j]);
@@ -201,7 +202,11 @@ class CudaComposedExecutorGpuTest {
         SplittableRandom rng = new SplittableRandom(kind.ordinal() * 100L + activation.ordinal() * 10L
                 + recurrent.ordinal());
         RecurrentSpec spec = plain(kind, activation, recurrent, SMALL, rng);
-        parity(kind + "_" + activation + "_" + recurrent, spec, Precision.FP32, SMALL, null, null, rng, FP32_TOLERANCE);
+        // exp(exp(...)) through the recurrence reaches 1e32, where expf and Math.exp rounding differences
+        // are amplified step by step: measured 1.1e-4 relative on the H100; these cases get 1e-3 relative.
+        boolean explosive = activation == Activation.EXPONENTIAL || recurrent == Activation.EXPONENTIAL;
+        parity(kind + "_" + activation + "_" + recurrent, spec, Precision.FP32, SMALL, null, null, rng,
+                explosive ? 1e-3 : FP32_TOLERANCE);
     }
 
     static Stream<Arguments> maskCases() {

@@ -151,7 +151,7 @@ class CudaConvLstmGpuTest {
                             c.name() + ": a second run differs");
                 }
                 assertEquals(1, gpu.plansCreated());
-                GpuChecks.report("convlstm_" + c.name(), worst, TOLERANCE);
+                GpuChecks.report("convlstm_" + c.name(), io.jrnn.Precision.FP32, worst, TOLERANCE);
             } finally {
                 close(expected);
                 close(actual);
@@ -201,7 +201,7 @@ class CudaConvLstmGpuTest {
                         for (int i = 0; i < expected.size(); i++) {
                             worst = Math.max(worst, GpuChecks.maxAbsErr(expected.get(i), actual.get(i), "output " + i));
                         }
-                        GpuChecks.report("convlstm_layer_" + format + "_rule" + rule, worst, TOLERANCE);
+                        GpuChecks.report("convlstm_layer_" + format + "_rule" + rule, io.jrnn.Precision.FP32, worst, TOLERANCE);
                     }
                 }
             }
