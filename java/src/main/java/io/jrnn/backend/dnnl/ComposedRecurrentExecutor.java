@@ -2,6 +2,7 @@ package io.jrnn.backend.dnnl;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ab;
@@ -9,6 +10,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
 
 import io.jrnn.Mask;
+import io.jrnn.NativeResources;
 import io.jrnn.Tensor;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
@@ -18,6 +20,7 @@ import io.jrnn.weights.KerasRnnWeights;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -48,6 +51,10 @@ import org.bytedeco.javacpp.PointerPointer;
  * <p>The weights are copied to native memory once and reordered into the layouts the matmuls want
  * (shared between shapes that want the same one); per input shape {@code (N, T)} the executor keeps
  * the primitives and scratch memory in a small LRU cache, like {@link DnnlRecurrentExecutor}.
+ *
+ * <p>Thread-safe without a lock around the call: each call checks a plan (its matmuls' memory
+ * objects, stream, scratchpads and Java scratch arrays) out of the per-shape pool; the weights are
+ * shared read-only.
  */
 final class ComposedRecurrentExecutor implements RecurrentExecutor {
     /** Input shapes kept compiled per executor. */
@@ -87,8 +94,10 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     /** GRU reset_after=false: {@code R_h [H, H]}; else null. */
     private final WeightCache.Source candidateKernel;
     private final ShapeCache<Shape, ShapePlan> plans = new ShapeCache<>(SHAPE_CACHE_CAPACITY, this::createPlan);
-    private int plansCreated;
-    private volatile boolean closed;
+    private final AtomicInteger plansCreated = new AtomicInteger();
+    private final CallGate gate = new CallGate();
+    private final String closedMessage;
+    private final NativeResources.Registration registration;
 
     private record Shape(int batch, int steps) {
     }
@@ -125,6 +134,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         this.projectionWidth = gates * h;
         this.recurrentWidth = kind == Kind.GRU ? 2 * h : gates * h;
         this.path = PATH_PREFIX + "; " + reason + ")";
+        this.closedMessage = spec.describe() + ": oneDNN composed executor is closed";
         KerasRnnWeights w = spec.weights();
         float[] bias = w.hasBias() ? w.bias() : new float[projectionWidth * (kind == Kind.GRU_RESET_AFTER ? 2 : 1)];
         this.recurrentBias = kind == Kind.GRU_RESET_AFTER
@@ -144,6 +154,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                 this.recurrentKernel = userWeights(r, h, projectionWidth);
                 this.candidateKernel = null;
             }
+            this.registration = NativeResources.register(this, scope::close);
         } catch (RuntimeException | Error e) {
             scope.closeAfter(e);
             throw e;
@@ -176,7 +187,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         dnnl_memory_desc bias = withBias ? Dnnl.desc(owner, dnnl_ab, 1, n) : null;
         dnnl_memory_desc dst = Dnnl.desc(owner, dnnl_ab, m, n);
         try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
-            Dnnl.check(dnnl_matmul_primitive_desc_create(out, engine, src, weights, bias, dst, null),
+            Dnnl.check(dnnl_matmul_primitive_desc_create(out, engine, src, weights, bias, dst,
+                    Dnnl.userScratchpadAttr(owner)),
                     "dnnl_matmul_primitive_desc_create");
             return Dnnl.adopt(owner, out);
         }
@@ -193,12 +205,17 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     }
 
     @Override
-    public synchronized Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
-        ensureOpen();
-        Shape shape = validate(input, initialStates, mask);
-        ShapePlan plan = plans.get(shape);
-        boolean[] valid = mask == null || mask.allValid() ? null : mask.toArray();
-        return plan.run(input, initialStates, valid);
+    public Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
+        gate.enter(closedMessage);
+        try {
+            Shape shape = validate(input, initialStates, mask);
+            boolean[] valid = mask == null || mask.allValid() ? null : mask.toArray();
+            try (ShapeCache<Shape, ShapePlan>.Lease lease = plans.acquire(shape)) {
+                return lease.plan().run(input, initialStates, valid);
+            }
+        } finally {
+            gate.exit();
+        }
     }
 
     private Shape validate(Tensor input, Tensor[] initialStates, Mask mask) {
@@ -218,10 +235,10 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     }
 
     private ShapePlan createPlan(Shape shape) {
-        NativeScope planScope = new NativeScope();
+        NativeScope planScope = scope.child();
         try {
             ShapePlan plan = new ShapePlan(shape, planScope);
-            plansCreated++;
+            plansCreated.incrementAndGet();
             return plan;
         } catch (RuntimeException | Error e) {
             planScope.closeAfter(e);
@@ -236,22 +253,25 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         final dnnl_memory dst;
         final dnnl_exec_arg_t args;
         final int argCount;
+        final dnnl_stream stream;
 
         /** {@code src [m, k] · weights [k, n] (+ bias)} into {@code dst}; src/dst handles are set by the caller. */
-        Matmul(NativeScope owner, long m, long k, long n, WeightCache.Source matrix, WeightCache.Source bias,
-                Pointer srcData, Pointer dstData) {
+        Matmul(NativeScope owner, dnnl_stream stream, long m, long k, long n, WeightCache.Source matrix,
+                WeightCache.Source bias, Pointer srcData, Pointer dstData) {
+            this.stream = stream;
             dnnl_primitive_desc pd = matmulDesc(owner, m, k, n, bias != null);
             dnnl_memory w = weights.in(owner, matrix, Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS));
             this.primitive = Dnnl.primitive(owner, pd);
             this.src = Dnnl.memory(owner, Dnnl.queryArgDesc(pd, DNNL_ARG_SRC), engine, srcData);
             this.dst = Dnnl.memory(owner, Dnnl.queryArgDesc(pd, DNNL_ARG_DST), engine, dstData);
-            this.argCount = bias != null ? 4 : 3;
+            this.argCount = bias != null ? 5 : 4;
             this.args = owner.own(new dnnl_exec_arg_t(argCount));
             args.getPointer(0).arg(DNNL_ARG_SRC).memory(src);
             args.getPointer(1).arg(DNNL_ARG_WEIGHTS).memory(w);
             args.getPointer(2).arg(DNNL_ARG_DST).memory(dst);
+            args.getPointer(3).arg(DNNL_ARG_SCRATCHPAD).memory(Dnnl.scratchpad(owner, pd, engine));
             if (bias != null) {
-                args.getPointer(3).arg(DNNL_ARG_BIAS).memory(bias.memory());
+                args.getPointer(4).arg(DNNL_ARG_BIAS).memory(bias.memory());
             }
         }
 
@@ -291,14 +311,15 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             this.batch = shape.batch();
             this.steps = shape.steps();
             this.planScope = planScope;
+            dnnl_stream stream = Dnnl.stream(planScope, engine);
             int n = batch;
             int hs = hiddenSize;
             long rows = (long) n * steps;
             BytePointer xp = Dnnl.alignedBuffer(planScope, rows * projectionWidth * Float.BYTES);
             BytePointer hNative = Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES);
             BytePointer hpNative = Dnnl.alignedBuffer(planScope, (long) n * recurrentWidth * Float.BYTES);
-            this.projection = new Matmul(planScope, rows, inputSize, projectionWidth, kernel, inputBias, null, xp);
-            this.recurrent = new Matmul(planScope, n, hs, recurrentWidth, recurrentKernel, null, hNative, hpNative);
+            this.projection = new Matmul(planScope, stream, rows, inputSize, projectionWidth, kernel, inputBias, null, xp);
+            this.recurrent = new Matmul(planScope, stream, n, hs, recurrentWidth, recurrentKernel, null, hNative, hpNative);
             this.projected = Dnnl.floats(xp);
             this.hiddenNative = Dnnl.floats(hNative);
             this.recurrentOut = Dnnl.floats(hpNative);
@@ -311,7 +332,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             if (kind == Kind.GRU) {
                 BytePointer rhNative = Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES);
                 BytePointer hphNative = Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES);
-                this.candidate = new Matmul(planScope, n, hs, hs, candidateKernel, null, rhNative, hphNative);
+                this.candidate = new Matmul(planScope, stream, n, hs, hs, candidateKernel, null, rhNative, hphNative);
                 this.resetHiddenNative = Dnnl.floats(rhNative);
                 this.candidateOut = Dnnl.floats(hphNative);
                 this.z = new float[n * hs];
@@ -548,34 +569,29 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     }
 
     /** Shape plans created so far (one per compiled shape), for tests. */
-    synchronized int plansCreated() {
-        return plansCreated;
+    int plansCreated() {
+        return plansCreated.get();
     }
 
     /** Shapes currently compiled, for tests. */
-    synchronized int cachedShapeCount() {
+    int cachedShapeCount() {
         return plans.size();
     }
 
     boolean isClosed() {
-        return closed;
+        return gate.isClosed();
     }
 
-    private void ensureOpen() {
-        if (closed) {
-            throw new IllegalStateException(spec.describe() + ": oneDNN composed executor is closed");
-        }
-    }
-
+    /** Refuses new calls; the native memory is released now, or by the last call in flight. */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    public void close() {
+        gate.close(this::release);
+    }
+
+    private void release() {
         // Plans first (they hold references to the reordered weights), then the executor's own handles.
         try (NativeScope closing = new NativeScope()) {
-            closing.defer(scope::close);
+            closing.defer(registration::close);
             closing.defer(plans::clear);
         }
     }

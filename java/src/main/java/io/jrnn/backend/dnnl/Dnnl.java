@@ -1,6 +1,11 @@
 package io.jrnn.backend.dnnl;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
@@ -32,6 +37,7 @@ import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.global.dnnl;
@@ -119,6 +125,35 @@ final class Dnnl {
     /** Points {@code memory} at {@code data} (the caller's buffer, used in place). */
     static void setHandle(dnnl_memory memory, Pointer data) {
         check(dnnl_memory_set_data_handle(memory, data), "dnnl_memory_set_data_handle");
+    }
+
+    /**
+     * Primitive attributes with a user-managed scratchpad, owned by {@code scope}. Every primitive a
+     * plan executes is created with it and given the plan's own scratchpad ({@link #scratchpad}):
+     * oneDNN documents the user mode as thread-safe as long as two executions never share a
+     * scratchpad, whereas the default library mode shares one scratchpad and forbids running a
+     * primitive on another thread than the one that created it.
+     */
+    static dnnl_primitive_attr userScratchpadAttr(NativeScope scope) {
+        dnnl_primitive_attr attr;
+        try (PointerPointer<dnnl_primitive_attr> out = new PointerPointer<>(1)) {
+            check(dnnl_primitive_attr_create(out), "dnnl_primitive_attr_create");
+            attr = out.get(dnnl_primitive_attr.class, 0);
+        }
+        dnnl_primitive_attr a = attr;
+        scope.defer(() -> check(dnnl_primitive_attr_destroy(a), "dnnl_primitive_attr_destroy"));
+        check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+                "dnnl_primitive_attr_set_scratchpad_mode");
+        return attr;
+    }
+
+    /** A scratchpad memory of the size {@code pd} asks for (a primitive created with {@link #userScratchpadAttr}). */
+    static dnnl_memory scratchpad(NativeScope scope, dnnl_primitive_desc pd, dnnl_engine engine) {
+        dnnl_memory_desc md = queryArgDesc(pd, DNNL_ARG_SCRATCHPAD);
+        if (md == null || md.isNull()) {
+            throw new IllegalStateException("oneDNN returned no scratchpad descriptor");
+        }
+        return memory(scope, md, engine, alignedBuffer(scope, sizeInBytes(md)));
     }
 
     /** An in-order stream on {@code engine}. */

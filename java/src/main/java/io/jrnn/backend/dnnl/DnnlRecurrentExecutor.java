@@ -18,6 +18,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_unidirectional_left2right;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_unidirectional_right2left;
 
 import io.jrnn.Mask;
+import io.jrnn.NativeResources;
 import io.jrnn.Tensor;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
@@ -27,6 +28,7 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -62,6 +64,12 @@ import org.bytedeco.javacpp.Pointer;
  * primitive kind in length segments (packed-sequence style, one cached primitive per segment shape,
  * see {@link #run(Tensor, Tensor[], Mask)}); any other mask runs on the composed path
  * ({@link ComposedRecurrentExecutor}).
+ *
+ * <p>Thread-safe without a lock around the call: each call checks an execution context (a
+ * {@link ShapePlan}: its own memory objects, stream, scratchpad and staging buffers) out of the
+ * per-shape pool ({@link ShapeCache}) and runs it alone; the uploaded and reordered weights are
+ * shared read-only, and the primitives run with user-managed scratchpads, which oneDNN documents as
+ * thread-safe. {@link #close()} waits for the calls in flight (the last one out releases).
  */
 final class DnnlRecurrentExecutor implements RecurrentExecutor {
     /** Input shapes kept compiled per executor. */
@@ -91,10 +99,13 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     private final ShapeCache<Shape, ShapePlan> segmentPlans = new ShapeCache<>(SEGMENT_CACHE_CAPACITY,
             shape -> createPlan(shape, true));
     /** Runs masks that are not right-padded; created on first use. */
-    private RecurrentExecutor arbitraryMaskExecutor;
-    private int primitivesCreated;
+    private volatile RecurrentExecutor arbitraryMaskExecutor;
+    private final AtomicInteger primitivesCreated = new AtomicInteger();
     private volatile String executionPath;
-    private volatile boolean closed;
+    private final CallGate gate = new CallGate();
+    private final String closedMessage;
+    /** Releases {@link #scope} (weights, and the plans still open) if this executor is collected unclosed. */
+    private final NativeResources.Registration registration;
 
     private record Shape(int batch, int steps) {
     }
@@ -118,6 +129,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         this.engine = engine;
         this.inputSize = spec.inputSize();
         this.hiddenSize = spec.units();
+        this.closedMessage = spec.describe() + ": oneDNN executor is closed";
         try {
             this.stream = Dnnl.stream(scope, engine);
             this.weights = new WeightCache(engine, stream);
@@ -147,6 +159,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                 WeightFormat format = WeightFormat.choose(kind, 1);
                 this.executionPath = describePath(primitiveDesc(probe, new Shape(1, 1), format), format);
             }
+            this.registration = NativeResources.register(this, scope::close);
         } catch (RuntimeException | Error e) {
             scope.closeAfter(e);
             throw e;
@@ -194,12 +207,22 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     }
 
     @Override
-    public synchronized Tensor[] run(Tensor input, Tensor[] initialStates) {
-        ensureOpen();
+    public Tensor[] run(Tensor input, Tensor[] initialStates) {
+        gate.enter(closedMessage);
+        try {
+            return runUnmasked(input, initialStates);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    private Tensor[] runUnmasked(Tensor input, Tensor[] initialStates) {
         Shape shape = validate(input, initialStates);
-        ShapePlan plan = plans.get(shape);
-        executionPath = plan.path;
-        return plan.run(input, initialStates);
+        try (ShapeCache<Shape, ShapePlan>.Lease lease = plans.acquire(shape)) {
+            ShapePlan plan = lease.plan();
+            executionPath = plan.path;
+            return plan.run(input, initialStates);
+        }
     }
 
     /**
@@ -207,11 +230,19 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
      * ({@link #runRightPadded}); other masks run on {@link #arbitraryMaskExecutor()}.
      */
     @Override
-    public synchronized Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
-        if (mask == null || mask.allValid()) {
-            return run(input, initialStates);
+    public Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
+        gate.enter(closedMessage);
+        try {
+            return runMasked(input, initialStates, mask);
+        } finally {
+            gate.exit();
         }
-        ensureOpen();
+    }
+
+    private Tensor[] runMasked(Tensor input, Tensor[] initialStates, Mask mask) {
+        if (mask == null || mask.allValid()) {
+            return runUnmasked(input, initialStates);
+        }
         if (layers > 1) {
             throw new io.jrnn.UnsupportedConfigurationException(executionPath + " cannot apply a mask");
         }
@@ -231,11 +262,17 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
      * length-segment scheme cannot express them. The one place to switch to the composed path.
      */
     private RecurrentExecutor arbitraryMaskExecutor() {
-        if (arbitraryMaskExecutor == null) {
-            arbitraryMaskExecutor = DnnlBackend.instance().composed(spec, "the mask is not right-padded"
-                    + " (a valid step follows a padded one), which oneDNN's fused " + kind.primitiveName + " cannot run");
+        RecurrentExecutor other = arbitraryMaskExecutor;
+        if (other != null) {
+            return other;
         }
-        return arbitraryMaskExecutor;
+        synchronized (this) {
+            if (arbitraryMaskExecutor == null) {
+                arbitraryMaskExecutor = DnnlBackend.instance().composed(spec, "the mask is not right-padded (a valid"
+                        + " step follows a padded one), which oneDNN's fused " + kind.primitiveName + " cannot run");
+            }
+            return arbitraryMaskExecutor;
+        }
     }
 
     /**
@@ -290,9 +327,10 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                 while (batch < n && lengths[sorted[batch]] >= to) {
                     batch++;
                 }
-                ShapePlan plan = segmentPlans.get(new Shape(batch, len));
-                segmentPath = plan.path;
-                try (Tensor xs = Tensor.zeros(batch, len, c); Tensor ys = Tensor.zeros(batch, len, h)) {
+                try (ShapeCache<Shape, ShapePlan>.Lease lease = segmentPlans.acquire(new Shape(batch, len));
+                        Tensor xs = Tensor.zeros(batch, len, c); Tensor ys = Tensor.zeros(batch, len, h)) {
+                    ShapePlan plan = lease.plan();
+                    segmentPath = plan.path;
                     FloatBuffer xsView = xs.view();
                     for (int j = 0; j < batch; j++) {
                         xsView.put(j * len * c, x, (sorted[j] * steps + from) * c, len * c);
@@ -435,7 +473,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     }
 
     private ShapePlan createPlan(Shape shape, boolean segment) {
-        NativeScope planScope = new NativeScope();
+        NativeScope planScope = scope.child();
         try {
             return new ShapePlan(shape, planScope, segment);
         } catch (RuntimeException | Error e) {
@@ -464,10 +502,13 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         final BytePointer sequenceScratch;
         final dnnl_exec_arg_t args;
         final int argCount;
+        /** This context's own stream (a stream is not shared between threads). */
+        final dnnl_stream stream;
 
         ShapePlan(Shape shape, NativeScope planScope, boolean segment) {
             this.shape = shape;
             this.planScope = planScope;
+            this.stream = Dnnl.stream(planScope, engine);
             boolean lstm = kind == RnnPrimitive.LSTM;
             WeightFormat format = WeightFormat.choose(kind, shape.batch());
             dnnl_primitive_desc pd = primitiveDesc(planScope, shape, format);
@@ -476,7 +517,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             dnnl_memory weightsIter = weights.in(planScope, userWeights[1], Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS_ITER));
             dnnl_memory bias = weights.in(planScope, userWeights[2], Dnnl.queryArgDesc(pd, DNNL_ARG_BIAS));
             this.primitive = Dnnl.primitive(planScope, pd);
-            primitivesCreated++;
+            primitivesCreated.incrementAndGet();
             // Data handles are set on every call: the caller's tensors are used in place.
             this.srcLayer = argMemory(pd, DNNL_ARG_SRC_LAYER);
             this.srcIter = argMemory(pd, DNNL_ARG_SRC_ITER);
@@ -501,7 +542,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                     : Dnnl.alignedBuffer(planScope, stateFloats * shape.steps() * Float.BYTES);
 
             this.argCount = kind.argCount();
-            this.args = kind.args(planScope, srcLayer, srcIter, srcIterC, weightsLayer, weightsIter, bias, dstLayer,
+            this.args = kind.args(planScope, Dnnl.scratchpad(planScope, pd, engine), srcLayer, srcIter, srcIterC, weightsLayer, weightsIter, bias, dstLayer,
                     dstIter, dstIterC);
         }
 
@@ -648,45 +689,45 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         return executionPath;
     }
 
-    /** Primitives created so far (one per compiled shape), for tests. */
-    synchronized int primitivesCreated() {
-        return primitivesCreated;
+    /** Primitives created so far (one per execution context compiled), for tests. */
+    int primitivesCreated() {
+        return primitivesCreated.get();
     }
 
     /** Segment shapes of right-padded masked batches currently compiled, for tests. */
-    synchronized int cachedSegmentCount() {
+    int cachedSegmentCount() {
         return segmentPlans.size();
     }
 
     /** Shapes currently compiled, for tests. */
-    synchronized int cachedShapeCount() {
+    int cachedShapeCount() {
         return plans.size();
     }
 
     boolean isClosed() {
-        return closed;
+        return gate.isClosed();
     }
 
-    private void ensureOpen() {
-        if (closed) {
-            throw new IllegalStateException(spec.describe() + ": oneDNN executor is closed");
-        }
-    }
 
+    /** Refuses new calls; the native memory is released now, or by the last call in flight. */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    public void close() {
+        gate.close(this::release);
+    }
+
+    private void release() {
         // Plans first (they hold references to the reordered weights), then the executor's own handles.
         try (NativeScope closing = new NativeScope()) {
-            closing.defer(scope::close);
+            closing.defer(registration::close);
             closing.defer(segmentPlans::clear);
             closing.defer(plans::clear);
-            if (arbitraryMaskExecutor != null) {
-                closing.defer(arbitraryMaskExecutor::close);
+            RecurrentExecutor other;
+            synchronized (this) {
+                other = arbitraryMaskExecutor;
                 arbitraryMaskExecutor = null;
+            }
+            if (other != null) {
+                closing.defer(other::close);
             }
         }
     }
