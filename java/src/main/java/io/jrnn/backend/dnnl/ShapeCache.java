@@ -53,6 +53,9 @@ final class ShapeCache<K, V extends ShapeCache.Plan> {
         }
     }
 
+    /** Test hook: runs in the calling thread after each checkout, before the plan runs ({@code null}: none). */
+    static volatile Runnable afterAcquireForTests;
+
     private final Function<K, V> compile;
     private final int capacity;
     private final LinkedHashMap<K, Deque<V>> idle = new LinkedHashMap<>(16, 0.75f, true);
@@ -83,7 +86,12 @@ final class ShapeCache<K, V extends ShapeCache.Plan> {
         if (plan == null) {
             plan = compile.apply(key);
         }
-        return new Lease(key, plan);
+        Lease lease = new Lease(key, plan);
+        Runnable hook = afterAcquireForTests;
+        if (hook != null) {
+            hook.run();
+        }
+        return lease;
     }
 
     private List<V> evict() {
