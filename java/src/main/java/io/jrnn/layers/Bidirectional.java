@@ -325,7 +325,8 @@ public final class Bidirectional extends Layer {
      */
     private RecurrentExecutor fusedExecutor() {
         Fused f = fusedSnapshot;
-        if (f != null && f.backend() == backend() && f.forwardWeights() == forwardLayer.weights()
+        if (f != null && f.backend() == backend() && forwardLayer.backend() == f.backend()
+                && backwardLayer.backend() == f.backend() && f.forwardWeights() == forwardLayer.weights()
                 && f.backwardWeights() == backwardLayer.weights()) {
             return f.executor();
         }

@@ -84,7 +84,12 @@ final class ShapeCache<K, V extends ShapeCache.Plan> {
         }
         closeAll(evicted);
         if (plan == null) {
-            plan = compile.apply(key);
+            try {
+                plan = compile.apply(key);
+            } catch (RuntimeException | Error e) {
+                forgetIfEmpty(key);
+                throw e;
+            }
         }
         Lease lease = new Lease(key, plan);
         Runnable hook = afterAcquireForTests;
@@ -92,6 +97,14 @@ final class ShapeCache<K, V extends ShapeCache.Plan> {
             hook.run();
         }
         return lease;
+    }
+
+    /** A shape whose first compilation failed leaves nothing behind. */
+    private synchronized void forgetIfEmpty(K key) {
+        Deque<V> plans = idle.get(key);
+        if (plans != null && plans.isEmpty()) {
+            idle.remove(key);
+        }
     }
 
     private List<V> evict() {
