@@ -5,9 +5,25 @@ import org.bytedeco.cuda.cudnn.cudnnRNNStruct;
 import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
 import org.bytedeco.cuda.global.cudnn;
 
-/** cuDNN descriptors, each owned by one {@link CudaResource}: created by the constructor, destroyed by {@code close()}. */
+/**
+ * cuDNN descriptors, each owned by one {@link CudaResource}: created by the constructor, destroyed by
+ * {@code close()} (or by the cleaner, with a warning, when dropped unclosed).
+ */
 final class CudnnDescriptors {
     private CudnnDescriptors() {
+    }
+
+    /**
+     * Checks the status of a descriptor's creation; on failure closes {@code owner} (its free action
+     * skips the never-created handle) so that nothing stays registered, and throws.
+     */
+    private static void created(CudaResource owner, int status, String call) {
+        try {
+            CudaCheck.cudnn(status, call);
+        } catch (RuntimeException | Error e) {
+            owner.close();
+            throw e;
+        }
     }
 
     /** A {@code cudnnRNNDescriptor_t}. */
@@ -15,20 +31,27 @@ final class CudnnDescriptors {
         private final cudnnRNNStruct descriptor;
 
         Rnn(String what) {
-            super("cuDNN RNN descriptor for " + what);
-            cudnnRNNStruct d = new cudnnRNNStruct();
-            CudaCheck.cudnn(cudnn.cudnnCreateRNNDescriptor(d), "cudnnCreateRNNDescriptor");
+            this(what, new cudnnRNNStruct());
+        }
+
+        /**
+         * {@code d} is null until {@code cudnnCreateRNNDescriptor} fills it in; the free action, which holds
+         * {@code d} (not this resource), sees the handle.
+         */
+        private Rnn(String what, cudnnRNNStruct d) {
+            super("cuDNN RNN descriptor for " + what, () -> {
+                if (!d.isNull()) {
+                    cudnn.cudnnDestroyRNNDescriptor(d);
+                    d.setNull();
+                }
+            });
             this.descriptor = d;
+            created(this, cudnn.cudnnCreateRNNDescriptor(d), "cudnnCreateRNNDescriptor");
         }
 
         cudnnRNNStruct get() {
             ensureOpen();
             return descriptor;
-        }
-
-        @Override
-        void release() {
-            cudnn.cudnnDestroyRNNDescriptor(descriptor);
         }
     }
 
@@ -37,20 +60,27 @@ final class CudnnDescriptors {
         private final cudnnRNNDataStruct descriptor;
 
         RnnData(String what) {
-            super("cuDNN RNN data descriptor for " + what);
-            cudnnRNNDataStruct d = new cudnnRNNDataStruct();
-            CudaCheck.cudnn(cudnn.cudnnCreateRNNDataDescriptor(d), "cudnnCreateRNNDataDescriptor");
+            this(what, new cudnnRNNDataStruct());
+        }
+
+        /**
+         * {@code d} is null until {@code cudnnCreateRNNDataDescriptor} fills it in; the free action, which holds
+         * {@code d} (not this resource), sees the handle.
+         */
+        private RnnData(String what, cudnnRNNDataStruct d) {
+            super("cuDNN RNN data descriptor for " + what, () -> {
+                if (!d.isNull()) {
+                    cudnn.cudnnDestroyRNNDataDescriptor(d);
+                    d.setNull();
+                }
+            });
             this.descriptor = d;
+            created(this, cudnn.cudnnCreateRNNDataDescriptor(d), "cudnnCreateRNNDataDescriptor");
         }
 
         cudnnRNNDataStruct get() {
             ensureOpen();
             return descriptor;
-        }
-
-        @Override
-        void release() {
-            cudnn.cudnnDestroyRNNDataDescriptor(descriptor);
         }
     }
 
@@ -59,10 +89,22 @@ final class CudnnDescriptors {
         private final cudnnTensorStruct descriptor;
 
         Tensor(String what) {
-            super("cuDNN tensor descriptor for " + what);
-            cudnnTensorStruct d = new cudnnTensorStruct();
-            CudaCheck.cudnn(cudnn.cudnnCreateTensorDescriptor(d), "cudnnCreateTensorDescriptor");
+            this(what, new cudnnTensorStruct());
+        }
+
+        /**
+         * {@code d} is null until {@code cudnnCreateTensorDescriptor} fills it in; the free action, which holds
+         * {@code d} (not this resource), sees the handle.
+         */
+        private Tensor(String what, cudnnTensorStruct d) {
+            super("cuDNN tensor descriptor for " + what, () -> {
+                if (!d.isNull()) {
+                    cudnn.cudnnDestroyTensorDescriptor(d);
+                    d.setNull();
+                }
+            });
             this.descriptor = d;
+            created(this, cudnn.cudnnCreateTensorDescriptor(d), "cudnnCreateTensorDescriptor");
         }
 
         cudnnTensorStruct get() {
@@ -77,11 +119,6 @@ final class CudnnDescriptors {
             CudaCheck.cudnn(cudnn.cudnnSetTensorNdDescriptor(get(), dataType, 3, dims, strides),
                     "cudnnSetTensorNdDescriptor([" + d0 + ", " + d1 + ", " + d2 + "])");
             return this;
-        }
-
-        @Override
-        void release() {
-            cudnn.cudnnDestroyTensorDescriptor(descriptor);
         }
     }
 }
