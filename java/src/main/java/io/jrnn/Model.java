@@ -19,7 +19,14 @@ import java.util.Set;
  * inputs and outputs, merge layers ({@link Merge}), recurrent layers called with initial states
  * taken from other tensors, and {@code return_state} outputs consumed by other layers. A layer
  * called more than once shares its weights between the calls. It owns its layers: closing the
- * model closes them. Not thread-safe.
+ * model closes them.
+ *
+ * <p>Thread safety: {@code forward} may be called from many threads at once when no layer is
+ * stateful (each call gets its own tensors; the layers' executors run calls in parallel); a stateful
+ * layer refuses a second thread with {@link IllegalStateException}. {@link #close} and
+ * configuration changes must not race with calls. A model garbage-collected without close is
+ * reported by {@link NativeResources} (its layers' native memory is released by their executors'
+ * own cleaners).
  *
  * <pre>{@code
  * try (Model model = KerasModels.loadModel(Path.of("seq2seq.h5"))) {
@@ -92,7 +99,9 @@ public final class Model implements AutoCloseable {
     private final List<Ref> outputs;
     private final List<String> outputNames;
     private final List<Layer> layers;
-    private boolean closed;
+    private volatile boolean closed;
+    /** Warning-only registration: the layers' executors and tensors have their own. */
+    private final NativeResources.Registration registration;
 
     private Model(String name, List<Input> inputs, List<Node> nodes, List<Ref> outputs, List<String> outputNames) {
         this.name = name;
@@ -108,6 +117,7 @@ public final class Model implements AutoCloseable {
             }
         }
         this.layers = List.copyOf(distinct);
+        this.registration = NativeResources.register(this, () -> { });
     }
 
     /** A builder for a graph; see {@link Builder}. */
@@ -510,6 +520,7 @@ public final class Model implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
+            registration.close();
             Sequential.closeAll(layers);
         }
     }

@@ -9,7 +9,14 @@ import java.util.List;
 
 /**
  * A stack of layers applied in order (Keras {@code Sequential}). It owns its layers: closing the
- * model closes them. Not thread-safe.
+ * model closes them.
+ *
+ * <p>Thread safety: {@code forward} may be called from many threads at once when no layer is
+ * stateful (each call gets its own tensors; the layers' executors run calls in parallel); a stateful
+ * layer refuses a second thread with {@link IllegalStateException}. {@link #close} and
+ * configuration changes must not race with calls. A model garbage-collected without close is
+ * reported by {@link NativeResources} (its layers' native memory is released by their executors'
+ * own cleaners).
  *
  * <pre>{@code
  * try (Sequential model = KerasModels.load(Path.of("model.h5"));
@@ -23,7 +30,9 @@ public final class Sequential implements AutoCloseable {
     private final String name;
     private final List<Layer> layers;
     private final int[] inputShape;
-    private boolean closed;
+    private volatile boolean closed;
+    /** Warning-only registration: the layers' executors and tensors have their own. */
+    private final NativeResources.Registration registration;
 
     /**
      * @param name       the model's name
@@ -37,6 +46,7 @@ public final class Sequential implements AutoCloseable {
         this.name = name;
         this.inputShape = inputShape == null ? null : inputShape.clone();
         this.layers = List.copyOf(layers);
+        this.registration = NativeResources.register(this, () -> { });
     }
 
     public static Sequential of(Layer... layers) {
@@ -228,6 +238,7 @@ public final class Sequential implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
+            registration.close();
             closeAll(layers);
         }
     }

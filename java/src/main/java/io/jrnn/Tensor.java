@@ -12,7 +12,11 @@ import org.bytedeco.javacpp.Pointer;
  *
  * <p>A tensor owns its memory: close it when done (closing twice is harmless; any use after
  * close throws {@link IllegalStateException}). Memory of a tensor that is never closed is
- * released when it is garbage-collected.
+ * released when it is garbage-collected, with a warning ({@link NativeResources}).
+ *
+ * <p>Thread safety: concurrent reads ({@link #get}, {@link #toArray}, use as a layer's input in
+ * several threads at once) are safe; writes ({@link #set}, {@link #view} puts) and {@link #close}
+ * must not race with other uses of the same tensor.
  *
  * <pre>{@code
  * try (Tensor x = Tensor.of(values, 4, 25, 16);
@@ -24,15 +28,19 @@ import org.bytedeco.javacpp.Pointer;
 public final class Tensor implements AutoCloseable {
     private final int[] shape;
     private final long size;
-    private FloatPointer data;
+    private volatile FloatPointer data;
+    private final NativeResources.Registration registration;
 
     private Tensor(int[] shape, boolean zeroed) {
         this.shape = shape.clone();
         this.size = checkedSize(shape);
         // JavaCPP rejects zero-length allocations; keep one spare float so empty tensors work.
-        this.data = allocate(shape, Math.max(1, size));
+        FloatPointer memory = allocate(shape, Math.max(1, size));
+        this.data = memory;
+        // The cleaner holds the pointer, never the tensor.
+        this.registration = NativeResources.register(this, memory::close);
         if (zeroed) {
-            this.data.zero();
+            memory.zero();
         }
     }
 
@@ -48,6 +56,8 @@ public final class Tensor implements AutoCloseable {
                     + memory.position());
         }
         this.data = memory;
+        // The cleaner holds the adopted pointer (its deallocator frees the memory), never the tensor.
+        this.registration = NativeResources.register(this, memory::close);
     }
 
     /**
@@ -229,10 +239,11 @@ public final class Tensor implements AutoCloseable {
      * The native memory, for backends. Valid only until the tensor is closed; do not deallocate it.
      */
     public FloatPointer pointer() {
-        if (data == null) {
+        FloatPointer d = data;
+        if (d == null) {
             throw new IllegalStateException("Tensor " + Arrays.toString(shape) + " is closed");
         }
-        return data;
+        return d;
     }
 
     public boolean isClosed() {
@@ -242,11 +253,8 @@ public final class Tensor implements AutoCloseable {
     /** Releases the memory. Closing twice is harmless. */
     @Override
     public void close() {
-        FloatPointer d = data;
         data = null;
-        if (d != null) {
-            d.close();
-        }
+        registration.close();
     }
 
     @Override

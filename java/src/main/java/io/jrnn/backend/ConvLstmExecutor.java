@@ -3,7 +3,10 @@ package io.jrnn.backend;
 import io.jrnn.Mask;
 import io.jrnn.Tensor;
 
-/** One {@code ConvLSTM2D} layer compiled for a backend (see {@link ConvLstmSpec}); owns its native state. */
+/**
+ * One {@code ConvLSTM2D} layer compiled for a backend (see {@link ConvLstmSpec}); owns its native
+ * state. Thread safety as {@link RecurrentExecutor}.
+ */
 public interface ConvLstmExecutor extends AutoCloseable {
 
     /**

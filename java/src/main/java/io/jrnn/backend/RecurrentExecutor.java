@@ -7,6 +7,11 @@ import io.jrnn.UnsupportedConfigurationException;
 /**
  * One recurrent layer compiled for a backend. It owns whatever native state the backend built for
  * it (primitives, packed weights, scratch memory) and caches it per input shape.
+ *
+ * <p>Thread safety: CPU executors (oneDNN, reference) run concurrent calls in parallel without a
+ * lock around the call; {@link #close()} refuses new calls and releases once the calls in flight
+ * have left. GPU executors are per CUDA stream and may serialise their calls. An executor
+ * garbage-collected without close is released by {@link io.jrnn.NativeResources} (with a warning).
  */
 public interface RecurrentExecutor extends AutoCloseable {
 

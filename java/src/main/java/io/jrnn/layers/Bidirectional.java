@@ -105,6 +105,7 @@ public final class Bidirectional extends Layer {
 
     /** The single executor for both directions, or {@code null} (not compiled yet, or none). */
     private RecurrentExecutor fused;
+    private volatile Fused fusedSnapshot;
     /** What {@link #fused} was compiled for: the weight objects and the backend; unchanged ones reuse it. */
     private KerasRnnWeights fusedForwardWeights;
     private KerasRnnWeights fusedBackwardWeights;
@@ -306,6 +307,7 @@ public final class Bidirectional extends Layer {
     }
 
     private void closeFused() {
+        fusedSnapshot = null;
         RecurrentExecutor f = fused;
         fused = null;
         fusedBackend = null;
@@ -322,6 +324,23 @@ public final class Bidirectional extends Layer {
      * Both layers' weights must be set.
      */
     private RecurrentExecutor fusedExecutor() {
+        Fused f = fusedSnapshot;
+        if (f != null && f.backend() == backend() && forwardLayer.backend() == f.backend()
+                && backwardLayer.backend() == f.backend() && f.forwardWeights() == forwardLayer.weights()
+                && f.backwardWeights() == backwardLayer.weights()) {
+            return f.executor();
+        }
+        synchronized (this) {
+            return compileFused();
+        }
+    }
+
+    /** The single executor with what it was compiled from, read without a lock by concurrent calls. */
+    private record Fused(Backend backend, KerasRnnWeights forwardWeights, KerasRnnWeights backwardWeights,
+            RecurrentExecutor executor) {
+    }
+
+    private RecurrentExecutor compileFused() {
         if (mergeMode != MergeMode.CONCAT && mergeMode != MergeMode.SUM || forwardLayer.goBackwards()) {
             return null;
         }
@@ -340,6 +359,7 @@ public final class Bidirectional extends Layer {
         fusedBackend = backend;
         fusedForwardWeights = fw;
         fusedBackwardWeights = bw;
+        fusedSnapshot = new Fused(backend, fw, bw, fused);
         return fused;
     }
 

@@ -60,10 +60,10 @@ public final class ConvLSTM2D extends Layer {
     private final long seed;
 
     private int inputChannels = -1;
-    private float[] kernel;
+    private volatile float[] kernel;
     private float[] recurrentKernel;
     private float[] bias;
-    private ConvLstmExecutor executor;
+    private volatile ConvLstmExecutor executor;
     private final StatefulStates states;
 
     private ConvLSTM2D(Builder b) {
@@ -350,11 +350,18 @@ public final class ConvLSTM2D extends Layer {
         return executor().executionPath();
     }
 
+    /** The executor, compiled by the first call (concurrent first calls compile it once). */
     private ConvLstmExecutor executor() {
-        if (executor == null) {
-            executor = compileOn(backend(), spec());
+        ConvLstmExecutor e = executor;
+        if (e == null) {
+            synchronized (this) {
+                if (executor == null) {
+                    executor = compileOn(backend(), spec());
+                }
+                e = executor;
+            }
         }
-        return executor;
+        return e;
     }
 
     /**
@@ -409,6 +416,17 @@ public final class ConvLSTM2D extends Layer {
      */
     @Override
     public Outputs forward(Tensor x, Mask mask, Tensor... initialStates) {
+        boolean entered = states.enter(describe());
+        try {
+            return forwardMasked(x, mask, initialStates);
+        } finally {
+            if (entered) {
+                states.exit();
+            }
+        }
+    }
+
+    private Outputs forwardMasked(Tensor x, Mask mask, Tensor... initialStates) {
         ensureOpen();
         x.pointer();
         int[] s = x.shape();
@@ -427,7 +445,11 @@ public final class ConvLSTM2D extends Layer {
                     + " has an empty axis; expected every axis >= 1");
         }
         if (kernel == null) {
-            initializeWeights(ch);
+            synchronized (this) {
+                if (kernel == null) {
+                    initializeWeights(ch);
+                }
+            }
         } else if (ch != inputChannels) {
             throw new IllegalArgumentException(describe() + ": expected " + inputChannels + " input channels ("
                     + dataFormat() + "), got " + ch + " (input shape " + Arrays.toString(s) + ")");

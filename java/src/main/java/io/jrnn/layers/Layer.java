@@ -10,14 +10,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A layer: an immutable configuration plus the weights and native state it owns. Close it (or the
  * {@link io.jrnn.Sequential} holding it) to release native memory; closing twice is harmless and
- * any use after close throws {@link IllegalStateException}. Layers are not thread-safe.
+ * any use after close throws {@link IllegalStateException}.
+ *
+ * <p>Thread safety: once configured (weights set, backend chosen), a stateless layer's
+ * {@code forward} may be called from many threads at once; the first call compiles the executor
+ * once, and the calls then run in parallel (no lock around a call on the oneDNN and reference
+ * backends). A stateful layer is not thread-safe: a call from a second thread while another is
+ * inside fails with {@link IllegalStateException}. Configuration ({@link #useBackend}, setting
+ * weights, {@link #resetStates}) and {@link #close} must not race with calls.
  */
 public abstract class Layer implements AutoCloseable {
     private static final Map<String, AtomicInteger> COUNTERS = new ConcurrentHashMap<>();
 
     private final String name;
-    private Backend backend;
-    private boolean closed;
+    private volatile Backend backend;
+    private volatile boolean closed;
 
     protected Layer(String name, String defaultPrefix) {
         this.name = name != null ? name
@@ -95,10 +102,16 @@ public abstract class Layer implements AutoCloseable {
 
     /** The backend this layer runs on ({@link Backend#auto()} unless one was set). */
     public Backend backend() {
-        if (backend == null) {
-            backend = Backend.auto();
+        Backend b = backend;
+        if (b == null) {
+            synchronized (this) {
+                if (backend == null) {
+                    backend = Backend.auto();
+                }
+                b = backend;
+            }
         }
-        return backend;
+        return b;
     }
 
     /** Called when the backend changes or weights are replaced: drop compiled state. */

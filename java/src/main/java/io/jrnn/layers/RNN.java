@@ -43,10 +43,10 @@ public final class RNN extends Layer {
     private final Integer batchSize;
 
     private final StatefulStates states;
-    private List<RecurrentLayer> fusedLayers;
+    private volatile List<RecurrentLayer> fusedLayers;
     private int[] fusedVersions;
     /** The whole chain on one backend executor ({@link io.jrnn.backend.Backend#compileStack}), or {@code null}. */
-    private io.jrnn.backend.RecurrentExecutor stackExecutor;
+    private volatile io.jrnn.backend.RecurrentExecutor stackExecutor;
     private String lastPath;
 
     private RNN(Builder b) {
@@ -120,6 +120,17 @@ public final class RNN extends Layer {
 
     @Override
     public Outputs forward(Tensor x, Mask mask, Tensor... initialStates) {
+        boolean entered = states.enter(describe());
+        try {
+            return forwardMasked(x, mask, initialStates);
+        } finally {
+            if (entered) {
+                states.exit();
+            }
+        }
+    }
+
+    private Outputs forwardMasked(Tensor x, Mask mask, Tensor... initialStates) {
         ensureOpen();
         x.pointer();
         if (x.rank() != 3) {
@@ -299,7 +310,8 @@ public final class RNN extends Layer {
         }
     }
 
-    private void rebuildFusedLayers(List<StandardCell> chain) {
+    /** Under the layer's monitor: a version check per call, a rebuild when a cell's weights changed. */
+    private synchronized void rebuildFusedLayers(List<StandardCell> chain) {
         int[] versions = chain.stream().mapToInt(StandardCell::weightsVersion).toArray();
         if (fusedLayers != null && Arrays.equals(versions, fusedVersions) && fusedLayers.size() == chain.size()) {
             return;

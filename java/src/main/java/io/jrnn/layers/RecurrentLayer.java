@@ -38,10 +38,10 @@ public abstract class RecurrentLayer extends Layer {
     private final TrainingOptions trainingOptions;
     private final long seed;
 
-    private KerasRnnWeights weights;
-    private RecurrentExecutor executor;
+    private volatile KerasRnnWeights weights;
+    private volatile RecurrentExecutor executor;
     /** The executor of {@link DynamicRnn} calls (sequence output, zeros past each length), compiled on first use. */
-    private RecurrentExecutor dynamicExecutor;
+    private volatile RecurrentExecutor dynamicExecutor;
     private final StatefulStates states;
 
     protected RecurrentLayer(Builder<?, ?> b, String defaultPrefix) {
@@ -291,11 +291,18 @@ public abstract class RecurrentLayer extends Layer {
         return executor().executionPath();
     }
 
+    /** The executor, compiled by the first call (concurrent first calls compile it once). */
     private RecurrentExecutor executor() {
-        if (executor == null) {
-            executor = backend().compile(spec());
+        RecurrentExecutor e = executor;
+        if (e == null) {
+            synchronized (this) {
+                if (executor == null) {
+                    executor = backend().compile(spec());
+                }
+                e = executor;
+            }
         }
-        return executor;
+        return e;
     }
 
     /** What this layer's executor is compiled from (the weights must be set). */
@@ -331,6 +338,17 @@ public abstract class RecurrentLayer extends Layer {
      */
     @Override
     public Outputs forward(Tensor x, Mask mask, Tensor... initialStates) {
+        boolean entered = states.enter(describe());
+        try {
+            return forwardMasked(x, mask, initialStates);
+        } finally {
+            if (entered) {
+                states.exit();
+            }
+        }
+    }
+
+    private Outputs forwardMasked(Tensor x, Mask mask, Tensor... initialStates) {
         ensureOpen();
         Tensor[] initial = checkInput(x, timeMajor, initialStates);
         int batch = x.dim(timeMajor ? 1 : 0);
@@ -440,9 +458,14 @@ public abstract class RecurrentLayer extends Layer {
         int steps = x.dim(timeMajorInput ? 0 : 1);
         Mask mask = sequenceLengths == null ? null : lengthsMask(sequenceLengths, batch, steps);
         if (dynamicExecutor == null) {
-            // TF copy-through = Keras's masked loop with zero outputs at masked steps (right padding only).
-            dynamicExecutor = backend().compile(new RecurrentSpec(name(), cellType(), activation, recurrentActivation,
-                    useBias, resetAfter(), false, true, materializedWeights(), true, MaskedOutput.CANONICAL));
+            synchronized (this) {
+                if (dynamicExecutor == null) {
+                    // TF copy-through = Keras's masked loop with zero outputs at masked steps (right padding only).
+                    dynamicExecutor = backend().compile(new RecurrentSpec(name(), cellType(), activation,
+                            recurrentActivation, useBias, resetAfter(), false, true, materializedWeights(), true,
+                            MaskedOutput.CANONICAL));
+                }
+            }
         }
         Tensor input = timeMajorInput ? swapFirstAxes(x) : x;
         Tensor[] result;
@@ -481,7 +504,11 @@ public abstract class RecurrentLayer extends Layer {
                     + "); expected at least one");
         }
         if (weights == null) {
-            initializeWeights(features);
+            synchronized (this) {
+                if (weights == null) {
+                    initializeWeights(features);
+                }
+            }
         } else if (features != weights.inputSize()) {
             throw new IllegalArgumentException(describe() + ": expected " + weights.inputSize()
                     + " input features (last axis), got " + features + " (input shape " + Arrays.toString(x.shape()) + ")");

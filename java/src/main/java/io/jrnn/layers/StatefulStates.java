@@ -1,20 +1,53 @@
 package io.jrnn.layers;
 
 import io.jrnn.Tensor;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The stored final states of a stateful recurrent layer and its fixed batch size (spec §3.2): shared by
  * {@link RecurrentLayer}, {@link ConvLSTM2D} and {@link RNN}. Does nothing when the layer is not stateful.
+ *
+ * <p>A stateful layer carries one state per sequence from call to call, so it is not thread-safe by
+ * nature: {@link #enter} makes a second thread that calls it while another is inside fail at once
+ * with {@link IllegalStateException} instead of mixing the two streams' states.
  */
 final class StatefulStates {
     private final boolean stateful;
     private int batch;
     private Tensor[] stored;
+    /** The thread inside a call of a stateful layer, or {@code null}. */
+    private final AtomicReference<Thread> user = new AtomicReference<>();
 
     /** @param batchSize the declared batch size (Keras {@code batch_input_shape[0]}), or {@code null} */
     StatefulStates(boolean stateful, Integer batchSize) {
         this.stateful = stateful;
         this.batch = batchSize != null ? batchSize : -1;
+    }
+
+    /**
+     * Marks a stateful layer's call as running on this thread; returns whether the caller must
+     * {@link #exit} (false when not stateful or already inside on this thread). Throws when another
+     * thread is inside a call of the same layer.
+     */
+    boolean enter(String layer) {
+        if (!stateful) {
+            return false;
+        }
+        Thread me = Thread.currentThread();
+        if (user.compareAndSet(null, me)) {
+            return true;
+        }
+        if (user.get() == me) {
+            return false;
+        }
+        throw new IllegalStateException(layer + " is stateful and is being called from another thread: a stateful"
+                + " layer carries one state per sequence between calls and is not thread-safe (use one model per"
+                + " stream of sequences, or a stateless layer with explicit initial states)");
+    }
+
+    /** Ends the call {@link #enter} started. */
+    void exit() {
+        user.set(null);
     }
 
     boolean enabled() {

@@ -7,9 +7,25 @@ import org.bytedeco.cuda.cudnn.cudnnRNNStruct;
 import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
 import org.bytedeco.cuda.global.cudnn;
 
-/** cuDNN descriptors, each owned by one {@link CudaResource}: created by the constructor, destroyed by {@code close()}. */
+/**
+ * cuDNN descriptors, each owned by one {@link CudaResource}: created by the constructor, destroyed by
+ * {@code close()} (or by the cleaner, with a warning, when dropped unclosed).
+ */
 final class CudnnDescriptors {
     private CudnnDescriptors() {
+    }
+
+    /**
+     * Checks the status of a descriptor's creation; on failure closes {@code owner} (its free action
+     * skips the never-created handle) so that nothing stays registered, and throws.
+     */
+    private static void created(CudaResource owner, int status, String call) {
+        try {
+            CudaCheck.cudnn(status, call);
+        } catch (RuntimeException | Error e) {
+            owner.close();
+            throw e;
+        }
     }
 
     /** A {@code cudnnRNNDescriptor_t}. */
@@ -17,20 +33,27 @@ final class CudnnDescriptors {
         private final cudnnRNNStruct descriptor;
 
         Rnn(String what) {
-            super("cuDNN RNN descriptor for " + what);
-            cudnnRNNStruct d = new cudnnRNNStruct();
-            CudaCheck.cudnn(cudnn.cudnnCreateRNNDescriptor(d), "cudnnCreateRNNDescriptor");
+            this(what, new cudnnRNNStruct());
+        }
+
+        /**
+         * {@code d} is null until {@code cudnnCreateRNNDescriptor} fills it in; the free action, which holds
+         * {@code d} (not this resource), sees the handle.
+         */
+        private Rnn(String what, cudnnRNNStruct d) {
+            super("cuDNN RNN descriptor for " + what, () -> {
+                if (!d.isNull()) {
+                    cudnn.cudnnDestroyRNNDescriptor(d);
+                    d.setNull();
+                }
+            });
             this.descriptor = d;
+            created(this, cudnn.cudnnCreateRNNDescriptor(d), "cudnnCreateRNNDescriptor");
         }
 
         cudnnRNNStruct get() {
             ensureOpen();
             return descriptor;
-        }
-
-        @Override
-        void release() {
-            cudnn.cudnnDestroyRNNDescriptor(descriptor);
         }
     }
 
@@ -39,20 +62,27 @@ final class CudnnDescriptors {
         private final cudnnRNNDataStruct descriptor;
 
         RnnData(String what) {
-            super("cuDNN RNN data descriptor for " + what);
-            cudnnRNNDataStruct d = new cudnnRNNDataStruct();
-            CudaCheck.cudnn(cudnn.cudnnCreateRNNDataDescriptor(d), "cudnnCreateRNNDataDescriptor");
+            this(what, new cudnnRNNDataStruct());
+        }
+
+        /**
+         * {@code d} is null until {@code cudnnCreateRNNDataDescriptor} fills it in; the free action, which holds
+         * {@code d} (not this resource), sees the handle.
+         */
+        private RnnData(String what, cudnnRNNDataStruct d) {
+            super("cuDNN RNN data descriptor for " + what, () -> {
+                if (!d.isNull()) {
+                    cudnn.cudnnDestroyRNNDataDescriptor(d);
+                    d.setNull();
+                }
+            });
             this.descriptor = d;
+            created(this, cudnn.cudnnCreateRNNDataDescriptor(d), "cudnnCreateRNNDataDescriptor");
         }
 
         cudnnRNNDataStruct get() {
             ensureOpen();
             return descriptor;
-        }
-
-        @Override
-        void release() {
-            cudnn.cudnnDestroyRNNDataDescriptor(descriptor);
         }
     }
 
@@ -61,10 +91,22 @@ final class CudnnDescriptors {
         private final cudnnTensorStruct descriptor;
 
         Tensor(String what) {
-            super("cuDNN tensor descriptor for " + what);
-            cudnnTensorStruct d = new cudnnTensorStruct();
-            CudaCheck.cudnn(cudnn.cudnnCreateTensorDescriptor(d), "cudnnCreateTensorDescriptor");
+            this(what, new cudnnTensorStruct());
+        }
+
+        /**
+         * {@code d} is null until {@code cudnnCreateTensorDescriptor} fills it in; the free action, which holds
+         * {@code d} (not this resource), sees the handle.
+         */
+        private Tensor(String what, cudnnTensorStruct d) {
+            super("cuDNN tensor descriptor for " + what, () -> {
+                if (!d.isNull()) {
+                    cudnn.cudnnDestroyTensorDescriptor(d);
+                    d.setNull();
+                }
+            });
             this.descriptor = d;
+            created(this, cudnn.cudnnCreateTensorDescriptor(d), "cudnnCreateTensorDescriptor");
         }
 
         cudnnTensorStruct get() {
@@ -87,11 +129,6 @@ final class CudnnDescriptors {
                     nchw[0], nchw[1], nchw[2], nchw[3]), "cudnnSetTensor4dDescriptor(NHWC, " + dims(nchw) + ")");
             return this;
         }
-
-        @Override
-        void release() {
-            cudnn.cudnnDestroyTensorDescriptor(descriptor);
-        }
     }
 
     /** A {@code cudnnFilterDescriptor_t}. */
@@ -99,10 +136,19 @@ final class CudnnDescriptors {
         private final cudnnFilterStruct descriptor;
 
         Filter(String what) {
-            super("cuDNN filter descriptor for " + what);
-            cudnnFilterStruct d = new cudnnFilterStruct();
-            CudaCheck.cudnn(cudnn.cudnnCreateFilterDescriptor(d), "cudnnCreateFilterDescriptor");
+            this(what, new cudnnFilterStruct());
+        }
+
+        /** {@code d} is filled in by {@code cudnnCreateFilterDescriptor}; the free action holds {@code d}, not this. */
+        private Filter(String what, cudnnFilterStruct d) {
+            super("cuDNN filter descriptor for " + what, () -> {
+                if (!d.isNull()) {
+                    cudnn.cudnnDestroyFilterDescriptor(d);
+                    d.setNull();
+                }
+            });
             this.descriptor = d;
+            created(this, cudnn.cudnnCreateFilterDescriptor(d), "cudnnCreateFilterDescriptor");
         }
 
         cudnnFilterStruct get() {
@@ -116,11 +162,6 @@ final class CudnnDescriptors {
                     rows, cols), "cudnnSetFilter4dDescriptor(NHWC, " + dims(new int[] {k, c, rows, cols}) + ")");
             return this;
         }
-
-        @Override
-        void release() {
-            cudnn.cudnnDestroyFilterDescriptor(descriptor);
-        }
     }
 
     /** A {@code cudnnConvolutionDescriptor_t}. */
@@ -128,10 +169,19 @@ final class CudnnDescriptors {
         private final cudnnConvolutionStruct descriptor;
 
         Convolution(String what) {
-            super("cuDNN convolution descriptor for " + what);
-            cudnnConvolutionStruct d = new cudnnConvolutionStruct();
-            CudaCheck.cudnn(cudnn.cudnnCreateConvolutionDescriptor(d), "cudnnCreateConvolutionDescriptor");
+            this(what, new cudnnConvolutionStruct());
+        }
+
+        /** {@code d} is filled in by {@code cudnnCreateConvolutionDescriptor}; the free action holds {@code d}, not this. */
+        private Convolution(String what, cudnnConvolutionStruct d) {
+            super("cuDNN convolution descriptor for " + what, () -> {
+                if (!d.isNull()) {
+                    cudnn.cudnnDestroyConvolutionDescriptor(d);
+                    d.setNull();
+                }
+            });
             this.descriptor = d;
+            created(this, cudnn.cudnnCreateConvolutionDescriptor(d), "cudnnCreateConvolutionDescriptor");
         }
 
         cudnnConvolutionStruct get() {
@@ -152,11 +202,6 @@ final class CudnnDescriptors {
             CudaCheck.cudnn(cudnn.cudnnSetConvolutionMathType(get(), cudnn.CUDNN_FMA_MATH),
                     "cudnnSetConvolutionMathType(CUDNN_FMA_MATH)");
             return this;
-        }
-
-        @Override
-        void release() {
-            cudnn.cudnnDestroyConvolutionDescriptor(descriptor);
         }
     }
 

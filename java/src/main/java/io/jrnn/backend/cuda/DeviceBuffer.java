@@ -17,7 +17,7 @@ public final class DeviceBuffer extends CudaResource {
     private final long bytes;
 
     private DeviceBuffer(Pointer pointer, long bytes, String what) {
-        super(what);
+        super(what, () -> free(pointer, bytes));
         this.pointer = pointer;
         this.bytes = bytes;
     }
@@ -80,8 +80,8 @@ public final class DeviceBuffer extends CudaResource {
         return LIVE_COUNT.get();
     }
 
-    @Override
-    void release() {
+    /** The free action: holds the address and size, never the buffer. */
+    private static void free(Pointer pointer, long bytes) {
         cudart.cudaFree(pointer);
         pointer.setNull();
         LIVE_BYTES.addAndGet(-bytes);

@@ -20,11 +20,16 @@ final class KernelArgs extends CudaResource {
     private final PointerPointer<?> kernelParams;
 
     KernelArgs(Kernel kernel, String what) {
-        super("arguments of " + kernel.symbol + " for " + what);
+        this(kernel, what, new LongPointer(kernel.parameterCount()), new LongPointer(kernel.parameterCount()));
+    }
+
+    private KernelArgs(Kernel kernel, String what, LongPointer values, LongPointer params) {
+        // The free action holds the two host arrays, never this block.
+        super("arguments of " + kernel.symbol + " for " + what, () -> free(values, params));
         this.kernel = kernel;
         this.count = kernel.parameterCount();
-        this.values = new LongPointer(count);
-        this.params = new LongPointer(count);
+        this.values = values;
+        this.params = params;
         values.zero();
         for (int i = 0; i < count; i++) {
             params.put(i, values.address() + (long) i * Long.BYTES);
@@ -103,8 +108,8 @@ final class KernelArgs extends CudaResource {
         return kernel.index(name);
     }
 
-    @Override
-    void release() {
+    /** The free action: releases the slots and the pointer array. */
+    private static void free(LongPointer values, LongPointer params) {
         values.close();
         params.close();
     }

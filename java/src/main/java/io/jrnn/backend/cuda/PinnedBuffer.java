@@ -13,7 +13,7 @@ public final class PinnedBuffer extends CudaResource {
     private final long bytes;
 
     private PinnedBuffer(Pointer pointer, long bytes, String what) {
-        super(what);
+        super(what, () -> free(pointer, bytes));
         this.pointer = pointer;
         this.bytes = bytes;
     }
@@ -61,8 +61,8 @@ public final class PinnedBuffer extends CudaResource {
         return LIVE_BYTES.get();
     }
 
-    @Override
-    void release() {
+    /** The free action: holds the address and size, never the buffer. */
+    private static void free(Pointer pointer, long bytes) {
         cudart.cudaFreeHost(pointer);
         pointer.setNull();
         LIVE_BYTES.addAndGet(-bytes);

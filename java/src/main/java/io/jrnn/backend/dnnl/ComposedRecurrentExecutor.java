@@ -2,6 +2,7 @@ package io.jrnn.backend.dnnl;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ab;
@@ -12,6 +13,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
 
 import io.jrnn.Mask;
 import io.jrnn.Precision;
+import io.jrnn.NativeResources;
 import io.jrnn.Tensor;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
@@ -21,6 +23,7 @@ import io.jrnn.weights.KerasRnnWeights;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -56,6 +59,10 @@ import org.bytedeco.javacpp.PointerPointer;
  * cache's reorder) and a bf16 source (the f32 input or state converted by a oneDNN reorder queued
  * before the matmul), accumulate in f32 and write f32 (the bias is f32); the gate arithmetic and the
  * states stay f32 in Java. The execution path says {@code bf16 matmuls}.
+ *
+ * <p>Thread-safe without a lock around the call: each call checks a plan (its matmuls' memory
+ * objects, stream, scratchpads, bf16 conversion buffers and Java scratch arrays) out of the
+ * per-shape pool; the weights are shared read-only.
  */
 final class ComposedRecurrentExecutor implements RecurrentExecutor {
     /** Input shapes kept compiled per executor. */
@@ -97,8 +104,10 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     /** GRU reset_after=false: {@code R_h [H, H]}; else null. */
     private final WeightCache.Source candidateKernel;
     private final ShapeCache<Shape, ShapePlan> plans = new ShapeCache<>(SHAPE_CACHE_CAPACITY, this::createPlan);
-    private int plansCreated;
-    private volatile boolean closed;
+    private final AtomicInteger plansCreated = new AtomicInteger();
+    private final CallGate gate = new CallGate();
+    private final String closedMessage;
+    private final NativeResources.Registration registration;
 
     private record Shape(int batch, int steps) {
     }
@@ -149,6 +158,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         this.projectionWidth = gates * h;
         this.recurrentWidth = kind == Kind.GRU ? 2 * h : gates * h;
         this.path = PATH_PREFIX + (bf16 ? "; bf16 matmuls, f32 accumulation and gates" : "") + "; " + reason + ")";
+        this.closedMessage = spec.describe() + ": oneDNN composed executor is closed";
         KerasRnnWeights w = spec.weights();
         float[] bias = w.hasBias() ? w.bias() : new float[projectionWidth * (kind == Kind.GRU_RESET_AFTER ? 2 : 1)];
         this.recurrentBias = kind == Kind.GRU_RESET_AFTER
@@ -168,6 +178,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                 this.recurrentKernel = userWeights(r, h, projectionWidth);
                 this.candidateKernel = null;
             }
+            this.registration = NativeResources.register(this, scope::close);
         } catch (RuntimeException | Error e) {
             scope.closeAfter(e);
             throw e;
@@ -201,7 +212,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         dnnl_memory_desc bias = withBias ? Dnnl.desc(owner, dnnl_ab, 1, n) : null;
         dnnl_memory_desc dst = Dnnl.desc(owner, dnnl_ab, m, n);
         try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
-            Dnnl.check(dnnl_matmul_primitive_desc_create(out, engine, src, weights, bias, dst, null),
+            Dnnl.check(dnnl_matmul_primitive_desc_create(out, engine, src, weights, bias, dst,
+                    Dnnl.userScratchpadAttr(owner)),
                     "dnnl_matmul_primitive_desc_create");
             return Dnnl.adopt(owner, out);
         }
@@ -218,12 +230,17 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     }
 
     @Override
-    public synchronized Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
-        ensureOpen();
-        Shape shape = validate(input, initialStates, mask);
-        ShapePlan plan = plans.get(shape);
-        boolean[] valid = mask == null || mask.allValid() ? null : mask.toArray();
-        return plan.run(input, initialStates, valid);
+    public Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
+        gate.enter(closedMessage);
+        try {
+            Shape shape = validate(input, initialStates, mask);
+            boolean[] valid = mask == null || mask.allValid() ? null : mask.toArray();
+            try (ShapeCache<Shape, ShapePlan>.Lease lease = plans.acquire(shape)) {
+                return lease.plan().run(input, initialStates, valid);
+            }
+        } finally {
+            gate.exit();
+        }
     }
 
     private Shape validate(Tensor input, Tensor[] initialStates, Mask mask) {
@@ -243,10 +260,10 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     }
 
     private ShapePlan createPlan(Shape shape) {
-        NativeScope planScope = new NativeScope();
+        NativeScope planScope = scope.child();
         try {
             ShapePlan plan = new ShapePlan(shape, planScope);
-            plansCreated++;
+            plansCreated.incrementAndGet();
             return plan;
         } catch (RuntimeException | Error e) {
             planScope.closeAfter(e);
@@ -264,10 +281,13 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         final int argCount;
         /** bf16: the f32 → bf16 conversion of the source; else {@code null}. */
         final Dnnl.Reorder lowSource;
+        /** The plan's own stream (the conversion runs on it too). */
+        final dnnl_stream stream;
 
         /** {@code src [m, k] · weights [k, n] (+ bias)} into {@code dst}; src/dst handles are set by the caller. */
-        Matmul(NativeScope owner, long m, long k, long n, WeightCache.Source matrix, WeightCache.Source bias,
-                Pointer srcData, Pointer dstData) {
+        Matmul(NativeScope owner, dnnl_stream stream, long m, long k, long n, WeightCache.Source matrix,
+                WeightCache.Source bias, Pointer srcData, Pointer dstData) {
+            this.stream = stream;
             dnnl_primitive_desc pd = matmulDesc(owner, m, k, n, bias != null);
             dnnl_memory w = weights.in(owner, matrix, Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS));
             this.primitive = Dnnl.primitive(owner, pd);
@@ -285,13 +305,14 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                 this.lowSource = null;
             }
             this.dst = Dnnl.memory(owner, Dnnl.queryArgDesc(pd, DNNL_ARG_DST), engine, dstData);
-            this.argCount = bias != null ? 4 : 3;
+            this.argCount = bias != null ? 5 : 4;
             this.args = owner.own(new dnnl_exec_arg_t(argCount));
             args.getPointer(0).arg(DNNL_ARG_SRC).memory(primitiveSource);
             args.getPointer(1).arg(DNNL_ARG_WEIGHTS).memory(w);
             args.getPointer(2).arg(DNNL_ARG_DST).memory(dst);
+            args.getPointer(3).arg(DNNL_ARG_SCRATCHPAD).memory(Dnnl.scratchpad(owner, pd, engine));
             if (bias != null) {
-                args.getPointer(3).arg(DNNL_ARG_BIAS).memory(bias.memory());
+                args.getPointer(4).arg(DNNL_ARG_BIAS).memory(bias.memory());
             }
         }
 
@@ -334,14 +355,15 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             this.batch = shape.batch();
             this.steps = shape.steps();
             this.planScope = planScope;
+            dnnl_stream stream = Dnnl.stream(planScope, engine);
             int n = batch;
             int hs = hiddenSize;
             long rows = (long) n * steps;
             BytePointer xp = Dnnl.alignedBuffer(planScope, rows * projectionWidth * Float.BYTES);
             BytePointer hNative = Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES);
             BytePointer hpNative = Dnnl.alignedBuffer(planScope, (long) n * recurrentWidth * Float.BYTES);
-            this.projection = new Matmul(planScope, rows, inputSize, projectionWidth, kernel, inputBias, null, xp);
-            this.recurrent = new Matmul(planScope, n, hs, recurrentWidth, recurrentKernel, null, hNative, hpNative);
+            this.projection = new Matmul(planScope, stream, rows, inputSize, projectionWidth, kernel, inputBias, null, xp);
+            this.recurrent = new Matmul(planScope, stream, n, hs, recurrentWidth, recurrentKernel, null, hNative, hpNative);
             this.projected = Dnnl.floats(xp);
             this.hiddenNative = Dnnl.floats(hNative);
             this.recurrentOut = Dnnl.floats(hpNative);
@@ -354,7 +376,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             if (kind == Kind.GRU) {
                 BytePointer rhNative = Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES);
                 BytePointer hphNative = Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES);
-                this.candidate = new Matmul(planScope, n, hs, hs, candidateKernel, null, rhNative, hphNative);
+                this.candidate = new Matmul(planScope, stream, n, hs, hs, candidateKernel, null, rhNative, hphNative);
                 this.resetHiddenNative = Dnnl.floats(rhNative);
                 this.candidateOut = Dnnl.floats(hphNative);
                 this.z = new float[n * hs];
@@ -591,34 +613,29 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     }
 
     /** Shape plans created so far (one per compiled shape), for tests. */
-    synchronized int plansCreated() {
-        return plansCreated;
+    int plansCreated() {
+        return plansCreated.get();
     }
 
     /** Shapes currently compiled, for tests. */
-    synchronized int cachedShapeCount() {
+    int cachedShapeCount() {
         return plans.size();
     }
 
     boolean isClosed() {
-        return closed;
+        return gate.isClosed();
     }
 
-    private void ensureOpen() {
-        if (closed) {
-            throw new IllegalStateException(spec.describe() + ": oneDNN composed executor is closed");
-        }
-    }
-
+    /** Refuses new calls; the native memory is released now, or by the last call in flight. */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    public void close() {
+        gate.close(this::release);
+    }
+
+    private void release() {
         // Plans first (they hold references to the reordered weights), then the executor's own handles.
         try (NativeScope closing = new NativeScope()) {
-            closing.defer(scope::close);
+            closing.defer(registration::close);
             closing.defer(plans::clear);
         }
     }

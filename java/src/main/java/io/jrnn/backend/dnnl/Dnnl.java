@@ -1,6 +1,11 @@
 package io.jrnn.backend.dnnl;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
@@ -32,6 +37,7 @@ import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.global.dnnl;
@@ -126,6 +132,35 @@ final class Dnnl {
         check(dnnl_memory_set_data_handle(memory, data), "dnnl_memory_set_data_handle");
     }
 
+    /**
+     * Primitive attributes with a user-managed scratchpad, owned by {@code scope}. Every primitive a
+     * plan executes is created with it and given the plan's own scratchpad ({@link #scratchpad}):
+     * oneDNN documents the user mode as thread-safe as long as two executions never share a
+     * scratchpad, whereas the default library mode shares one scratchpad and forbids running a
+     * primitive on another thread than the one that created it.
+     */
+    static dnnl_primitive_attr userScratchpadAttr(NativeScope scope) {
+        dnnl_primitive_attr attr;
+        try (PointerPointer<dnnl_primitive_attr> out = new PointerPointer<>(1)) {
+            check(dnnl_primitive_attr_create(out), "dnnl_primitive_attr_create");
+            attr = out.get(dnnl_primitive_attr.class, 0);
+        }
+        dnnl_primitive_attr a = attr;
+        scope.defer(() -> check(dnnl_primitive_attr_destroy(a), "dnnl_primitive_attr_destroy"));
+        check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+                "dnnl_primitive_attr_set_scratchpad_mode");
+        return attr;
+    }
+
+    /** A scratchpad memory of the size {@code pd} asks for (a primitive created with {@link #userScratchpadAttr}). */
+    static dnnl_memory scratchpad(NativeScope scope, dnnl_primitive_desc pd, dnnl_engine engine) {
+        dnnl_memory_desc md = queryArgDesc(pd, DNNL_ARG_SCRATCHPAD);
+        if (md == null || md.isNull()) {
+            throw new IllegalStateException("oneDNN returned no scratchpad descriptor");
+        }
+        return memory(scope, md, engine, alignedBuffer(scope, sizeInBytes(md)));
+    }
+
     /** An in-order stream on {@code engine}. */
     static dnnl_stream stream(NativeScope scope, dnnl_engine engine) {
         try (PointerPointer<dnnl_stream> out = new PointerPointer<>(1)) {
@@ -180,21 +215,30 @@ final class Dnnl {
     static Reorder reorder(NativeScope scope, dnnl_engine engine, dnnl_memory_desc fromDesc, dnnl_memory from,
             dnnl_memory_desc toDesc, dnnl_memory to) {
         try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
-            check(dnnl_reorder_primitive_desc_create(out, fromDesc, engine, toDesc, engine, null),
+            // A user scratchpad (when the reorder wants one at all) of its own, like every primitive of a plan:
+            // plans of several threads may share one cached reorder implementation.
+            check(dnnl_reorder_primitive_desc_create(out, fromDesc, engine, toDesc, engine, userScratchpadAttr(scope)),
                     "dnnl_reorder_primitive_desc_create");
-            dnnl_primitive reorder = primitive(scope, adopt(scope, out));
-            dnnl_exec_arg_t args = scope.own(new dnnl_exec_arg_t(2));
+            dnnl_primitive_desc pd = adopt(scope, out);
+            dnnl_primitive reorder = primitive(scope, pd);
+            dnnl_memory_desc scratchpadDesc = queryArgDesc(pd, DNNL_ARG_SCRATCHPAD);
+            boolean scratchpad = scratchpadDesc != null && !scratchpadDesc.isNull() && sizeInBytes(scratchpadDesc) > 0;
+            int argCount = scratchpad ? 3 : 2;
+            dnnl_exec_arg_t args = scope.own(new dnnl_exec_arg_t(argCount));
             args.getPointer(0).arg(DNNL_ARG_FROM).memory(from);
             args.getPointer(1).arg(DNNL_ARG_TO).memory(to);
-            return new Reorder(reorder, args);
+            if (scratchpad) {
+                args.getPointer(2).arg(DNNL_ARG_SCRATCHPAD).memory(Dnnl.scratchpad(scope, pd, engine));
+            }
+            return new Reorder(reorder, argCount, args);
         }
     }
 
     /** A reorder primitive with its bound arguments ({@link #reorder(NativeScope, dnnl_engine, dnnl_memory_desc, dnnl_memory, dnnl_memory_desc, dnnl_memory)}). */
-    record Reorder(dnnl_primitive primitive, dnnl_exec_arg_t args) {
+    record Reorder(dnnl_primitive primitive, int argCount, dnnl_exec_arg_t args) {
         /** Queues the conversion on {@code stream}. */
         void submit(dnnl_stream stream) {
-            Dnnl.submit(primitive, stream, 2, args);
+            Dnnl.submit(primitive, stream, argCount, args);
         }
     }
 

@@ -22,7 +22,9 @@ import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
 import io.jrnn.weights.OneDnnRnnWeights;
 import java.nio.FloatBuffer;
+import io.jrnn.NativeResources;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -52,6 +54,9 @@ import org.bytedeco.javacpp.BytePointer;
  * {@code [merged output, *forward states, *backward states]}. No masks other than all-valid ones
  * (the default of {@link RecurrentExecutor#run(Tensor, Tensor[], io.jrnn.Mask)}): masked
  * Bidirectional calls run as two layers.
+ *
+ * <p>Thread-safe without a lock around the call, as {@link DnnlRecurrentExecutor}: per-call
+ * execution contexts from a per-shape pool, weights shared read-only.
  */
 final class DnnlBidirectionalExecutor implements RecurrentExecutor {
     private static final int DIRECTIONS = 2;
@@ -70,9 +75,10 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
     private final WeightCache.Source[] userWeights;
     private final ShapeCache<Shape, ShapePlan> plans = new ShapeCache<>(DnnlRecurrentExecutor.SHAPE_CACHE_CAPACITY,
             this::createPlan);
-    private int primitivesCreated;
+    private final AtomicInteger primitivesCreated = new AtomicInteger();
     private volatile String executionPath;
-    private volatile boolean closed;
+    private final CallGate gate = new CallGate();
+    private final NativeResources.Registration registration;
 
     private record Shape(int batch, int steps) {
     }
@@ -110,6 +116,7 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
                 WeightFormat format = WeightFormat.choose(kind, 1);
                 this.executionPath = describePath(primitiveDesc(probe, new Shape(1, 1), format), format);
             }
+            this.registration = NativeResources.register(this, scope::close);
         } catch (RuntimeException | Error e) {
             scope.closeAfter(e);
             throw e;
@@ -150,12 +157,18 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
     }
 
     @Override
-    public synchronized Tensor[] run(Tensor input, Tensor[] initialStates) {
-        ensureOpen();
-        Shape shape = validate(input, initialStates);
-        ShapePlan plan = plans.get(shape);
-        executionPath = plan.path;
-        return plan.run(input, initialStates);
+    public Tensor[] run(Tensor input, Tensor[] initialStates) {
+        gate.enter("Bidirectional(" + forward.describe() + "): oneDNN executor is closed");
+        try {
+            Shape shape = validate(input, initialStates);
+            try (ShapeCache<Shape, ShapePlan>.Lease lease = plans.acquire(shape)) {
+                ShapePlan plan = lease.plan();
+                executionPath = plan.path;
+                return plan.run(input, initialStates);
+            }
+        } finally {
+            gate.exit();
+        }
     }
 
     private int stateCount() {
@@ -176,7 +189,7 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
     }
 
     private ShapePlan createPlan(Shape shape) {
-        NativeScope planScope = new NativeScope();
+        NativeScope planScope = scope.child();
         try {
             return new ShapePlan(shape, planScope);
         } catch (RuntimeException | Error e) {
@@ -202,10 +215,13 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
         final BytePointer sequenceScratch;
         final dnnl_exec_arg_t args;
         final int argCount;
+        /** This context's own stream. */
+        final dnnl_stream stream;
 
         ShapePlan(Shape shape, NativeScope planScope) {
             this.shape = shape;
             this.planScope = planScope;
+            this.stream = Dnnl.stream(planScope, engine);
             boolean lstm = kind == RnnPrimitive.LSTM;
             WeightFormat format = WeightFormat.choose(kind, shape.batch());
             dnnl_primitive_desc pd = primitiveDesc(planScope, shape, format);
@@ -214,7 +230,7 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
             dnnl_memory weightsIter = weights.in(planScope, userWeights[1], Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS_ITER));
             dnnl_memory bias = weights.in(planScope, userWeights[2], Dnnl.queryArgDesc(pd, DNNL_ARG_BIAS));
             this.primitive = Dnnl.primitive(planScope, pd);
-            primitivesCreated++;
+            primitivesCreated.incrementAndGet();
             this.srcLayer = Dnnl.memory(planScope, Dnnl.queryArgDesc(pd, DNNL_ARG_SRC_LAYER), engine, null);
             this.dstLayer = Dnnl.memory(planScope, Dnnl.queryArgDesc(pd, DNNL_ARG_DST_LAYER), engine, null);
             long stateBytes = (long) DIRECTIONS * shape.batch() * hiddenSize * Float.BYTES;
@@ -226,7 +242,7 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
             this.sequenceScratch = forward.returnSequences() ? null
                     : Dnnl.alignedBuffer(planScope, (long) shape.batch() * shape.steps() * width * Float.BYTES);
             this.argCount = kind.argCount();
-            this.args = kind.args(planScope, srcLayer, stateMemory(pd, DNNL_ARG_SRC_ITER, srcIter),
+            this.args = kind.args(planScope, Dnnl.scratchpad(planScope, pd, engine), srcLayer, stateMemory(pd, DNNL_ARG_SRC_ITER, srcIter),
                     lstm ? stateMemory(pd, DNNL_ARG_SRC_ITER_C, srcIterC) : null, weightsLayer, weightsIter, bias,
                     dstLayer, stateMemory(pd, DNNL_ARG_DST_ITER, dstIter),
                     lstm ? stateMemory(pd, DNNL_ARG_DST_ITER_C, dstIterC) : null);
@@ -316,25 +332,20 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
     }
 
     /** Primitives created so far (one per compiled shape), for tests. */
-    synchronized int primitivesCreated() {
-        return primitivesCreated;
+    int primitivesCreated() {
+        return primitivesCreated.get();
     }
 
-    private void ensureOpen() {
-        if (closed) {
-            throw new IllegalStateException("Bidirectional(" + forward.describe() + "): oneDNN executor is closed");
-        }
-    }
-
+    /** Refuses new calls; the native memory is released now, or by the last call in flight. */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    public void close() {
+        gate.close(this::release);
+    }
+
+    private void release() {
         // Plans first (they hold references to the reordered weights), then the executor's own handles.
         try (NativeScope closing = new NativeScope()) {
-            closing.defer(scope::close);
+            closing.defer(registration::close);
             closing.defer(plans::clear);
         }
     }

@@ -2,6 +2,9 @@ package io.jrnn.backend.dnnl;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
@@ -26,6 +29,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_hwio;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_nhwc;
 
 import io.jrnn.Mask;
+import io.jrnn.NativeResources;
 import io.jrnn.Tensor;
 import io.jrnn.backend.ConvLstmExecutor;
 import io.jrnn.backend.ConvLstmSpec;
@@ -33,6 +37,7 @@ import io.jrnn.layers.Activation;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -62,7 +67,9 @@ import org.bytedeco.javacpp.PointerPointer;
  * Keras kernels are HWIO, which is oneDNN's {@code hwio} tag for {@code OIHW} dims: they are copied
  * once and reordered into the layout the primitives choose ({@code format_tag any}); the reordered
  * copies live as long as the executor. Primitives and scratch buffers are cached per input shape
- * (small LRU). Masks follow the canonical rule (spec §3.3): a masked sample keeps {@code h} and
+ * (small LRU), as a pool of execution contexts per shape: calls from several threads run at once,
+ * each on its own context (memory objects, stream, scratchpads, Java scratch), the weights shared
+ * read-only; no lock is held around a call. Masks follow the canonical rule (spec §3.3): a masked sample keeps {@code h} and
  * {@code c}, and outputs its previous processed output.
  *
  * <p>{@link #inputConvPerStep} (benchmarks only) runs the input convolution once per step over the
@@ -93,8 +100,9 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
     private final WeightCache.Source biasSigma;
     private final WeightCache.Source biasCandidate;
     private final ShapeCache<Shape, Plan> plans = new ShapeCache<>(SHAPE_CACHE_CAPACITY, this::createPlan);
-    private int plansCreated;
-    private boolean closed;
+    private final AtomicInteger plansCreated = new AtomicInteger();
+    private final CallGate gate = new CallGate();
+    private final NativeResources.Registration registration;
 
     private record Shape(int batch, int steps, int rows, int cols) {
     }
@@ -126,6 +134,7 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
             this.recurrentCandidate = userWeights(gateColumns(spec.recurrentKernel(), false), dnnl_hwio, f, f, kr, kc);
             this.biasSigma = userWeights(gateColumns(spec.bias(), true), dnnl_a, 3L * f);
             this.biasCandidate = userWeights(gateColumns(spec.bias(), false), dnnl_a, f);
+            this.registration = NativeResources.register(this, scope::close);
         } catch (RuntimeException | Error e) {
             scope.closeAfter(e);
             throw e;
@@ -164,10 +173,16 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
     }
 
     @Override
-    public synchronized Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
-        if (closed) {
-            throw new IllegalStateException(spec.describe() + ": oneDNN ConvLSTM2D executor is closed");
+    public Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
+        gate.enter(spec.describe() + ": oneDNN ConvLSTM2D executor is closed");
+        try {
+            return runOpen(input, initialStates, mask);
+        } finally {
+            gate.exit();
         }
+    }
+
+    private Tensor[] runOpen(Tensor input, Tensor[] initialStates, Mask mask) {
         Objects.requireNonNull(input, "input");
         int[] s = input.shape();
         if (input.isClosed()) {
@@ -200,16 +215,17 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
             mask.checkShape(spec.describe(), s[0], s[1]);
         }
         Shape shape = new Shape(s[0], s[1], s[2], s[3]);
-        Plan plan = plans.get(shape);
         boolean[] valid = mask == null || mask.allValid() ? null : mask.toArray();
-        return plan.run(input, initialStates, valid);
+        try (ShapeCache<Shape, Plan>.Lease lease = plans.acquire(shape)) {
+            return lease.plan().run(input, initialStates, valid);
+        }
     }
 
     private Plan createPlan(Shape shape) {
-        NativeScope planScope = new NativeScope();
+        NativeScope planScope = scope.child();
         try {
             Plan plan = new Plan(shape, spec.outputRows(shape.rows()), spec.outputCols(shape.cols()), planScope);
-            plansCreated++;
+            plansCreated.incrementAndGet();
             return plan;
         } catch (RuntimeException | Error e) {
             planScope.closeAfter(e);
@@ -224,8 +240,9 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
         final dnnl_memory dst;
         final dnnl_exec_arg_t args;
         final int argCount;
+        final dnnl_stream stream;
 
-        Conv(NativeScope owner, long images, long inC, long inR, long inCols, long outR, long outCols, long outChannels,
+        Conv(NativeScope owner, dnnl_stream stream, long images, long inC, long inR, long inCols, long outR, long outCols, long outChannels,
                 WeightCache.Source filter, WeightCache.Source bias, long[] strides, long[] dilates, long[] padL, long[] padR, Pointer srcData, Pointer dstData,
                 boolean accumulate) {
             dnnl_memory_desc srcDesc = Dnnl.desc(owner, dnnl_nhwc, images, inC, inR, inCols);
@@ -234,7 +251,8 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
                     spec.kernelCols());
             dnnl_memory_desc bDesc = withBias ? Dnnl.desc(owner, dnnl_a, outChannels) : null;
             dnnl_memory_desc dstDesc = Dnnl.desc(owner, dnnl_nhwc, images, outChannels, outR, outCols);
-            dnnl_primitive_attr attr = accumulate ? sumAttr(owner) : null;
+            this.stream = stream;
+            dnnl_primitive_attr attr = accumulate ? sumAttr(owner) : Dnnl.userScratchpadAttr(owner);
             dnnl_primitive_desc pd;
             try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
                 Dnnl.check(dnnl_convolution_forward_primitive_desc_create(out, engine, dnnl_forward_inference,
@@ -246,13 +264,14 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
             this.primitive = Dnnl.primitive(owner, pd);
             this.src = Dnnl.memory(owner, Dnnl.queryArgDesc(pd, DNNL_ARG_SRC), engine, srcData);
             this.dst = Dnnl.memory(owner, Dnnl.queryArgDesc(pd, DNNL_ARG_DST), engine, dstData);
-            this.argCount = withBias ? 4 : 3;
+            this.argCount = withBias ? 5 : 4;
             this.args = owner.own(new dnnl_exec_arg_t(argCount));
             args.getPointer(0).arg(DNNL_ARG_SRC).memory(src);
             args.getPointer(1).arg(DNNL_ARG_WEIGHTS).memory(w);
             args.getPointer(2).arg(DNNL_ARG_DST).memory(dst);
+            args.getPointer(3).arg(DNNL_ARG_SCRATCHPAD).memory(Dnnl.scratchpad(owner, pd, engine));
             if (withBias) {
-                args.getPointer(3).arg(DNNL_ARG_BIAS).memory(bias.memory());
+                args.getPointer(4).arg(DNNL_ARG_BIAS).memory(bias.memory());
             }
         }
 
@@ -261,7 +280,7 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
         }
     }
 
-    /** Attributes with a {@code sum} post-op: the convolution adds to what its destination holds. */
+    /** Attributes with a {@code sum} post-op (the convolution adds to what its destination holds) and a user scratchpad. */
     private static dnnl_primitive_attr sumAttr(NativeScope owner) {
         dnnl_post_ops ops;
         try (PointerPointer<dnnl_post_ops> out = new PointerPointer<>(1)) {
@@ -279,6 +298,8 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
         dnnl_primitive_attr a = attr;
         owner.defer(() -> Dnnl.check(dnnl_primitive_attr_destroy(a), "dnnl_primitive_attr_destroy"));
         Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops");
+        Dnnl.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+                "dnnl_primitive_attr_set_scratchpad_mode");
         return attr;
     }
 
@@ -303,24 +324,27 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
     private final class Eltwise {
         final dnnl_primitive primitive;
         final dnnl_exec_arg_t args;
+        final dnnl_stream stream;
 
-        Eltwise(NativeScope owner, float[] alg, long size, Pointer data) {
+        Eltwise(NativeScope owner, dnnl_stream stream, float[] alg, long size, Pointer data) {
+            this.stream = stream;
             dnnl_memory_desc desc = Dnnl.desc(owner, dnnl_a, size);
             dnnl_primitive_desc pd;
             try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
                 Dnnl.check(dnnl_eltwise_forward_primitive_desc_create(out, engine, dnnl_forward_inference, (int) alg[0], desc,
-                        desc, alg[1], alg[2], null), "dnnl_eltwise_forward_primitive_desc_create");
+                        desc, alg[1], alg[2], Dnnl.userScratchpadAttr(owner)), "dnnl_eltwise_forward_primitive_desc_create");
                 pd = Dnnl.adopt(owner, out);
             }
             this.primitive = Dnnl.primitive(owner, pd);
             dnnl_memory memory = Dnnl.memory(owner, desc, engine, data);
-            this.args = owner.own(new dnnl_exec_arg_t(2));
+            this.args = owner.own(new dnnl_exec_arg_t(3));
             args.getPointer(0).arg(DNNL_ARG_SRC).memory(memory);
             args.getPointer(1).arg(DNNL_ARG_DST).memory(memory);
+            args.getPointer(2).arg(DNNL_ARG_SCRATCHPAD).memory(Dnnl.scratchpad(owner, pd, engine));
         }
 
         void execute() {
-            Dnnl.execute(primitive, stream, 2, args);
+            Dnnl.execute(primitive, stream, 3, args);
         }
     }
 
@@ -370,6 +394,7 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
             this.outR = outR;
             this.outC = outC;
             this.planScope = planScope;
+            dnnl_stream stream = Dnnl.stream(planScope, engine);
             this.pixels = outR * outC;
             this.frame = pixels * filters;
             this.sigmaBlock = 3 * frame;
@@ -395,9 +420,9 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
             if (inputConvPerStep) {
                 stepIn = Dnnl.alignedBuffer(planScope, (long) batch * rows * cols * channels * Float.BYTES);
             }
-            this.inputSigma = new Conv(planScope, images, channels, rows, cols, outR, outC, 3L * f, kernelSigma, biasSigma,
+            this.inputSigma = new Conv(planScope, stream, images, channels, rows, cols, outR, outC, 3L * f, kernelSigma, biasSigma,
                     strides, dilates, padL, padR, stepIn, xs, false);
-            this.inputCandidate = new Conv(planScope, images, channels, rows, cols, outR, outC, f, kernelCandidate,
+            this.inputCandidate = new Conv(planScope, stream, images, channels, rows, cols, outR, outC, f, kernelCandidate,
                     biasCandidate, strides, dilates, padL, padR, stepIn, xc, false);
             BytePointer hN = Dnnl.alignedBuffer(planScope, (long) batch * frame * Float.BYTES);
             BytePointer gS = Dnnl.alignedBuffer(planScope, (long) batch * sigmaBlock * Float.BYTES);
@@ -408,18 +433,18 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
             long[] one = {1, 1};
             long[] none = {0, 0};
             // The recurrent convolutions accumulate onto X_t (sum post-op): their outputs are the pre-activations.
-            this.recurrentSigmaConv = new Conv(planScope, batch, f, outR, outC, outR, outC, 3L * f, recurrentSigma, null,
+            this.recurrentSigmaConv = new Conv(planScope, stream, batch, f, outR, outC, outR, outC, 3L * f, recurrentSigma, null,
                     one, none, rPadL, rPadR, hN, gS, true);
-            this.recurrentCandidateConv = new Conv(planScope, batch, f, outR, outC, outR, outC, f, recurrentCandidate, null,
+            this.recurrentCandidateConv = new Conv(planScope, stream, batch, f, outR, outC, outR, outC, f, recurrentCandidate, null,
                     one, none, rPadL, rPadR, hN, gC, true);
             float[] sigmaAlg = eltwiseFor(sigma);
             float[] phiAlg = eltwiseFor(phi);
             this.sigmaActivation = sigmaAlg != null && sigmaAlg.length > 1
-                    ? new Eltwise(planScope, sigmaAlg, (long) batch * sigmaBlock, gS) : null;
+                    ? new Eltwise(planScope, stream, sigmaAlg, (long) batch * sigmaBlock, gS) : null;
             this.candidateActivation = phiAlg != null && phiAlg.length > 1
-                    ? new Eltwise(planScope, phiAlg, (long) batch * frame, gC) : null;
+                    ? new Eltwise(planScope, stream, phiAlg, (long) batch * frame, gC) : null;
             this.cellActivation = phiAlg != null && phiAlg.length > 1
-                    ? new Eltwise(planScope, phiAlg, (long) batch * frame, cN) : null;
+                    ? new Eltwise(planScope, stream, phiAlg, (long) batch * frame, cN) : null;
             this.projectedSigma = Dnnl.floats(xs);
             this.projectedCandidate = Dnnl.floats(xc);
             this.stepInput = stepIn == null ? null : Dnnl.floats(stepIn);
@@ -578,23 +603,24 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
     }
 
     /** Shape plans created so far, for tests. */
-    synchronized int plansCreated() {
-        return plansCreated;
+    int plansCreated() {
+        return plansCreated.get();
     }
 
     boolean isClosed() {
-        return closed;
+        return gate.isClosed();
     }
 
+    /** Refuses new calls; the native memory is released now, or by the last call in flight. */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    public void close() {
+        gate.close(this::release);
+    }
+
+    private void release() {
         // Plans first (they hold references to the reordered weights), then the executor's own handles.
         try (NativeScope closing = new NativeScope()) {
-            closing.defer(scope::close);
+            closing.defer(registration::close);
             closing.defer(plans::clear);
         }
     }

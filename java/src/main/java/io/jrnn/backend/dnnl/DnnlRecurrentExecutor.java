@@ -21,6 +21,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_unidirectional_right2left;
 
 import io.jrnn.Mask;
 import io.jrnn.Precision;
+import io.jrnn.NativeResources;
 import io.jrnn.Tensor;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
@@ -29,6 +30,7 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -68,9 +70,16 @@ import org.bytedeco.javacpp.Pointer;
  * <p>bf16 ({@link Precision#BF16}): the primitive takes bf16 {@code src_layer}, {@code src_iter},
  * weights (asked as {@code any}, converted from the f32 {@code ldigo} copy once by a reorder and
  * cached like the fp32 ones), {@code dst_layer} and {@code dst_iter}, an f32 bias and, for LSTM,
- * f32 cell states (used in place). The caller's f32 input and states are converted into executor
- * bf16 buffers, and the bf16 outputs back into the caller's f32 tensors, by oneDNN reorders queued
- * on the same stream around the primitive (one wait per call); masks use the same plans.
+ * f32 cell states (used in place). The caller's f32 input and states are converted into the
+ * execution context's bf16 buffers, and the bf16 outputs back into the caller's f32 tensors, by
+ * oneDNN reorders (user scratchpads too) queued on the context's stream around the primitive (one
+ * wait per call); masks use the same plans.
+ *
+ * <p>Thread-safe without a lock around the call: each call checks an execution context (a
+ * {@link ShapePlan}: its own memory objects, stream, scratchpad and staging buffers) out of the
+ * per-shape pool ({@link ShapeCache}) and runs it alone; the uploaded and reordered weights are
+ * shared read-only, and the primitives run with user-managed scratchpads, which oneDNN documents as
+ * thread-safe. {@link #close()} waits for the calls in flight (the last one out releases).
  */
 final class DnnlRecurrentExecutor implements RecurrentExecutor {
     /** Input shapes kept compiled per executor. */
@@ -104,12 +113,15 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     private final ShapeCache<Shape, ShapePlan> segmentPlans = new ShapeCache<>(SEGMENT_CACHE_CAPACITY,
             shape -> createPlan(shape, true));
     /** Runs masks that are not right-padded; created on first use. */
-    private RecurrentExecutor arbitraryMaskExecutor;
+    private volatile RecurrentExecutor arbitraryMaskExecutor;
     /** Runs the small batches of large LSTMs (see {@link WeightFormat#composedFaster}); created on first use. */
-    private RecurrentExecutor smallBatchExecutor;
-    private int primitivesCreated;
+    private volatile RecurrentExecutor smallBatchExecutor;
+    private final AtomicInteger primitivesCreated = new AtomicInteger();
     private volatile String executionPath;
-    private volatile boolean closed;
+    private final CallGate gate = new CallGate();
+    private final String closedMessage;
+    /** Releases {@link #scope} (weights, and the plans still open) if this executor is collected unclosed. */
+    private final NativeResources.Registration registration;
 
     private record Shape(int batch, int steps) {
     }
@@ -151,6 +163,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         this.engine = engine;
         this.inputSize = spec.inputSize();
         this.hiddenSize = spec.units();
+        this.closedMessage = spec.describe() + ": oneDNN executor is closed";
         try {
             this.stream = Dnnl.stream(scope, engine);
             this.weights = new WeightCache(engine, stream);
@@ -180,6 +193,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                 WeightFormat format = WeightFormat.choose(kind, 1, precision);
                 this.executionPath = describePath(primitiveDesc(probe, new Shape(1, 1), format), format);
             }
+            this.registration = NativeResources.register(this, scope::close);
         } catch (RuntimeException | Error e) {
             scope.closeAfter(e);
             throw e;
@@ -230,17 +244,27 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     }
 
     @Override
-    public synchronized Tensor[] run(Tensor input, Tensor[] initialStates) {
-        ensureOpen();
+    public Tensor[] run(Tensor input, Tensor[] initialStates) {
+        gate.enter(closedMessage);
+        try {
+            return runUnmasked(input, initialStates);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    private Tensor[] runUnmasked(Tensor input, Tensor[] initialStates) {
         Shape shape = validate(input, initialStates);
         if (layers == 1 && WeightFormat.composedFaster(kind, shape.batch(), inputSize, hiddenSize, precision)) {
             RecurrentExecutor faster = smallBatchExecutor();
             executionPath = faster.executionPath();
             return faster.run(input, initialStates);
         }
-        ShapePlan plan = plans.get(shape);
-        executionPath = plan.path;
-        return plan.run(input, initialStates);
+        try (ShapeCache<Shape, ShapePlan>.Lease lease = plans.acquire(shape)) {
+            ShapePlan plan = lease.plan();
+            executionPath = plan.path;
+            return plan.run(input, initialStates);
+        }
     }
 
     /**
@@ -248,11 +272,19 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
      * ({@link #runRightPadded}); other masks run on {@link #arbitraryMaskExecutor()}.
      */
     @Override
-    public synchronized Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
-        if (mask == null || mask.allValid()) {
-            return run(input, initialStates);
+    public Tensor[] run(Tensor input, Tensor[] initialStates, Mask mask) {
+        gate.enter(closedMessage);
+        try {
+            return runMasked(input, initialStates, mask);
+        } finally {
+            gate.exit();
         }
-        ensureOpen();
+    }
+
+    private Tensor[] runMasked(Tensor input, Tensor[] initialStates, Mask mask) {
+        if (mask == null || mask.allValid()) {
+            return runUnmasked(input, initialStates);
+        }
         if (layers > 1) {
             throw new io.jrnn.UnsupportedConfigurationException(executionPath + " cannot apply a mask");
         }
@@ -272,12 +304,18 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
      * fp32 LSTM weights, small batches); created on first use.
      */
     private RecurrentExecutor smallBatchExecutor() {
-        if (smallBatchExecutor == null) {
-            smallBatchExecutor = DnnlBackend.instance(precision).composed(spec, "faster than " + kind.primitiveName
-                    + " at batch <= " + WeightFormat.COMPOSED_UP_TO_BATCH + " with >= "
-                    + (WeightFormat.COMPOSED_FROM_WEIGHT_BYTES >> 20) + " MiB of weights");
+        RecurrentExecutor faster = smallBatchExecutor;
+        if (faster != null) {
+            return faster;
         }
-        return smallBatchExecutor;
+        synchronized (this) {
+            if (smallBatchExecutor == null) {
+                smallBatchExecutor = DnnlBackend.instance(precision).composed(spec, "faster than "
+                        + kind.primitiveName + " at batch <= " + WeightFormat.COMPOSED_UP_TO_BATCH + " with >= "
+                        + (WeightFormat.COMPOSED_FROM_WEIGHT_BYTES >> 20) + " MiB of weights");
+            }
+            return smallBatchExecutor;
+        }
     }
 
     /**
@@ -285,11 +323,18 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
      * length-segment scheme cannot express them. The one place to switch to the composed path.
      */
     private RecurrentExecutor arbitraryMaskExecutor() {
-        if (arbitraryMaskExecutor == null) {
-            arbitraryMaskExecutor = DnnlBackend.instance(precision).composed(spec, "the mask is not right-padded"
-                    + " (a valid step follows a padded one), which oneDNN's fused " + kind.primitiveName + " cannot run");
+        RecurrentExecutor other = arbitraryMaskExecutor;
+        if (other != null) {
+            return other;
         }
-        return arbitraryMaskExecutor;
+        synchronized (this) {
+            if (arbitraryMaskExecutor == null) {
+                arbitraryMaskExecutor = DnnlBackend.instance(precision).composed(spec, "the mask is not right-padded"
+                        + " (a valid step follows a padded one), which oneDNN's fused " + kind.primitiveName
+                        + " cannot run");
+            }
+            return arbitraryMaskExecutor;
+        }
     }
 
     /**
@@ -344,9 +389,10 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                 while (batch < n && lengths[sorted[batch]] >= to) {
                     batch++;
                 }
-                ShapePlan plan = segmentPlans.get(new Shape(batch, len));
-                segmentPath = plan.path;
-                try (Tensor xs = Tensor.zeros(batch, len, c); Tensor ys = Tensor.zeros(batch, len, h)) {
+                try (ShapeCache<Shape, ShapePlan>.Lease lease = segmentPlans.acquire(new Shape(batch, len));
+                        Tensor xs = Tensor.zeros(batch, len, c); Tensor ys = Tensor.zeros(batch, len, h)) {
+                    ShapePlan plan = lease.plan();
+                    segmentPath = plan.path;
                     FloatBuffer xsView = xs.view();
                     for (int j = 0; j < batch; j++) {
                         xsView.put(j * len * c, x, (sorted[j] * steps + from) * c, len * c);
@@ -445,7 +491,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     }
 
     private ShapePlan createPlan(Shape shape, boolean segment) {
-        NativeScope planScope = new NativeScope();
+        NativeScope planScope = scope.child();
         try {
             return new ShapePlan(shape, planScope, segment);
         } catch (RuntimeException | Error e) {
@@ -477,10 +523,13 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         /** bf16: the f32 → bf16 conversions queued before the primitive, and the bf16 → f32 ones after it. */
         final List<Dnnl.Reorder> convertIn = new ArrayList<>();
         final List<Dnnl.Reorder> convertOut = new ArrayList<>();
+        /** This context's own stream (a stream is not shared between threads); the reorders run on it too. */
+        final dnnl_stream stream;
 
         ShapePlan(Shape shape, NativeScope planScope, boolean segment) {
             this.shape = shape;
             this.planScope = planScope;
+            this.stream = Dnnl.stream(planScope, engine);
             boolean lstm = kind == RnnPrimitive.LSTM;
             WeightFormat format = WeightFormat.choose(kind, shape.batch(), precision);
             dnnl_primitive_desc pd = primitiveDesc(planScope, shape, format);
@@ -489,7 +538,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             dnnl_memory weightsIter = weights.in(planScope, userWeights[1], Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS_ITER));
             dnnl_memory bias = weights.in(planScope, userWeights[2], Dnnl.queryArgDesc(pd, DNNL_ARG_BIAS));
             this.primitive = Dnnl.primitive(planScope, pd);
-            primitivesCreated++;
+            primitivesCreated.incrementAndGet();
             // Data handles are set on every call: the caller's tensors are used in place (bf16: the
             // caller's f32 tensors are the reorders' ends, the primitive's own arguments bf16 buffers).
             long n = shape.batch();
@@ -521,8 +570,9 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                     : Dnnl.alignedBuffer(planScope, stateFloats * shape.steps() * Float.BYTES);
 
             this.argCount = kind.argCount();
-            this.args = kind.args(planScope, primitiveArg(srcLayer), primitiveArg(srcIter), srcIterC, weightsLayer,
-                    weightsIter, bias, primitiveArg(dstLayer), primitiveArg(dstIter), dstIterC);
+            this.args = kind.args(planScope, Dnnl.scratchpad(planScope, pd, engine), primitiveArg(srcLayer),
+                    primitiveArg(srcIter), srcIterC, weightsLayer, weightsIter, bias, primitiveArg(dstLayer),
+                    primitiveArg(dstIter), dstIterC);
         }
 
         /** The primitive's memories that differ from the caller-facing ones (bf16 runs). */
@@ -716,54 +766,58 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         return executionPath;
     }
 
-    /** Primitives created so far (one per compiled shape), for tests. */
-    synchronized int primitivesCreated() {
-        return primitivesCreated;
+    /** Primitives created so far (one per execution context compiled), for tests. */
+    int primitivesCreated() {
+        return primitivesCreated.get();
     }
 
     /** Weight arrays reordered (to another layout or to bf16) so far, for tests. */
-    synchronized int weightConversions() {
+    int weightConversions() {
         return weights.conversions();
     }
 
     /** Segment shapes of right-padded masked batches currently compiled, for tests. */
-    synchronized int cachedSegmentCount() {
+    int cachedSegmentCount() {
         return segmentPlans.size();
     }
 
     /** Shapes currently compiled, for tests. */
-    synchronized int cachedShapeCount() {
+    int cachedShapeCount() {
         return plans.size();
     }
 
     boolean isClosed() {
-        return closed;
+        return gate.isClosed();
     }
 
-    private void ensureOpen() {
-        if (closed) {
-            throw new IllegalStateException(spec.describe() + ": oneDNN executor is closed");
-        }
-    }
 
+    /** Refuses new calls; the native memory is released now, or by the last call in flight. */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    public void close() {
+        gate.close(this::release);
+    }
+
+    private void release() {
         // Plans first (they hold references to the reordered weights), then the executor's own handles.
         try (NativeScope closing = new NativeScope()) {
-            closing.defer(scope::close);
+            closing.defer(registration::close);
             closing.defer(segmentPlans::clear);
             closing.defer(plans::clear);
-            if (arbitraryMaskExecutor != null) {
-                closing.defer(arbitraryMaskExecutor::close);
+            RecurrentExecutor other;
+            synchronized (this) {
+                other = arbitraryMaskExecutor;
                 arbitraryMaskExecutor = null;
             }
-            if (smallBatchExecutor != null) {
-                closing.defer(smallBatchExecutor::close);
+            RecurrentExecutor faster;
+            synchronized (this) {
+                faster = smallBatchExecutor;
                 smallBatchExecutor = null;
+            }
+            if (other != null) {
+                closing.defer(other::close);
+            }
+            if (faster != null) {
+                closing.defer(faster::close);
             }
         }
     }

@@ -16,6 +16,10 @@ import org.bytedeco.javacpp.PointerPointer;
  * An executor's weights: copied once into aligned native memory ({@link #upload}), and reordered
  * into the layouts its primitives ask for ({@link #in}), one copy per source and layout shared by
  * the plans that use it and released when the last of them closes.
+ *
+ * <p>Thread-safe: plans of several threads are compiled (and closed) concurrently. The packed
+ * weights are only read by the primitives that run on them, so every plan of every thread shares
+ * one copy per layout.
  */
 final class WeightCache implements AutoCloseable {
     /** A weight array in the layout the executor uploaded it in, owned by the cache. */
@@ -48,7 +52,7 @@ final class WeightCache implements AutoCloseable {
     }
 
     /** Copies {@code values} into native memory described by {@code tag} and {@code dims}. */
-    Source upload(float[] values, int tag, long... dims) {
+    synchronized Source upload(float[] values, int tag, long... dims) {
         dnnl_memory_desc desc = Dnnl.desc(scope, tag, dims);
         BytePointer buffer = Dnnl.alignedBuffer(scope, (long) values.length * Float.BYTES);
         Dnnl.floats(buffer).put(values);
@@ -59,7 +63,7 @@ final class WeightCache implements AutoCloseable {
      * {@code source} in the layout {@code wanted}: the source itself, or a reordered copy shared
      * between users; {@code user} holds it until it closes.
      */
-    dnnl_memory in(NativeScope user, Source source, dnnl_memory_desc wanted) {
+    synchronized dnnl_memory in(NativeScope user, Source source, dnnl_memory_desc wanted) {
         if (dnnl_memory_desc_equal(source.desc(), wanted) != 0) {
             return source.memory();
         }
@@ -81,7 +85,7 @@ final class WeightCache implements AutoCloseable {
     }
 
     /** Reordered copies made so far (layout or data-type conversions), for tests. */
-    int conversions() {
+    synchronized int conversions() {
         return conversions;
     }
 
@@ -104,7 +108,7 @@ final class WeightCache implements AutoCloseable {
         }
     }
 
-    private void release(Packed p) {
+    private synchronized void release(Packed p) {
         p.users--;
         if (p.users == 0) {
             packed.remove(p);
@@ -115,12 +119,16 @@ final class WeightCache implements AutoCloseable {
     /** Releases the reordered copies still held, then the sources. */
     @Override
     public void close() {
+        List<Packed> held;
+        synchronized (this) {
+            held = new ArrayList<>(packed);
+            packed.clear();
+        }
         try (NativeScope closing = new NativeScope()) {
             closing.defer(scope::close);
-            for (Packed p : packed) {
+            for (Packed p : held) {
                 closing.defer(p.scope::close);
             }
-            packed.clear();
         }
     }
 }

@@ -80,7 +80,7 @@ public final class ReferenceBackend implements Backend {
         private final float[] kernel;
         private final float[] recurrentKernel;
         private final float[] bias;
-        private boolean closed;
+        private volatile boolean closed;
 
         ReferenceRecurrentExecutor(RecurrentSpec spec, String path) {
             this.spec = spec;

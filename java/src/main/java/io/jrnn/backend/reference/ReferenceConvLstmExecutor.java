@@ -16,7 +16,7 @@ import java.util.Objects;
 final class ReferenceConvLstmExecutor implements ConvLstmExecutor {
     private final ConvLstmSpec spec;
     private final String path;
-    private boolean closed;
+    private volatile boolean closed;
 
     ReferenceConvLstmExecutor(ConvLstmSpec spec, String path) {
         this.spec = Objects.requireNonNull(spec, "spec");

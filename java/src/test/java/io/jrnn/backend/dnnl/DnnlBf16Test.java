@@ -7,6 +7,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_amx;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_bf16;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_vnni;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -297,5 +298,94 @@ class DnnlBf16Test {
         RecurrentSpec b = spec(Cell.LSTM, Activation.SIGMOID, true, true, size, new SplittableRandom(2));
         assertNull(bf16.compileStack(List.of(a, a)));
         assertNull(bf16.compileBidirectional(a, b, io.jrnn.layers.Bidirectional.MergeMode.CONCAT));
+    }
+
+    /** Runs {@code executor} on {@code x} (with {@code init} and {@code mask}); every output as one array. */
+    private static float[] outputs(RecurrentExecutor executor, Tensor x, Tensor[] init, Mask mask) {
+        Tensor[] out = executor.run(x, init, mask);
+        int total = 0;
+        for (Tensor t : out) {
+            total += (int) t.size();
+        }
+        float[] all = new float[total];
+        int at = 0;
+        for (Tensor t : out) {
+            float[] values = t.toArray();
+            System.arraycopy(values, 0, all, at, values.length);
+            at += values.length;
+            t.close();
+        }
+        return all;
+    }
+
+    /**
+     * bf16 inside the per-call execution contexts: two threads are held inside one bf16 executor at
+     * once (so two contexts, each with its own bf16 buffers, reorders, f32 LSTM cell states and
+     * scratchpad, exist), then 8 threads run the fused LSTM (with and without a right-padded mask)
+     * and the composed bf16 path concurrently; every result equals the single-threaded one and the
+     * weights are converted to bf16 once, shared by the contexts.
+     */
+    @Test
+    void bf16ExecutorsRunConcurrentCallsInTheirOwnContexts() throws Exception {
+        Size size = new Size(4, 7, 12, 16);
+        RecurrentSpec fusedSpec = spec(Cell.LSTM, Activation.SIGMOID, false, true, size, new SplittableRandom(41));
+        RecurrentSpec composedSpec = spec(Cell.GRU, Activation.HARD_SIGMOID_KERAS2, true, true, size,
+                new SplittableRandom(43));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        SplittableRandom rng = new SplittableRandom(47);
+        try (DnnlRecurrentExecutor fused = (DnnlRecurrentExecutor) bf16.compile(fusedSpec);
+                RecurrentExecutor composed = bf16.compile(composedSpec);
+                Tensor x = random(rng, 1f, size.n(), size.t(), size.c());
+                Tensor h0 = random(rng, 0.8f, size.n(), size.h());
+                Tensor c0 = random(rng, 0.8f, size.n(), size.h())) {
+            assertTrue(composed.executionPath().contains("bf16 matmuls"), composed.executionPath());
+            Tensor[] init = {h0, c0};
+            Mask mask = Mask.fromLengths(new int[] {7, 4, 0, 2}, size.t());
+            float[] fusedExpected = outputs(fused, x, init, null);
+            float[] maskedExpected = outputs(fused, x, init, mask);
+            float[] composedExpected = outputs(composed, x, new Tensor[] {h0}, null);
+            int conversions = fused.weightConversions();
+
+            java.util.concurrent.CyclicBarrier bothInside = new java.util.concurrent.CyclicBarrier(2);
+            ShapeCache.afterAcquireForTests = () -> {
+                try {
+                    bothInside.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new AssertionError("the other bf16 call never entered the executor at the same time", e);
+                }
+            };
+            try {
+                var a = pool.submit(() -> outputs(fused, x, init, null));
+                var b = pool.submit(() -> outputs(fused, x, init, null));
+                assertArrayEquals(fusedExpected, a.get(60, java.util.concurrent.TimeUnit.SECONDS), 1e-6f);
+                assertArrayEquals(fusedExpected, b.get(60, java.util.concurrent.TimeUnit.SECONDS), 1e-6f);
+            } finally {
+                ShapeCache.afterAcquireForTests = null;
+            }
+            assertTrue(fused.primitivesCreated() >= 2, "two contexts of one shape: " + fused.primitivesCreated());
+
+            List<java.util.concurrent.Future<Boolean>> calls = new ArrayList<>();
+            for (int i = 0; i < 48; i++) {
+                int which = i % 3;
+                calls.add(pool.submit(() -> {
+                    for (int k = 0; k < 5; k++) {
+                        switch (which) {
+                            case 0 -> assertArrayEquals(fusedExpected, outputs(fused, x, init, null), 1e-6f);
+                            case 1 -> assertArrayEquals(maskedExpected, outputs(fused, x, init, mask), 1e-6f);
+                            default -> assertArrayEquals(composedExpected,
+                                    outputs(composed, x, new Tensor[] {h0}, null), 1e-6f);
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (var call : calls) {
+                assertTrue(call.get(120, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            assertEquals(conversions, fused.weightConversions(),
+                    "the contexts share the bf16 weights converted once per layout");
+        } finally {
+            pool.shutdownNow();
+        }
     }
 }

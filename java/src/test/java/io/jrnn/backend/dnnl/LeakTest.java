@@ -3,16 +3,27 @@ package io.jrnn.backend.dnnl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jrnn.Sequential;
 import io.jrnn.Tensor;
+import io.jrnn.io.KerasModels;
 import io.jrnn.layers.GRU;
 import io.jrnn.layers.LSTM;
 import io.jrnn.layers.RecurrentLayer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
 import org.bytedeco.javacpp.Pointer;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Native memory stays flat: every create → forward → close cycle returns what it took (JavaCPP
- * counts the bytes it allocated in {@link Pointer#totalBytes()}).
+ * Native memory and open files stay flat: every create → forward → close cycle returns what it took
+ * (JavaCPP counts the bytes it allocated in {@link Pointer#totalBytes()}; open descriptors are the
+ * entries of {@code /proc/self/fd}). The {@code long} tests (100 000 cycles, 1 000 000 forwards on
+ * one model) run with {@code mvn -pl java test -Dgroups=long} (docs/reliability.md).
  */
 class LeakTest {
     private static void cycle(int i) {
@@ -26,17 +37,41 @@ class LeakTest {
         }
     }
 
-    @Test
-    void createForwardCloseCyclesKeepNativeMemoryFlat() {
+    /** Open file descriptors of this process (Linux). */
+    static long openFiles() {
+        Path fds = Path.of("/proc/self/fd");
+        Assumptions.assumeTrue(Files.isDirectory(fds), "needs /proc/self/fd (Linux)");
+        try (Stream<Path> s = Files.list(fds)) {
+            return s.count();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void assertCyclesFlat(int cycles) {
         for (int i = 0; i < 50; i++) {
             cycle(i);
         }
         long before = Pointer.totalBytes();
-        for (int i = 0; i < 1000; i++) {
+        long files = openFiles();
+        for (int i = 0; i < cycles; i++) {
             cycle(i);
         }
-        long after = Pointer.totalBytes();
-        assertEquals(before, after, "JavaCPP bytes outstanding after 1000 create/forward/close cycles");
+        assertEquals(before, Pointer.totalBytes(), "JavaCPP bytes outstanding after " + cycles
+                + " create/forward/close cycles");
+        assertEquals(files, openFiles(), "open files after " + cycles + " cycles");
+        System.out.println("leaks: " + cycles + " create/forward/close cycles, native bytes and open files flat");
+    }
+
+    @Test
+    void createForwardCloseCyclesKeepNativeMemoryAndFilesFlat() {
+        assertCyclesFlat(1000);
+    }
+
+    @Test
+    @Tag("long")
+    void hundredThousandCreateForwardCloseCycles() {
+        assertCyclesFlat(100_000);
     }
 
     @Test
@@ -50,6 +85,57 @@ class LeakTest {
             }
             assertEquals(before, Pointer.totalBytes(), "bytes outstanding after 5000 forwards");
             assertTrue(Pointer.physicalBytes() > 0);
+        }
+    }
+
+    private static Path defaultModel() throws Exception {
+        return Path.of(LeakTest.class.getResource("/io/jrnn/cli/default-model.h5").toURI());
+    }
+
+    private static void loadForwardClose(Path file) {
+        try (Sequential model = KerasModels.load(file).useBackend(DnnlBackend.instance());
+                Tensor x = Tensor.zeros(2, 7, model.inputShape()[model.inputShape().length - 1]);
+                Tensor y = model.forward(x)) {
+            assertTrue(y.size() > 0);
+        }
+    }
+
+    @Test
+    void loadingAKerasFileRepeatedlyKeepsNativeMemoryAndFilesFlat() throws Exception {
+        Path file = defaultModel();
+        for (int i = 0; i < 5; i++) {
+            loadForwardClose(file);
+        }
+        long before = Pointer.totalBytes();
+        long files = openFiles();
+        for (int i = 0; i < 200; i++) {
+            loadForwardClose(file);
+        }
+        assertEquals(before, Pointer.totalBytes(), "JavaCPP bytes outstanding after 200 loads");
+        assertEquals(files, openFiles(), "open files after 200 loads");
+    }
+
+    @Test
+    @Tag("long")
+    void millionForwardsOnOneModel() throws Exception {
+        try (Sequential model = KerasModels.load(defaultModel()).useBackend(DnnlBackend.instance())) {
+            int features = model.inputShape()[model.inputShape().length - 1];
+            Tensor[] inputs = new Tensor[4];
+            for (int b = 0; b < inputs.length; b++) {
+                inputs[b] = Tensor.zeros(1 + b, 5 + b, features);
+                model.forward(inputs[b]).close();
+            }
+            long before = Pointer.totalBytes();
+            long files = openFiles();
+            for (int i = 0; i < 1_000_000; i++) {
+                model.forward(inputs[i % inputs.length]).close();
+            }
+            assertEquals(before, Pointer.totalBytes(), "JavaCPP bytes outstanding after 1 000 000 forwards");
+            assertEquals(files, openFiles(), "open files after 1 000 000 forwards");
+            for (Tensor t : inputs) {
+                t.close();
+            }
+            System.out.println("leaks: 1000000 forwards on one model, native bytes and open files flat");
         }
     }
 }
