@@ -226,16 +226,12 @@ public final class RNN extends Layer {
             float[][] initial) {
         AbstractCell own = (AbstractCell) cell;
         own.ensureOpen();
-        int width = features;
-        for (StandardCell c : chain) {
-            c.ensureWeights(width);
-            width = c.units();
-        }
-        rebuildFusedLayers(chain);
+        Fused fused = rebuildFusedLayers(chain, features);
         float[][] fusedInitial = own.toFusedStates(initial, batch);
-        if (stackExecutor != null) {
-            return runStack(own, input, batch, steps, features, fusedInitial);
+        if (fused.stack() != null) {
+            return runStack(own, fused.stack(), input, batch, steps, features, fusedInitial);
         }
+        List<RecurrentLayer> fusedLayers = fused.layers();
         List<float[]> fusedFinal = new ArrayList<>();
         Tensor current = Tensor.of(input, batch, steps, features);
         List<String> paths = new ArrayList<>();
@@ -277,8 +273,8 @@ public final class RNN extends Layer {
     }
 
     /** The chain on {@link #stackExecutor}: the fused states in, the cell's final states out. */
-    private float[][] runStack(AbstractCell own, float[] input, int batch, int steps, int features,
-            float[][] fusedInitial) {
+    private float[][] runStack(AbstractCell own, io.jrnn.backend.RecurrentExecutor stackExecutor, float[] input,
+            int batch, int steps, int features, float[][] fusedInitial) {
         Tensor[] init = new Tensor[fusedInitial.length];
         Tensor[] out = null;
         try (Tensor x = Tensor.of(input, batch, steps, features)) {
@@ -310,11 +306,25 @@ public final class RNN extends Layer {
         }
     }
 
-    /** Under the layer's monitor: a version check per call, a rebuild when a cell's weights changed. */
-    private synchronized void rebuildFusedLayers(List<StandardCell> chain) {
+    /** The fused layers (and the stack executor, or null) one call runs on. */
+    private record Fused(List<RecurrentLayer> layers, io.jrnn.backend.RecurrentExecutor stack) {
+    }
+
+    /**
+     * Under the layer's monitor: the cells' lazy weight creation, a version check per call, and a
+     * rebuild when a cell's weights changed; returns what this call runs on. Weight creation sits
+     * inside the monitor so that concurrent first calls create the weights once and build once
+     * (two builds would close the layers another thread is running).
+     */
+    private synchronized Fused rebuildFusedLayers(List<StandardCell> chain, int features) {
+        int width = features;
+        for (StandardCell c : chain) {
+            c.ensureWeights(width);
+            width = c.units();
+        }
         int[] versions = chain.stream().mapToInt(StandardCell::weightsVersion).toArray();
         if (fusedLayers != null && Arrays.equals(versions, fusedVersions) && fusedLayers.size() == chain.size()) {
-            return;
+            return new Fused(fusedLayers, stackExecutor);
         }
         closeFused();
         List<RecurrentLayer> layers = new ArrayList<>();
@@ -330,6 +340,7 @@ public final class RNN extends Layer {
         if (layers.size() > 1 && !goBackwards) {
             stackExecutor = backend().compileStack(layers.stream().map(RecurrentLayer::spec).toList());
         }
+        return new Fused(fusedLayers, stackExecutor);
     }
 
     /** The Java step loop with the canonical masking rule (spec §3.3). */
