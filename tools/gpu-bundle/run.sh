@@ -119,7 +119,7 @@ if [ "$RUN_BENCH" -eq 1 ]; then
     bench_limit=$(atmost "$T_BENCH" $(( $(left) - torch_share )))
     [ "$bench_limit" -lt 60 ] && bench_limit=60
     BENCH_ARGS=(--out "$REPORT" --budget-s $(( bench_limit - 30 )))
-    [ "$QUICK" -eq 1 ] && BENCH_ARGS+=(--quick --reps 20 --warmup 3)
+    [ "$QUICK" -eq 1 ] && BENCH_ARGS+=(--quick --reps 20 --warmup 30)
     echo "   (time limit ${bench_limit} s)"
     limit "$bench_limit" "$JAVA" "${JOPTS[@]}" -cp "$CP" io.jrnn.backend.cuda.GpuBenchmark "${BENCH_ARGS[@]}" \
         >"$REPORT/gpu-bench.log" 2>&1

@@ -90,7 +90,7 @@ public final class GpuBenchmark {
     public static void main(String[] args) throws IOException {
         boolean quick = false;
         int reps = 25;
-        int warmup = 5;
+        int warmup = 40; // lets the JIT compile the per-call Java paths of both sides before timing
         String only = "";
         double budgetSeconds = Double.POSITIVE_INFINITY;
         Path out = Path.of("gpu-bench-report");
