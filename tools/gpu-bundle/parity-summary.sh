@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sourced by run.sh: jrnn_parity_summary TAG LABEL NONE LOG prints, per precision, the worst of the
-# lines "TAG <case> precision=<p> maxAbsErr=<x> tolerance=<t> [scaledErr=<y>]" in LOG and how many
+# lines "TAG <case> precision=<p> maxAbsErr=<x> tolerance=<t> [scaledErr=<y>]" in LOG (the error
+# each case is checked on: scaledErr where present, else maxAbsErr) and how many
 # cases exceed their own tolerance (checked on scaledErr when the line has one: those cases compare
 # relative to max(1, |expected|)). The precision comes only from the precision= field, never from the
 # case name; lines without it are grouped as "unlabelled". Lines with other tags (GPU-CHECK: kernel
@@ -24,7 +25,7 @@ jrnn_parity_summary() {
             checked = field("scaledErr")
             checked = (checked == "") ? err : checked + 0
             n[p]++
-            if (!(p in worst) || err > worst[p]) { worst[p] = err; at[p] = name }
+            if (!(p in worst) || checked > worst[p]) { worst[p] = checked; at[p] = name }
             if (t != "" && !(checked <= t + 0)) {
                 over[p]++
                 if (!(p in firstOver)) firstOver[p] = sprintf("%s (%.3g > %.3g)", name, checked, t + 0)
@@ -42,7 +43,7 @@ jrnn_parity_summary() {
                 verdict = (p in over) ? sprintf("%d OVER their tolerance, first %s", over[p], firstOver[p]) \
                                       : "all within their tolerance"
                 if (p in untold) verdict = verdict sprintf(" (%d without a tolerance field)", untold[p])
-                printf "%s %s: worst maxAbsErr %.3g (%s) over %d cases, %s\n", label, p, worst[p], at[p], n[p], verdict
+                printf "%s %s: worst error %.3g (%s) over %d cases, %s\n", label, p, worst[p], at[p], n[p], verdict
             }
             if (!any) printf "%s: %s\n", label, none
         }' "$4"

@@ -151,12 +151,12 @@ class GpuBundleScriptTest {
                 TOOLS.resolve("parity-summary.sh").toString(), log.toString()), Map.of());
         assertEquals(0, r.exit(), r.output());
         assertEquals(List.of(
-                "parity fp32: worst maxAbsErr 0.002 (GRU_exponential_FP32) over 3 cases, all within their tolerance",
-                "parity tf32: worst maxAbsErr 0.001 (LSTM_precision) over 1 cases, all within their tolerance",
-                "parity fp16: worst maxAbsErr 0.01 (FP16_LSTM) over 1 cases, all within their tolerance",
-                "parity bf16: worst maxAbsErr 0.03 (BF16_GRU) over 1 cases, 1 OVER their tolerance, first BF16_GRU"
+                "parity fp32: worst error 3e-05 (LSTM_tanh_FP32) over 3 cases, all within their tolerance",
+                "parity tf32: worst error 0.001 (LSTM_precision) over 1 cases, all within their tolerance",
+                "parity fp16: worst error 0.01 (FP16_LSTM) over 1 cases, all within their tolerance",
+                "parity bf16: worst error 0.03 (BF16_GRU) over 1 cases, 1 OVER their tolerance, first BF16_GRU"
                         + " (0.03 > 0.02)",
-                "bench fp16: worst maxAbsErr 0.001 (direct-lstm-x) over 1 cases, all within their tolerance",
+                "bench fp16: worst error 0.001 (direct-lstm-x) over 1 cases, all within their tolerance",
                 "other: (no lines)"), r.output().strip().lines().toList());
     }
 

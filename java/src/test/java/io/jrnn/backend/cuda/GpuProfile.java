@@ -28,7 +28,7 @@ public final class GpuProfile {
             System.out.println("GPU-PROFILE skipped: " + Cuda.status().reason());
             return;
         }
-        int[][] shapes = {{512, 1, 25}, {512, 64, 25}, {1536, 64, 25}};
+        int[][] shapes = {{512, 1, 25}, {1024, 64, 50}};
         for (int[] s : shapes) {
             profile(s[0], s[1], s[2]);
         }
@@ -66,7 +66,23 @@ public final class GpuProfile {
                 }
             }
             System.setProperty(HostTransfers.PROPERTY, "auto");
-            sample(id, layer, x);
+            for (String pinnedOutputs : List.of("false", "true")) {
+                System.setProperty("jrnn.cuda.pinnedOutputs", pinnedOutputs);
+                for (int i = 0; i < 20; i++) {
+                    run(layer, pinned);
+                }
+                double[] ms = new double[60];
+                for (int i = 0; i < ms.length; i++) {
+                    long t0 = System.nanoTime();
+                    run(layer, pinned);
+                    ms[i] = (System.nanoTime() - t0) / 1e6;
+                }
+                Arrays.sort(ms);
+                System.out.printf(Locale.ROOT, "GPU-PROFILE %s input=pinned pinnedOutputs=%s median=%.3fms%n", id,
+                        pinnedOutputs, ms[ms.length / 2]);
+            }
+            sample(id + "-pageable", layer, x);
+            sample(id + "-pinned", layer, pinned);
             System.out.println("GPU-PROFILE " + id + " path: " + layer.executionPath());
         }
     }
@@ -92,7 +108,7 @@ public final class GpuProfile {
                     leaf.merge(frame(st[0]), 1, Integer::sum);
                     for (StackTraceElement e : st) {
                         if (e.getClassName().startsWith("io.jrnn") && !e.getClassName().endsWith("GpuProfile")) {
-                            top.merge(frame(e), 1, Integer::sum);
+                            top.merge(frame(st[0]) + " <- " + frame(e), 1, Integer::sum);
                             break;
                         }
                     }
@@ -106,13 +122,13 @@ public final class GpuProfile {
         });
         sampler.setDaemon(true);
         sampler.start();
-        for (int i = 0; i < 400; i++) {
+        for (int i = 0; i < 1000; i++) {
             run(layer, x);
         }
         Flag.running = false;
         sampler.join();
         print(id, "leaf", leaf, samples[0]);
-        print(id, "jrnn-frame", top, samples[0]);
+        print(id, "leaf<-jrnn", top, samples[0]);
     }
 
     private static String frame(StackTraceElement e) {
