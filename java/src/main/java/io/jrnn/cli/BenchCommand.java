@@ -71,7 +71,10 @@ final class BenchCommand implements Callable<Integer> {
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new IllegalArgumentException("--out: expected a directory, got the file " + out);
         }
-        String commandLine = "jrnn bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        // originalArgs() are the whole command line's arguments, the subcommand's name included.
+        java.util.List<String> args = spec.commandLine().getParseResult().originalArgs();
+        int at = args.indexOf("bench");
+        String commandLine = "jrnn bench " + String.join(" ", at < 0 ? args : args.subList(at + 1, args.size()));
         Path work = Files.createDirectories(out).resolve(".work");
         BenchResults.Report report = BenchRunner.run(new BenchRunner.Plan(plan, threadCounts, peerNames, sampler,
                 quick ? 300 : 2000, python, commandLine.trim()), work, stderr);
