@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of jrnn's importers with Jazzer (docs/reliability.md#fuzzing).
-#   tools/fuzz.sh                 one 30 s round per target (what CI runs with JRNN_CI_FUZZ=1)
+#   tools/fuzz.sh                 one 30 s round per target (what .ci/run runs; JRNN_CI_FUZZ=0 skips it)
 #   tools/fuzz.sh 120             120 rounds of 30 s per target (an hour each): the long run
 #   tools/fuzz.sh 10 npy h5       10 rounds of the named targets
 # Targets: kerasConfig h5 keras npy (methods of java/src/test/java/io/jrnn/io/ImporterFuzzTest.java).
