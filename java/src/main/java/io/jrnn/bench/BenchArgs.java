@@ -23,6 +23,24 @@ public final class BenchArgs {
 
     public static final List<String> PEERS = List.of("onednn", "ort", "dl4j", "torch");
     public static final List<String> CELLS = List.of("lstm", "gru", "rnn", "lstm-hs");
+    public static final List<String> PRECISIONS = List.of("fp32", "bf16");
+
+    /**
+     * {@code fp32,bf16} (the default: bf16 rows where the CPU has bf16, else an "n/a" row), {@code fp32}
+     * (no bf16 row) or {@code bf16}: jrnn fp32 always runs, as the reference of bf16's max |Δ| and ratios.
+     */
+    public static List<String> precisions(String list) {
+        Set<String> asked = new LinkedHashSet<>();
+        for (String item : items("--precisions", list)) {
+            String name = item.toLowerCase(Locale.ROOT);
+            if (!PRECISIONS.contains(name)) {
+                throw new IllegalArgumentException("--precisions: expected some of " + String.join(",", PRECISIONS)
+                        + ", got '" + item + "'");
+            }
+            asked.add(name);
+        }
+        return asked.contains("bf16") ? PRECISIONS : List.of("fp32");
+    }
 
     /** {@code HxNxTxC[,HxNxTxC…]}. */
     public static List<int[]> shapes(String list) {

@@ -1,5 +1,6 @@
 package io.jrnn.bench;
 
+import io.jrnn.Precision;
 import io.jrnn.Tensor;
 import io.jrnn.backend.dnnl.DnnlBackend;
 import io.jrnn.io.Npy;
@@ -98,6 +99,9 @@ public final class BenchChild {
         }
     }
 
+    /** The name of jrnn's bf16 row. */
+    static final String BF16 = "jrnn-bf16";
+
     private static BenchResults.CellResult runCell(BenchCell cell, List<Peer> peers, BenchResults.ChildPlan plan)
             throws Exception {
         BenchWeights w = BenchWeights.of(cell);
@@ -108,6 +112,18 @@ public final class BenchChild {
             float[] expected = jrnn.outputNth();
             String path = jrnn.detail();
             running.add(jrnn);
+            String bf16Note = null;
+            if (plan.bf16()) {
+                bf16Note = bf16Unsupported();
+                if (bf16Note == null) {
+                    try {
+                        running.add(new JrnnInstance(cell, w, DnnlBackend.instance(Precision.BF16)));
+                    } catch (RuntimeException e) {
+                        bf16Note = "failed to build: " + e.getMessage();
+                    }
+                }
+            }
+            int first = running.size(); // index of the first peer
             if (plan.torchDir() != null && !cell.hardSigmoid()) {
                 writeTorchFiles(Path.of(plan.torchDir()), cell, w, expected);
             }
@@ -128,15 +144,23 @@ public final class BenchChild {
             double[][] ms = plan.sampler().sample(running, plan.threads());
             rows.add(new BenchResults.SystemResult("jrnn", "jrnn", path, Sampler.Stats.of(ms[0]), null, true, null,
                     null));
+            if (first == 2) {
+                Peer.Instance bf16 = running.get(1);
+                Map<String, Sampler.Stats> ratios = new LinkedHashMap<>();
+                ratios.put("jrnn", Sampler.Stats.of(perRound(ms[0], ms[1])));
+                for (int i = 0; i < runningPeers.size(); i++) {
+                    ratios.put(runningPeers.get(i).name(), Sampler.Stats.of(perRound(ms[first + i], ms[1])));
+                }
+                rows.add(new BenchResults.SystemResult(BF16, "jrnn bf16", bf16.detail(), Sampler.Stats.of(ms[1]), null,
+                        true, (double) maxAbsDiff(expected, bf16.outputNth()), null, ratios));
+            } else if (bf16Note != null) {
+                rows.add(new BenchResults.SystemResult(BF16, "jrnn bf16", "", null, null, false, null, bf16Note));
+            }
             for (int i = 0; i < runningPeers.size(); i++) {
                 Peer peer = runningPeers.get(i);
-                Peer.Instance inst = running.get(i + 1);
-                double[] ratio = new double[ms[0].length];
-                for (int r = 0; r < ratio.length; r++) {
-                    ratio[r] = ms[i + 1][r] / ms[0][r];
-                }
+                Peer.Instance inst = running.get(first + i);
                 rows.add(new BenchResults.SystemResult(peer.name(), peer.label(), inst.detail(),
-                        Sampler.Stats.of(ms[i + 1]), Sampler.Stats.of(ratio), true,
+                        Sampler.Stats.of(ms[first + i]), Sampler.Stats.of(perRound(ms[first + i], ms[0])), true,
                         (double) maxAbsDiff(expected, inst.outputNth()), null));
             }
             notes.forEach((peer, why) -> rows.add(new BenchResults.SystemResult(peer.name(), peer.label(), "", null,
@@ -151,6 +175,33 @@ public final class BenchChild {
             }
         }
         return new BenchResults.CellResult(cell, rows);
+    }
+
+    /** {@code null} when this CPU runs bf16, else the row's note: "this CPU has no bf16 (…)". */
+    static String bf16Unsupported() {
+        if (DnnlBackend.supportedPrecisions().contains(Precision.BF16)) {
+            return null;
+        }
+        try {
+            DnnlBackend.instance(Precision.BF16);
+            return null;
+        } catch (RuntimeException e) {
+            return noBf16(e.getMessage());
+        }
+    }
+
+    /** The note of the bf16 row on a CPU without bf16. */
+    static String noBf16(String why) {
+        return "this CPU has no bf16 (" + why + ")";
+    }
+
+    /** Per round: {@code num[r] ÷ den[r]}. */
+    static double[] perRound(double[] num, double[] den) {
+        double[] out = new double[num.length];
+        for (int r = 0; r < out.length; r++) {
+            out[r] = num[r] / den[r];
+        }
+        return out;
     }
 
     static float maxAbsDiff(float[] a, float[] b) {

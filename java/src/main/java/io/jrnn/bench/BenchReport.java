@@ -39,13 +39,21 @@ public final class BenchReport {
     /**
      * The issue's target for one row, or {@code null} when it has none: {@code [wanted, met]}.
      * ONNX Runtime: jrnn ≥ 1.0× (GRU ≥ 1.3×); direct oneDNN: jrnn ≤ 3% slower (ratio ≥ 0.97);
-     * jrnn: ≥ 90% of the fp32 matmul peak at H ≥ 512, N = 64.
+     * jrnn: ≥ 90% of the fp32 matmul peak at H ≥ 512, N = 64; jrnn-bf16: ≥ 3× ONNX Runtime fp32 at
+     * N ≥ 32 with max |Δ| (from jrnn fp32) ≤ 1e-2 (only where ONNX Runtime ran).
      */
     static String[] target(BenchCell cell, SystemResult row, MatmulPeak.Peak fp32) {
         if (!row.ran()) {
             return null;
         }
         switch (row.system()) {
+            case BenchChild.BF16 -> {
+                Sampler.Stats ort = row.bf16Ratios() == null ? null : row.bf16Ratios().get("ort");
+                if (cell.n() < 32 || ort == null || row.maxAbsDiff() == null) {
+                    return null;
+                }
+                return new String[] {BF16_TARGET, Boolean.toString(ort.median() >= 3.0 && row.maxAbsDiff() <= 1e-2)};
+            }
             case "ort" -> {
                 double want = cell.kind() == BenchCell.Kind.GRU ? 1.3 : 1.0;
                 return new String[] {String.format(Locale.ROOT, "≥ %.1f×", want),
@@ -67,6 +75,29 @@ public final class BenchReport {
         }
     }
 
+    /** The bf16 target, as the target column names it. */
+    static final String BF16_TARGET = "bf16 ≥ 3× ONNX Runtime fp32 at N ≥ 32 with max abs error ≤ 1e-2";
+
+    /** The peak a row is a fraction of: the bf16 matmul peak for {@code jrnn-bf16}, else fp32. */
+    static MatmulPeak.Peak peakFor(RunResult run, SystemResult row) {
+        return run.peak(row.system().equals(BenchChild.BF16) ? "bf16" : "fp32");
+    }
+
+    private static String percentOfPeak(BenchCell c, double ms, MatmulPeak.Peak peak) {
+        return peak == null ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * gflops(c, ms) / peak.medianGflops());
+    }
+
+    /** jrnn-bf16's ratios: {@code vs jrnn 3.10, ort 3.52, torch 30.1*} (each system's ms ÷ bf16 ms). */
+    static String bf16Ratios(SystemResult row) {
+        if (row.bf16Ratios() == null || row.bf16Ratios().isEmpty()) {
+            return "";
+        }
+        List<String> parts = new ArrayList<>();
+        row.bf16Ratios().forEach((name, st) -> parts.add(name + " " + String.format(Locale.ROOT, "%.2f%s",
+                st.median(), name.equals("torch") ? "*" : "")));
+        return "vs " + String.join(", ", parts);
+    }
+
     /** The terminal table: one block per thread count, one row per system and cell. */
     public static String table(Report report) {
         StringBuilder sb = new StringBuilder();
@@ -76,24 +107,25 @@ public final class BenchReport {
                     fp32 == null ? "n/a" : String.format(Locale.ROOT, "%.1f GFLOP/s", fp32.medianGflops()),
                     run.peak("bf16") == null ? "" : String.format(Locale.ROOT, ", bf16 %.1f GFLOP/s",
                             run.peak("bf16").medianGflops())));
-            String fmt = "%-20s %-22s %-7s %10s %9s %10s %8s %6s %14s %9s%n";
+            String fmt = "%-20s %-22s %-9s %10s %9s %10s %8s %6s %14s %9s%n";
             sb.append(String.format(Locale.ROOT, fmt, "cell", "(H, N, T, C)", "system", "median ms", "IQR ms",
                     "seq/s", "GFLOP/s", "%peak", "jrnn speed ×", "max|Δ|"));
             for (CellResult cell : run.cells()) {
                 for (SystemResult row : cell.systems()) {
                     BenchCell c = cell.cell();
                     if (!row.ran()) {
-                        sb.append(String.format(Locale.ROOT, "%-20s %-22s %-7s %s%n", c.name(), c.shapeLabel(),
+                        sb.append(String.format(Locale.ROOT, "%-20s %-22s %-9s %s%n", c.name(), c.shapeLabel(),
                                 row.system(), "n/a: " + row.note()));
                         continue;
                     }
                     double ms = row.ms().median();
-                    sb.append(String.format(Locale.ROOT, fmt, c.name(), c.shapeLabel(), row.system(), num(ms),
+                    String line = String.format(Locale.ROOT, fmt, c.name(), c.shapeLabel(), row.system(), num(ms),
                             num(row.ms().q3() - row.ms().q1()), num(sequencesPerSecond(c, ms)), num(gflops(c, ms)),
-                            fp32 == null ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * gflops(c, ms)
-                                    / fp32.medianGflops()),
+                            percentOfPeak(c, ms, peakFor(run, row)),
                             ratio(row), row.maxAbsDiff() == null ? "" : String.format(Locale.ROOT, "%.1e",
-                                    row.maxAbsDiff())));
+                                    row.maxAbsDiff()));
+                    String extra = bf16Ratios(row);
+                    sb.append(extra.isEmpty() ? line : line.stripTrailing() + "  speed × " + extra + "\n");
                 }
             }
             for (Map.Entry<String, String> peer : run.peers().entrySet()) {
@@ -102,7 +134,8 @@ public final class BenchReport {
             sb.append('\n');
         }
         sb.append("jrnn speed × = peer ms ÷ jrnn ms (> 1: jrnn is faster), median over interleaved rounds"
-                + " (* = separate process, medians of the same run)\n");
+                + " (* = separate process, medians of the same run); jrnn-bf16: each system's ms ÷ bf16 ms, its"
+                + " %peak of the bf16 matmul peak, its max|Δ| from jrnn fp32\n");
         return sb.toString();
     }
 
@@ -138,7 +171,9 @@ public final class BenchReport {
         sb.append("Times are ms per forward (median of rounds; IQR = interquartile range). GFLOP/s counts "
                 + "2·T·N·(C+H)·G·H. *jrnn speed ×* = peer ms ÷ jrnn ms, the median of per-round ratios of "
                 + "interleaved blocks (> 1: jrnn is faster); * marks a peer timed in its own process "
-                + "(medians of the same run). max |Δ| = largest difference from jrnn's output.\n\n");
+                + "(medians of the same run). max |Δ| = largest difference from jrnn's (fp32) output. "
+                + "*jrnn-bf16* is jrnn in bf16 (`--precisions`), timed interleaved with the others: its % peak is of "
+                + "the bf16 matmul peak, its ratios (vs …) are each system's ms ÷ bf16 ms (> 1: bf16 is faster).\n\n");
         List<String> missed = new ArrayList<>();
         for (RunResult run : report.runs()) {
             MatmulPeak.Peak fp32 = run.peak("fp32");
@@ -150,7 +185,7 @@ public final class BenchReport {
             for (Map.Entry<String, String> peer : run.peers().entrySet()) {
                 sb.append("- ").append(peer.getKey()).append(": ").append(peer.getValue()).append('\n');
             }
-            sb.append("\n| cell | (H, N, T, C) | system | median ms | IQR ms | seq/s | GFLOP/s | % fp32 peak "
+            sb.append("\n| cell | (H, N, T, C) | system | median ms | IQR ms | seq/s | GFLOP/s | % peak "
                     + "| jrnn speed × | max \\|Δ\\| | target |\n");
             sb.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
             for (CellResult cell : run.cells()) {
@@ -171,16 +206,13 @@ public final class BenchReport {
                         if (!met) {
                             missed.add(String.format(Locale.ROOT, "%s %s, %d thread(s), %s: wanted %s, got %s",
                                     c.name(), c.shapeLabel(), run.threads(), row.system(), t[0],
-                                    row.system().equals("jrnn") ? String.format(Locale.ROOT, "%.0f%% of peak",
-                                            100 * gflops(c, ms) / fp32.medianGflops()) : ratio(row) + "×"));
+                                    missedGot(c, row, ms, fp32)));
                         }
                     }
                     sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n",
                             c.name(), c.shapeLabel(), row.system(), num(ms), num(row.ms().q3() - row.ms().q1()),
-                            num(sequencesPerSecond(c, ms)), num(gflops(c, ms)),
-                            fp32 == null ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * gflops(c, ms)
-                                    / fp32.medianGflops()),
-                            ratio(row), row.maxAbsDiff() == null ? "" : String.format(Locale.ROOT, "%.1e",
+                            num(sequencesPerSecond(c, ms)), num(gflops(c, ms)), percentOfPeak(c, ms, peakFor(run, row)),
+                            row.bf16Ratios() != null ? bf16Ratios(row) : ratio(row), row.maxAbsDiff() == null ? "" : String.format(Locale.ROOT, "%.1e",
                                     row.maxAbsDiff()), targetCell));
                 }
             }
@@ -196,6 +228,15 @@ public final class BenchReport {
         }
         sb.append("\n![sequences per second](").append(CHART).append(")\n");
         return sb.toString();
+    }
+
+    private static String missedGot(BenchCell c, SystemResult row, double ms, MatmulPeak.Peak fp32) {
+        return switch (row.system()) {
+            case "jrnn" -> String.format(Locale.ROOT, "%.0f%% of peak", 100 * gflops(c, ms) / fp32.medianGflops());
+            case BenchChild.BF16 -> String.format(Locale.ROOT, "%.2f× ONNX Runtime, max |Δ| %.1e",
+                    row.bf16Ratios().get("ort").median(), row.maxAbsDiff());
+            default -> ratio(row) + "×";
+        };
     }
 
     /** Writes JSON, Markdown and chart into {@code dir}, each through a temporary file and an atomic move. */

@@ -21,10 +21,25 @@ public final class BenchResults {
     /**
      * What a child JVM is asked to do.
      *
-     * @param torchDir where to write the Python peer's {@code .npy} files, or {@code null}
+     * @param torchDir   where to write the Python peer's {@code .npy} files, or {@code null}
+     * @param precisions {@code fp32} (always: jrnn fp32 is the reference) and optionally {@code bf16}
+     *                   (row {@code jrnn-bf16}, or its "n/a" row on a CPU without bf16)
      */
     public record ChildPlan(int threads, List<BenchCell> cells, List<String> peers, Sampler sampler, long peakMs,
-            String torchDir) {
+            String torchDir, List<String> precisions) {
+        public ChildPlan {
+            precisions = precisions == null ? List.of("fp32") : List.copyOf(precisions);
+        }
+
+        /** fp32 only. */
+        public ChildPlan(int threads, List<BenchCell> cells, List<String> peers, Sampler sampler, long peakMs,
+                String torchDir) {
+            this(threads, cells, peers, sampler, peakMs, torchDir, List.of("fp32"));
+        }
+
+        boolean bf16() {
+            return precisions.contains("bf16");
+        }
     }
 
     /**
@@ -36,9 +51,18 @@ public final class BenchResults {
      * @param interleaved whether the ratio pairs rounds measured moments apart in one process
      * @param maxAbsDiff  max |output − jrnn's output|, or {@code null}
      * @param note        why it did not run, or a remark
+     * @param bf16Ratios  for {@code jrnn-bf16} only (else {@code null}): per other system ({@code jrnn} = jrnn
+     *                    fp32, {@code onednn}, {@code ort}, …), that system's ms ÷ bf16 ms per round (&gt; 1:
+     *                    bf16 is faster); {@code torch} divides by bf16's median (separate process)
      */
     public record SystemResult(String system, String label, String detail, Sampler.Stats ms, Sampler.Stats speedRatio,
-            boolean interleaved, Double maxAbsDiff, String note) {
+            boolean interleaved, Double maxAbsDiff, String note, Map<String, Sampler.Stats> bf16Ratios) {
+        /** A row without bf16 ratios. */
+        public SystemResult(String system, String label, String detail, Sampler.Stats ms, Sampler.Stats speedRatio,
+                boolean interleaved, Double maxAbsDiff, String note) {
+            this(system, label, detail, ms, speedRatio, interleaved, maxAbsDiff, note, null);
+        }
+
         boolean ran() {
             return ms != null;
         }

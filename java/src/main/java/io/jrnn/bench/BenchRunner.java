@@ -24,9 +24,18 @@ public final class BenchRunner {
     private BenchRunner() {
     }
 
-    /** Everything a run needs; {@code python} may be {@code null} (auto). */
+    /**
+     * Everything a run needs; {@code python} may be {@code null} (auto).
+     *
+     * @param precisions {@code fp32} and optionally {@code bf16} ({@link BenchArgs#precisions})
+     */
     public record Plan(List<BenchCell> cells, List<Integer> threads, List<String> peers, Sampler sampler,
-            long peakMs, String python, String commandLine) {
+            long peakMs, String python, String commandLine, List<String> precisions) {
+        /** fp32 only. */
+        public Plan(List<BenchCell> cells, List<Integer> threads, List<String> peers, Sampler sampler, long peakMs,
+                String python, String commandLine) {
+            this(cells, threads, peers, sampler, peakMs, python, commandLine, List.of("fp32"));
+        }
     }
 
     /** Default {@code GOMP_SPINCOUNT} of the children when the caller sets none (see docs/bench.md). */
@@ -44,7 +53,7 @@ public final class BenchRunner {
         List<BenchResults.RunResult> runs = new ArrayList<>();
         for (int threads : plan.threads()) {
             BenchResults.ChildPlan childPlan = new BenchResults.ChildPlan(threads, plan.cells(), plan.peers(),
-                    plan.sampler(), plan.peakMs(), python != null ? workDir.toString() : null);
+                    plan.sampler(), plan.peakMs(), python != null ? workDir.toString() : null, plan.precisions());
             BenchResults.RunResult run = runChild(childPlan, workDir, bar, null);
             if (torch) {
                 if (python == null) {
@@ -133,6 +142,17 @@ public final class BenchRunner {
             List<BenchResults.SystemResult> rows = new ArrayList<>(cell.systems());
             double[] ms = torch.ms().get(cell.cell().id());
             BenchResults.SystemResult jrnn = cell.system("jrnn");
+            BenchResults.SystemResult bf16 = cell.system(BenchChild.BF16);
+            if (ms != null && bf16 != null && bf16.ran() && bf16.bf16Ratios() != null) {
+                Map<String, Sampler.Stats> ratios = new LinkedHashMap<>(bf16.bf16Ratios());
+                double[] r = new double[ms.length];
+                for (int i = 0; i < ms.length; i++) {
+                    r[i] = ms[i] / bf16.ms().median();
+                }
+                ratios.put("torch", Sampler.Stats.of(r));
+                rows.set(rows.indexOf(bf16), new BenchResults.SystemResult(bf16.system(), bf16.label(), bf16.detail(),
+                        bf16.ms(), bf16.speedRatio(), bf16.interleaved(), bf16.maxAbsDiff(), bf16.note(), ratios));
+            }
             if (ms == null || jrnn == null || !jrnn.ran()) {
                 rows.add(new BenchResults.SystemResult("torch", torch.label(), "", null, null, false, null,
                         cell.cell().hardSigmoid() ? "torch.nn.LSTM has no hard_sigmoid" : "not run"));

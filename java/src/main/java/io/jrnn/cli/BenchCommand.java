@@ -51,6 +51,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--rounds", paramLabel = "N", description = "Interleaved rounds per cell (default 15; --quick 5).")
     Integer rounds;
 
+    @Option(names = "--precisions", paramLabel = "LIST", defaultValue = "fp32,bf16",
+            description = "fp32,bf16: jrnn also in bf16 (row jrnn-bf16; n/a on CPUs without AVX512-BF16/AMX); fp32: "
+                    + "no bf16 row (default: ${DEFAULT-VALUE}).")
+    String precisions;
+
     @Option(names = "--python", paramLabel = "PATH", description = "Python with torch for the PyTorch peer (default: python3, then /usr/bin/python3).")
     String python;
 
@@ -61,6 +66,7 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchCell> plan = BenchArgs.plan(quick, shapes, cells);
         List<Integer> threadCounts = BenchArgs.threads(threads);
         List<String> peerNames = BenchArgs.peers(peers);
+        List<String> precisionNames = BenchArgs.precisions(precisions);
         Sampler sampler = quick ? Sampler.quick() : Sampler.full();
         if (rounds != null) {
             if (rounds < 1) {
@@ -77,7 +83,7 @@ final class BenchCommand implements Callable<Integer> {
         String commandLine = "jrnn bench " + String.join(" ", at < 0 ? args : args.subList(at + 1, args.size()));
         Path work = Files.createDirectories(out).resolve(".work");
         BenchResults.Report report = BenchRunner.run(new BenchRunner.Plan(plan, threadCounts, peerNames, sampler,
-                quick ? 300 : 2000, python, commandLine.trim()), work, stderr);
+                quick ? 300 : 2000, python, commandLine.trim(), precisionNames), work, stderr);
         stdout.print(BenchReport.table(report));
         stdout.flush();
         for (Path p : BenchReport.writeAll(report, out)) {

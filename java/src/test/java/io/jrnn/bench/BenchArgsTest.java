@@ -18,6 +18,9 @@ class BenchArgsTest {
         assertEquals(List.of("ort", "torch"), BenchArgs.peers("ORT,torch"));
         assertEquals(List.of(), BenchArgs.peers("none"));
         assertEquals(List.of("gru", "lstm-hs"), List.copyOf(BenchArgs.cells("gru,LSTM-HS")));
+        assertEquals(List.of("fp32", "bf16"), BenchArgs.precisions("fp32,bf16"));
+        assertEquals(List.of("fp32", "bf16"), BenchArgs.precisions("BF16"), "jrnn fp32 always runs (the reference)");
+        assertEquals(List.of("fp32"), BenchArgs.precisions("fp32"));
     }
 
     @Test
@@ -32,6 +35,8 @@ class BenchArgsTest {
                 assertThrows(IllegalArgumentException.class, () -> BenchArgs.peers("ort,tf")).getMessage());
         assertEquals("--cells: expected some of lstm,gru,rnn,lstm-hs, got 'cnn'",
                 assertThrows(IllegalArgumentException.class, () -> BenchArgs.cells("cnn")).getMessage());
+        assertEquals("--precisions: expected some of fp32,bf16, got 'fp16'",
+                assertThrows(IllegalArgumentException.class, () -> BenchArgs.precisions("fp32,fp16")).getMessage());
         assertEquals("--threads: empty item in '1,,2'",
                 assertThrows(IllegalArgumentException.class, () -> BenchArgs.threads("1,,2")).getMessage());
     }

@@ -49,6 +49,63 @@ class BenchRunnerTest {
     }
 
     @Test
+    void bf16RowIsTimedInTheSameChildAgainstJrnnFp32(@TempDir Path dir) throws Exception {
+        BenchCell cell = new BenchCell(BenchCell.Kind.LSTM, false, 16, 2, 3, 8);
+        BenchCell hs = new BenchCell(BenchCell.Kind.LSTM, true, 16, 2, 3, 8);
+        BenchResults.Report report = BenchRunner.run(new BenchRunner.Plan(List.of(cell, hs), List.of(1),
+                List.of("onednn"), TINY, 5, null, "jrnn bench test", List.of("fp32", "bf16")), dir,
+                new PrintWriter(new StringWriter(), true));
+        RunResult run = report.runs().get(0);
+        boolean bf16 = io.jrnn.backend.dnnl.DnnlBackend.supportedPrecisions().contains(io.jrnn.Precision.BF16);
+        for (BenchResults.CellResult c : run.cells()) {
+            SystemResult row = c.system(BenchChild.BF16);
+            assertEquals(List.of("jrnn", BenchChild.BF16), c.systems().stream().map(SystemResult::system).limit(2)
+                    .toList(), "bf16 comes right after jrnn fp32");
+            if (!bf16) {
+                assertTrue(row.note().startsWith("this CPU has no bf16 ("), row.note());
+                continue;
+            }
+            assertTrue(row.ran(), String.valueOf(row.note()));
+            assertTrue(row.detail().contains("bf16"), row.detail());
+            assertEquals(2, row.ms().count());
+            assertTrue(row.maxAbsDiff() > 0 && row.maxAbsDiff() <= 1e-2, "bf16 differs from fp32, within 1e-2: "
+                    + row.maxAbsDiff());
+            assertTrue(row.bf16Ratios().get("jrnn").median() > 0);
+            assertEquals(!c.cell().hardSigmoid(), row.bf16Ratios().containsKey("onednn"), row.bf16Ratios().toString());
+        }
+        if (bf16) {
+            assertTrue(run.peak("bf16") != null, "the bf16 peak is measured where bf16 runs");
+        }
+        Path file = dir.resolve("again.json");
+        Files.writeString(file, BenchResults.write(report));
+        assertEquals(report, BenchResults.read(file, BenchResults.Report.class));
+    }
+
+    @Test
+    void bf16RowSaysNaWhereOneDnnFindsNoBf16(@TempDir Path dir) throws Exception {
+        BenchCell cell = new BenchCell(BenchCell.Kind.GRU, false, 8, 2, 3, 5);
+        BenchResults.ChildPlan plan = new BenchResults.ChildPlan(1, List.of(cell), List.of(), TINY, 5, null,
+                List.of("fp32", "bf16"));
+        List<String> command = new ArrayList<>(List.of("env", "ONEDNN_MAX_CPU_ISA=AVX2"));
+        command.addAll(BenchRunner.childCommand(dir.resolve("plan-1.json"), dir.resolve("result-1.json")));
+        RunResult run = BenchRunner.runChild(plan, dir, new BenchRunner.ProgressBar(2,
+                new PrintWriter(new StringWriter())), command);
+        SystemResult row = run.cells().get(0).system(BenchChild.BF16);
+        assertEquals(null, row.ms());
+        assertTrue(row.note().startsWith("this CPU has no bf16 (Precision bf16 is not supported"), row.note());
+        assertTrue(row.note().contains("avx2"), row.note());
+        assertTrue(run.cells().get(0).system("jrnn").ran());
+    }
+
+    @Test
+    void fp32OnlyPlanHasNoBf16Row(@TempDir Path dir) throws Exception {
+        BenchCell cell = new BenchCell(BenchCell.Kind.RNN, false, 8, 2, 3, 5);
+        RunResult run = BenchRunner.run(new BenchRunner.Plan(List.of(cell), List.of(1), List.of(), TINY, 5, null,
+                "t", List.of("fp32")), dir, new PrintWriter(new StringWriter(), true)).runs().get(0);
+        assertEquals(List.of("jrnn"), run.cells().get(0).systems().stream().map(SystemResult::system).toList());
+    }
+
+    @Test
     void childFailureIsOneLine(@TempDir Path dir) {
         BenchResults.ChildPlan plan = new BenchResults.ChildPlan(2, List.of(), List.of(), TINY, 5, null);
         StringWriter err = new StringWriter();
@@ -97,6 +154,14 @@ class BenchRunnerTest {
         assertEquals(false, row.interleaved());
         assertEquals("torch.nn.LSTM has no hard_sigmoid", merged.cells().get(1).system("torch").note());
         assertEquals("PyTorch 1.13 (BLAS /x/libopenblas.so)", merged.peers().get("torch"));
+        // jrnn-bf16 gains a torch ratio: torch ms per round ÷ bf16's median.
+        RunResult withBf16 = new RunResult(1, "cpu", List.of(), Map.of(), List.of(new BenchResults.CellResult(cell,
+                List.of(new SystemResult("jrnn", "jrnn", "", jrnnMs, null, true, null, null),
+                        new SystemResult(BenchChild.BF16, "jrnn bf16", "", new Sampler.Stats(0.5, 0.5, 0.5, 0.5, 3),
+                                null, true, 1e-3, null, Map.of("jrnn", jrnnMs))))));
+        SystemResult bf16 = BenchRunner.withTorch(withBf16, torch).cells().get(0).system(BenchChild.BF16);
+        assertEquals(10.0, bf16.bf16Ratios().get("torch").median(), 1e-12);
+        assertEquals(2.0, bf16.bf16Ratios().get("jrnn").median(), 1e-12);
     }
 
     @Test
