@@ -104,6 +104,18 @@ public final class Tensor implements AutoCloseable {
         return n;
     }
 
+    /** Whether any element is NaN or ±infinity (one pass over the data). */
+    public boolean hasNonFinite() {
+        java.nio.FloatBuffer b = pointer().asBuffer();
+        int n = (int) Math.min(b.capacity(), size);
+        int bad = 0;
+        for (int i = 0; i < n; i++) {
+            int exponent = (Float.floatToRawIntBits(b.get(i)) >>> 23) & 0xff;
+            bad |= (exponent + 1) >>> 8; // 1 only for exponent 255: NaN or an infinity
+        }
+        return bad != 0;
+    }
+
     /** A tensor of zeros. */
     public static Tensor zeros(int... shape) {
         return new Tensor(shape, true);

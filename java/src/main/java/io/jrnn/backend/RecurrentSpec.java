@@ -54,6 +54,16 @@ public record RecurrentSpec(
         return cellType == CellType.LSTM ? 2 : 1;
     }
 
+    /**
+     * Whether a fused native relu RNN primitive would turn a NaN into 0 for this layer (a relu
+     * SimpleRNN: {@code max(x, 0)}), so that calls whose input holds NaN or an infinity must run on a
+     * path that keeps Keras's NaN (the single-layer executors do this themselves; Bidirectional
+     * pairs and stacks on one primitive fall back to per-layer executors for such calls).
+     */
+    public boolean fusedReluZeroesNaN() {
+        return cellType == CellType.SIMPLE_RNN && activation == Activation.RELU;
+    }
+
     /** A short description of the layer type for messages, e.g. {@code "LSTM 'lstm_1'"}. */
     public String describe() {
         String type = switch (cellType) {

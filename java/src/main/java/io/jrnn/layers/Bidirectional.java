@@ -456,6 +456,20 @@ public final class Bidirectional extends Layer {
         }
     }
 
+    private static boolean anyNonFinite(Tensor x, Tensor[] a, Tensor[] b) {
+        if (x.hasNonFinite()) {
+            return true;
+        }
+        for (Tensor[] states : new Tensor[][] {a, b}) {
+            for (int i = 0; states != null && i < states.length; i++) {
+                if (states[i] != null && states[i].hasNonFinite()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /**
      * Runs both directions on the single executor, with the inner layers' input checks, weight
      * initialisation, time-major layout and stateful storage; {@code null} when there is none.
@@ -465,8 +479,8 @@ public final class Bidirectional extends Layer {
         Tensor[] fi = forwardLayer.checkInput(x, timeMajor, forwardInitial);
         Tensor[] bi = backwardLayer.checkInput(x, timeMajor, backwardInitial);
         RecurrentExecutor executor = fusedExecutor();
-        if (executor == null) {
-            return null;
+        if (executor == null || forwardLayer.spec().fusedReluZeroesNaN() && anyNonFinite(x, fi, bi)) {
+            return null; // (relu + NaN/Inf: the per-direction executors keep Keras's NaN)
         }
         int batch = x.dim(timeMajor ? 1 : 0);
         fi = forwardLayer.statefulInitialStates(batch, fi);

@@ -228,7 +228,9 @@ public final class RNN extends Layer {
         own.ensureOpen();
         Fused fused = rebuildFusedLayers(chain, features);
         float[][] fusedInitial = own.toFusedStates(initial, batch);
-        if (fused.stack() != null) {
+        boolean reluNaN = fused.stack() != null && fused.layers().stream().anyMatch(l -> l.spec().fusedReluZeroesNaN())
+                && (hasNonFinite(input) || java.util.Arrays.stream(fusedInitial).anyMatch(RNN::hasNonFinite));
+        if (fused.stack() != null && !reluNaN) {
             return runStack(own, fused.stack(), input, batch, steps, features, fusedInitial);
         }
         List<RecurrentLayer> fusedLayers = fused.layers();
@@ -270,6 +272,16 @@ public final class RNN extends Layer {
         } finally {
             current.close();
         }
+    }
+
+    /** NaN or ±infinity anywhere (relu stacks then run layer by layer, keeping Keras's NaN). */
+    private static boolean hasNonFinite(float[] values) {
+        for (float v : values) {
+            if (!Float.isFinite(v)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The chain on {@link #stackExecutor}: the fused states in, the cell's final states out. */

@@ -195,7 +195,13 @@ public final class DnnlBackend implements Backend {
         }
         RnnPrimitive primitive = primitiveFor(spec);
         try {
-            return new DnnlRecurrentExecutor(engine, spec, primitive, vanillaActivationKind(spec.activation()), precision);
+            RecurrentExecutor fused = new DnnlRecurrentExecutor(engine, spec, primitive,
+                    vanillaActivationKind(spec.activation()), precision);
+            if (zeroesNaN(spec)) {
+                return new NonFiniteGuardExecutor(fused, () -> new ComposedRecurrentExecutor(engine, spec,
+                        "the input holds NaN or an infinity, which oneDNN's fused relu would turn into 0", precision));
+            }
+            return fused;
         } catch (NativeException e) {
             if (e.status() != dnnl_unimplemented) {
                 throw e;
@@ -397,6 +403,16 @@ public final class DnnlBackend implements Backend {
     }
 
     /** The {@code dnnl_alg_kind_t} of a SimpleRNN activation, 0 when oneDNN has none (relu uses alpha 0). */
+    /**
+     * Whether oneDNN's fused primitive for {@code spec} would turn a NaN into 0: the relu
+     * {@code vanilla_rnn_forward} computes max(x, 0). Such layers run behind {@link NonFiniteGuardExecutor};
+     * Bidirectional pairs and stacks of them leave their single primitive for such calls
+     * ({@link RecurrentSpec#fusedReluZeroesNaN()}).
+     */
+    static boolean zeroesNaN(RecurrentSpec spec) {
+        return spec.cellType() == CellType.SIMPLE_RNN && spec.activation() == Activation.RELU;
+    }
+
     private static int vanillaActivationKind(Activation a) {
         return switch (a) {
             case TANH -> dnnl_eltwise_tanh;
