@@ -100,7 +100,7 @@ TESTS_RC=-
 if [ "$RUN_TESTS" -eq 1 ]; then
     echo "== GPU tests (JUnit, package io.jrnn.backend.cuda, tag gpu)"
     limit "$T_TESTS" "$JAVA" "${JOPTS[@]}" -cp "$CP:$HERE/junit/*" org.junit.platform.console.ConsoleLauncher execute \
-        --disable-banner --disable-ansi-colors --details=tree --select-package=io.jrnn.backend.cuda --include-tag=gpu \
+        --disable-banner --disable-ansi-colors --details=tree --select-package=io.jrnn --include-tag=gpu \
         --reports-dir="$REPORT/junit" >"$REPORT/gpu-tests.log" 2>&1
     TESTS_RC=$?
     cat "$REPORT/gpu-tests.log"

@@ -37,8 +37,8 @@ class NonFiniteInputTest {
         }
     }
 
-    static List<Object[]> cases() {
-        List<Case> layers = List.of(
+    static List<Case> layerCases() {
+        return List.of(
                 new Case("LSTM", () -> init(LSTM.builder().units(H).returnSequences(true).seed(1).build())),
                 new Case("LSTM backwards", () -> init(LSTM.builder().units(H).returnSequences(true).goBackwards(true).seed(2).build())),
                 new Case("GRU reset_after", () -> init(GRU.builder().units(H).returnSequences(true).resetAfter(true).seed(3).build())),
@@ -57,9 +57,12 @@ class NonFiniteInputTest {
                         .layer(init(LSTM.builder().units(H).returnSequences(true).seed(7).build()))
                         .backwardLayer(init(LSTM.builder().units(H).returnSequences(true).goBackwards(true).seed(8).build()))
                         .build()));
+    }
+
+    static List<Object[]> cases() {
         List<Object[]> out = new ArrayList<>();
         for (Backend b : TestBackends.all()) {
-            for (Case c : layers) {
+            for (Case c : layerCases()) {
                 out.add(new Object[] {b, c});
             }
         }
@@ -179,5 +182,18 @@ class NonFiniteInputTest {
             assertFalse(Float.isNaN(v) || Float.isInfinite(v), c + ": the reference keeps masked non-finite inputs out");
         }
         assertSameNonFinitePattern(reference, actual, backend.name() + " " + c + " masked");
+    }
+
+    /** The same checks on the cuDNN backend (tag gpu: run by the GPU check bundle; skipped without a device). */
+    @org.junit.jupiter.api.Tag("gpu")
+    @ParameterizedTest(name = "cuda {0}")
+    @MethodSource("layerCases")
+    void onTheGpuNonFiniteValuesPropagateAsTheReference(Case c) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.jrnn.backend.cuda.Cuda.usable(),
+                () -> "no usable CUDA: " + io.jrnn.backend.cuda.Cuda.status().reason());
+        Backend gpu = io.jrnn.backend.cuda.CudaBackend.instance();
+        nonFiniteValuesPropagateAsTheReferenceAndStayInTheirSample(gpu, c);
+        aNaNAtAMaskedStepDoesNotPropagate(gpu, c);
+        System.out.println("GPU-CHECK nonfinite_" + c.toString().replace(' ', '_') + " ok");
     }
 }

@@ -23,7 +23,15 @@ final class CudaExecutors {
             return composed(backend, spec, plan.reason());
         }
         try {
-            return new CudnnRecurrentExecutor(backend, spec, plan, CudnnPlan.AlgoChoice.fromSystemProperty());
+            RecurrentExecutor fused = new CudnnRecurrentExecutor(backend, spec, plan,
+                    CudnnPlan.AlgoChoice.fromSystemProperty());
+            if (spec.fusedReluZeroesNaN()) {
+                // A call whose input holds NaN/Inf runs composed: the jrnn kernels' relu keeps NaN, as Keras does.
+                return new io.jrnn.backend.NonFiniteGuardExecutor(fused, () -> new CudaComposedExecutor(
+                        backend.device().index(), backend.precision(), spec,
+                        "the input holds NaN or an infinity, which a fused relu may turn into 0"));
+            }
+            return fused;
         } catch (CudnnRefusedException e) {
             return composed(backend, spec, e.getMessage());
         } catch (CudaException e) {

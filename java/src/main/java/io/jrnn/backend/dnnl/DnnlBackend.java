@@ -198,7 +198,7 @@ public final class DnnlBackend implements Backend {
             RecurrentExecutor fused = new DnnlRecurrentExecutor(engine, spec, primitive,
                     vanillaActivationKind(spec.activation()), precision);
             if (zeroesNaN(spec)) {
-                return new NonFiniteGuardExecutor(fused, () -> new ComposedRecurrentExecutor(engine, spec,
+                return new io.jrnn.backend.NonFiniteGuardExecutor(fused, () -> new ComposedRecurrentExecutor(engine, spec,
                         "the input holds NaN or an infinity, which oneDNN's fused relu would turn into 0", precision));
             }
             return fused;
@@ -405,7 +405,7 @@ public final class DnnlBackend implements Backend {
     /** The {@code dnnl_alg_kind_t} of a SimpleRNN activation, 0 when oneDNN has none (relu uses alpha 0). */
     /**
      * Whether oneDNN's fused primitive for {@code spec} would turn a NaN into 0: the relu
-     * {@code vanilla_rnn_forward} computes max(x, 0). Such layers run behind {@link NonFiniteGuardExecutor};
+     * {@code vanilla_rnn_forward} computes max(x, 0). Such layers run behind {@link io.jrnn.backend.NonFiniteGuardExecutor};
      * Bidirectional pairs and stacks of them leave their single primitive for such calls
      * ({@link RecurrentSpec#fusedReluZeroesNaN()}).
      */

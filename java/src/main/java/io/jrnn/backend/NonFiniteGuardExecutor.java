@@ -1,25 +1,28 @@
-package io.jrnn.backend.dnnl;
+package io.jrnn.backend;
 
 import io.jrnn.Mask;
 import io.jrnn.Tensor;
-import io.jrnn.backend.RecurrentExecutor;
 import java.util.function.Supplier;
 
 /**
- * Keeps Keras's NaN semantics for oneDNN's fused relu {@code vanilla_rnn_forward}, which computes
- * {@code max(x, 0)} and so turns a NaN (also one made inside the recurrence from an infinity) into
- * 0 where Keras keeps NaN. A call whose input or initial states hold a NaN or an infinity runs on
+ * Keeps Keras's NaN semantics for a fused native relu RNN (oneDNN's {@code vanilla_rnn_forward}
+ * computes {@code max(x, 0)}; cuDNN's {@code CUDNN_RNN_RELU} is treated the same), which turns a
+ * NaN (also one made inside the recurrence from an infinity) into 0 where Keras keeps NaN. A call whose input or initial states hold a NaN or an infinity runs on
  * the composed path (Java's {@code Math.max} propagates NaN, as Keras does); every other call runs
  * on the fused primitive. The scan is one pass over the input, about 3 % of a relu RNN's time at
  * (H, N, T, C) = (512, 64, 25, 512).
  */
-final class NonFiniteGuardExecutor implements RecurrentExecutor {
+public final class NonFiniteGuardExecutor implements RecurrentExecutor {
     private final RecurrentExecutor fused;
     private final Supplier<RecurrentExecutor> composedFactory;
     private volatile RecurrentExecutor composed;
     private volatile boolean lastRanComposed;
 
-    NonFiniteGuardExecutor(RecurrentExecutor fused, Supplier<RecurrentExecutor> composedFactory) {
+    /**
+     * @param fused           the fused executor, used for every call with finite inputs
+     * @param composedFactory builds the NaN-keeping executor on the first call that needs it
+     */
+    public NonFiniteGuardExecutor(RecurrentExecutor fused, Supplier<RecurrentExecutor> composedFactory) {
         this.fused = fused;
         this.composedFactory = composedFactory;
     }
@@ -35,9 +38,9 @@ final class NonFiniteGuardExecutor implements RecurrentExecutor {
     }
 
     private RecurrentExecutor pick(Tensor input, Tensor[] initialStates) {
-        boolean nonFinite = hasNonFinite(input);
+        boolean nonFinite = input.hasNonFinite();
         for (int i = 0; !nonFinite && initialStates != null && i < initialStates.length; i++) {
-            nonFinite = initialStates[i] != null && hasNonFinite(initialStates[i]);
+            nonFinite = initialStates[i] != null && initialStates[i].hasNonFinite();
         }
         lastRanComposed = nonFinite;
         return nonFinite ? composed() : fused;
@@ -55,10 +58,6 @@ final class NonFiniteGuardExecutor implements RecurrentExecutor {
             }
         }
         return c;
-    }
-
-    static boolean hasNonFinite(Tensor t) {
-        return t.hasNonFinite();
     }
 
     @Override
