@@ -27,6 +27,8 @@ cd "$ROOT"
 # 1. jars and test classes
 if [ "$SKIP_MAVEN" -eq 0 ]; then
     echo "== mvn -q -DskipTests -pl java package"
+    # target/lib may hold an earlier -Pdl4j build's jars (150 MB); the bundle takes the default build's only.
+    rm -rf java/target/lib
     mvn -q -DskipTests -pl java package
 fi
 shopt -s nullglob

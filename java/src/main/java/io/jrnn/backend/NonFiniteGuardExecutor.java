@@ -27,6 +27,11 @@ public final class NonFiniteGuardExecutor implements RecurrentExecutor {
         this.composedFactory = composedFactory;
     }
 
+    /** The fused executor every call with finite inputs runs on. */
+    public RecurrentExecutor fused() {
+        return fused;
+    }
+
     @Override
     public Tensor[] run(Tensor input, Tensor[] initialStates) {
         return pick(input, initialStates).run(input, initialStates);

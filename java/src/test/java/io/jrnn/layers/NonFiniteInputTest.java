@@ -143,8 +143,11 @@ class NonFiniteInputTest {
         int width = reference.length / (N * T);
         float[] cleanRun = run(backend, c, clean(9), null);
         int row = T * width;
+        // Bit-identical, except where a relu layer ran this call on the composed path (NaN/Inf in the batch) and the
+        // clean call on the fused primitive: then the paths' rounding differs (1 ulp measured on cuDNN vs cuBLAS).
+        float exact = c.name().contains("relu") ? 1e-6f : 0f;
         for (int i = 0; i < row; i++) {
-            assertEquals(cleanRun[i], actual[i], 0f, "sample 0 is untouched by the others at " + i);
+            assertEquals(cleanRun[i], actual[i], exact, "sample 0 is untouched by the others at " + i);
         }
         // Non-finite values only in the poisoned samples (an Inf can become NaN: Inf·u + (−Inf)·u' in the recurrence).
         boolean anyNaN = false;
