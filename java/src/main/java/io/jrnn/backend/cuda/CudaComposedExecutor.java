@@ -167,22 +167,7 @@ final class CudaComposedExecutor implements RecurrentExecutor {
     }
 
     private void closeOwned(Throwable failure) {
-        Throwable first = failure;
-        for (int i = owned.size() - 1; i >= 0; i--) {
-            try {
-                owned.get(i).close();
-            } catch (Exception | Error e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        owned.clear();
-        if (failure == null && first != null) {
-            throw first instanceof RuntimeException r ? r : new IllegalStateException(first);
-        }
+        Closing.closeReversed(owned, failure);
     }
 
     /** Uploads float32 values (synchronised by the caller before {@code values} can go). */
@@ -538,22 +523,7 @@ final class CudaComposedExecutor implements RecurrentExecutor {
 
         /** Closes everything in reverse order, going on after a failure; adds later failures to {@code failure}. */
         private void closePlan(Throwable failure) {
-            Throwable first = failure;
-            for (int i = planOwned.size() - 1; i >= 0; i--) {
-                try {
-                    planOwned.get(i).close();
-                } catch (Exception | Error e) {
-                    if (first == null) {
-                        first = e;
-                    } else {
-                        first.addSuppressed(e);
-                    }
-                }
-            }
-            planOwned.clear();
-            if (failure == null && first != null) {
-                throw first instanceof RuntimeException r ? r : new IllegalStateException(first);
-            }
+            Closing.closeReversed(planOwned, failure);
         }
 
         @Override
