@@ -496,9 +496,11 @@ final class CudaComposedExecutor implements RecurrentExecutor {
                 // states; one wait.
                 // Pinned blocks take the DMA with no staging copy.
                 boolean pinned = transfers.strategy() != HostTransfers.Strategy.STAGED && PinnedOutputPool.enabled();
-                result[0] = spec.returnSequences() ? outputTensor(pinned, n, steps, hs) : outputTensor(pinned, n, hs);
+                result[0] = spec.returnSequences()
+                        ? outputPool.tensorOrPageable(pinned, n, steps, hs)
+                        : outputPool.tensorOrPageable(pinned, n, hs);
                 for (int s = 0; s < states.length; s++) {
-                    result[1 + s] = outputTensor(pinned, n, hs);
+                    result[1 + s] = outputPool.tensorOrPageable(pinned, n, hs);
                 }
                 transfers.download(DeviceAddress.of(sequence != null ? sequence : previous),
                         DeviceAddress.of(result[0].pointer()), outputBytes, 0);
@@ -544,12 +546,6 @@ final class CudaComposedExecutor implements RecurrentExecutor {
 
     Precision precision() {
         return precision;
-    }
-
-    /** An uninitialised output tensor: a pooled pinned block when {@code pinned} and the pool can, else pageable. */
-    private Tensor outputTensor(boolean pinned, int... shape) {
-        Tensor t = pinned ? outputPool.tensor(shape) : null;
-        return t != null ? t : Tensor.uninitialized(shape);
     }
 
     /** The output pool (tests). */
