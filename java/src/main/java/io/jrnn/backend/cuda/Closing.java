@@ -1,5 +1,6 @@
 package io.jrnn.backend.cuda;
 
+import io.jrnn.Tensor;
 import java.util.List;
 
 /** Reverse-order release shared by the GPU executors (no state; package-private). */
@@ -29,6 +30,15 @@ final class Closing {
         resources.clear();
         if (failure == null && first != null) {
             throw first instanceof RuntimeException r ? r : new IllegalStateException(first);
+        }
+    }
+
+    /** Closes the non-null tensors of {@code tensors}, first to last (a call's partial results after a failure). */
+    static void closeTensors(Tensor[] tensors) {
+        for (Tensor t : tensors) {
+            if (t != null) {
+                t.close();
+            }
         }
     }
 }

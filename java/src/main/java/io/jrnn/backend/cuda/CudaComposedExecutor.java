@@ -514,11 +514,7 @@ final class CudaComposedExecutor implements RecurrentExecutor {
             } finally {
                 if (!done) {
                     transfers.drain(); // nothing may still read or write the tensors
-                    for (Tensor r : result) {
-                        if (r != null) {
-                            r.close();
-                        }
-                    }
+                    Closing.closeTensors(result);
                 }
             }
         }

@@ -495,11 +495,7 @@ final class CudaConvLstmExecutor implements ConvLstmExecutor {
                 return result;
             } finally {
                 if (!done) {
-                    for (Tensor t : result) {
-                        if (t != null) {
-                            t.close();
-                        }
-                    }
+                    Closing.closeTensors(result);
                 }
             }
         }

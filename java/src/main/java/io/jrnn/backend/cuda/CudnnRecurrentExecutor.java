@@ -826,11 +826,7 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
                 } finally {
                     if (!done) {
                         transfers.drain(); // nothing may still read or write the tensors
-                        for (Tensor t : result) {
-                            if (t != null) {
-                                t.close();
-                            }
-                        }
+                        Closing.closeTensors(result);
                     }
                 }
             }
@@ -931,11 +927,7 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
                 return result;
             } finally {
                 if (!done) {
-                    for (Tensor t : result) {
-                        if (t != null) {
-                            t.close();
-                        }
-                    }
+                    Closing.closeTensors(result);
                 }
             }
         }

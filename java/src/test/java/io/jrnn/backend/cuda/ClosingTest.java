@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jrnn.Tensor;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,5 +70,14 @@ class ClosingTest {
         Closing.closeReversed(resources, given);
         assertEquals(List.of(closing), List.of(given.getSuppressed()));
         assertTrue(resources.isEmpty());
+    }
+
+    @Test
+    void closeTensorsClosesEveryNonNullOne() {
+        Tensor a = Tensor.uninitialized(2);
+        Tensor b = Tensor.uninitialized(3);
+        Closing.closeTensors(new Tensor[] {a, null, b});
+        assertTrue(a.isClosed());
+        assertTrue(b.isClosed());
     }
 }
