@@ -120,14 +120,7 @@ public final class RNN extends Layer {
 
     @Override
     public Outputs forward(Tensor x, Mask mask, Tensor... initialStates) {
-        boolean entered = states.enter(describe());
-        try {
-            return forwardMasked(x, mask, initialStates);
-        } finally {
-            if (entered) {
-                states.exit();
-            }
-        }
+        return states.within(describe(), () -> forwardMasked(x, mask, initialStates));
     }
 
     private Outputs forwardMasked(Tensor x, Mask mask, Tensor... initialStates) {

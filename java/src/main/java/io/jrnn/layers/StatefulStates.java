@@ -2,6 +2,7 @@ package io.jrnn.layers;
 
 import io.jrnn.Tensor;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * The stored final states of a stateful recurrent layer and its fixed batch size (spec §3.2): shared by
@@ -48,6 +49,18 @@ final class StatefulStates {
     /** Ends the call {@link #enter} started. */
     void exit() {
         user.set(null);
+    }
+
+    /** Runs {@code call} between {@link #enter} and, when that asked for it, {@link #exit}. */
+    <T> T within(String layer, Supplier<T> call) {
+        boolean entered = enter(layer);
+        try {
+            return call.get();
+        } finally {
+            if (entered) {
+                exit();
+            }
+        }
     }
 
     boolean enabled() {

@@ -167,22 +167,7 @@ final class CudaComposedExecutor implements RecurrentExecutor {
     }
 
     private void closeOwned(Throwable failure) {
-        Throwable first = failure;
-        for (int i = owned.size() - 1; i >= 0; i--) {
-            try {
-                owned.get(i).close();
-            } catch (Exception | Error e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        owned.clear();
-        if (failure == null && first != null) {
-            throw first instanceof RuntimeException r ? r : new IllegalStateException(first);
-        }
+        Closing.closeReversed(owned, failure);
     }
 
     /** Uploads float32 values (synchronised by the caller before {@code values} can go). */
@@ -511,9 +496,11 @@ final class CudaComposedExecutor implements RecurrentExecutor {
                 // states; one wait.
                 // Pinned blocks take the DMA with no staging copy.
                 boolean pinned = transfers.strategy() != HostTransfers.Strategy.STAGED && PinnedOutputPool.enabled();
-                result[0] = spec.returnSequences() ? outputTensor(pinned, n, steps, hs) : outputTensor(pinned, n, hs);
+                result[0] = spec.returnSequences()
+                        ? outputPool.tensorOrPageable(pinned, n, steps, hs)
+                        : outputPool.tensorOrPageable(pinned, n, hs);
                 for (int s = 0; s < states.length; s++) {
-                    result[1 + s] = outputTensor(pinned, n, hs);
+                    result[1 + s] = outputPool.tensorOrPageable(pinned, n, hs);
                 }
                 transfers.download(DeviceAddress.of(sequence != null ? sequence : previous),
                         DeviceAddress.of(result[0].pointer()), outputBytes, 0);
@@ -527,33 +514,14 @@ final class CudaComposedExecutor implements RecurrentExecutor {
             } finally {
                 if (!done) {
                     transfers.drain(); // nothing may still read or write the tensors
-                    for (Tensor r : result) {
-                        if (r != null) {
-                            r.close();
-                        }
-                    }
+                    Closing.closeTensors(result);
                 }
             }
         }
 
         /** Closes everything in reverse order, going on after a failure; adds later failures to {@code failure}. */
         private void closePlan(Throwable failure) {
-            Throwable first = failure;
-            for (int i = planOwned.size() - 1; i >= 0; i--) {
-                try {
-                    planOwned.get(i).close();
-                } catch (Exception | Error e) {
-                    if (first == null) {
-                        first = e;
-                    } else {
-                        first.addSuppressed(e);
-                    }
-                }
-            }
-            planOwned.clear();
-            if (failure == null && first != null) {
-                throw first instanceof RuntimeException r ? r : new IllegalStateException(first);
-            }
+            Closing.closeReversed(planOwned, failure);
         }
 
         @Override
@@ -574,12 +542,6 @@ final class CudaComposedExecutor implements RecurrentExecutor {
 
     Precision precision() {
         return precision;
-    }
-
-    /** An uninitialised output tensor: a pooled pinned block when {@code pinned} and the pool can, else pageable. */
-    private Tensor outputTensor(boolean pinned, int... shape) {
-        Tensor t = pinned ? outputPool.tensor(shape) : null;
-        return t != null ? t : Tensor.uninitialized(shape);
     }
 
     /** The output pool (tests). */

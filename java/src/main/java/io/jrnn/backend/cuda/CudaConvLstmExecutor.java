@@ -147,27 +147,8 @@ final class CudaConvLstmExecutor implements ConvLstmExecutor {
         return resource;
     }
 
-    private static void closeAll(List<AutoCloseable> resources, Throwable failure) {
-        Throwable first = failure;
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            try {
-                resources.get(i).close();
-            } catch (Exception | Error e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        resources.clear();
-        if (failure == null && first != null) {
-            throw first instanceof RuntimeException r ? r : new IllegalStateException(first);
-        }
-    }
-
     private void closeOwned(Throwable failure) {
-        closeAll(owned, failure);
+        Closing.closeReversed(owned, failure);
     }
 
     /** Uploads float32 values and waits for the copy (so {@code values}' native copy can go). */
@@ -405,7 +386,7 @@ final class CudaConvLstmExecutor implements ConvLstmExecutor {
                         .i32("recurrentActivation", recurrentActivation).i32("activation", activation)
                         .i32("maskedOutput", KernelCodes.MASKED_CARRY);
             } catch (RuntimeException | Error e) {
-                closeAll(planOwned, e);
+                Closing.closeReversed(planOwned, e);
                 throw e;
             }
         }
@@ -514,18 +495,14 @@ final class CudaConvLstmExecutor implements ConvLstmExecutor {
                 return result;
             } finally {
                 if (!done) {
-                    for (Tensor t : result) {
-                        if (t != null) {
-                            t.close();
-                        }
-                    }
+                    Closing.closeTensors(result);
                 }
             }
         }
 
         @Override
         public void close() {
-            closeAll(planOwned, null);
+            Closing.closeReversed(planOwned, null);
         }
     }
 
@@ -549,7 +526,7 @@ final class CudaConvLstmExecutor implements ConvLstmExecutor {
         List<AutoCloseable> all = new ArrayList<>(plans.values());
         plans.clear();
         try {
-            closeAll(all, null);
+            Closing.closeReversed(all, null);
         } finally {
             closeOwned(null);
         }

@@ -797,10 +797,10 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
                     boolean pinned = transfers.strategy() != HostTransfers.Strategy.STAGED
                             && PinnedOutputPool.enabled();
                     for (int s = 0; s < spec.stateCount(); s++) {
-                        result[1 + s] = outputTensor(pinned, batch, hiddenSize);
+                        result[1 + s] = outputPool.tensorOrPageable(pinned, batch, hiddenSize);
                     }
                     if (spec.returnSequences()) {
-                        result[0] = outputTensor(pinned, batch, steps, hiddenSize);
+                        result[0] = outputPool.tensorOrPageable(pinned, batch, steps, hiddenSize);
                     }
                     long[] outAt = {hy32, cy32};
                     for (int s = 0; s < spec.stateCount(); s++) {
@@ -815,7 +815,7 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
                     if (lengths == null) {
                         if (result[0] == null) {
                             // The output is the last step's h.
-                            result[0] = outputTensor(pinned, batch, hiddenSize);
+                            result[0] = outputPool.tensorOrPageable(pinned, batch, hiddenSize);
                             Pointer.memcpy(result[0].pointer(), result[1].pointer(), stateBytes32);
                         }
                     } else {
@@ -826,11 +826,7 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
                 } finally {
                     if (!done) {
                         transfers.drain(); // nothing may still read or write the tensors
-                        for (Tensor t : result) {
-                            if (t != null) {
-                                t.close();
-                            }
-                        }
+                        Closing.closeTensors(result);
                     }
                 }
             }
@@ -931,11 +927,7 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
                 return result;
             } finally {
                 if (!done) {
-                    for (Tensor t : result) {
-                        if (t != null) {
-                            t.close();
-                        }
-                    }
+                    Closing.closeTensors(result);
                 }
             }
         }
@@ -1117,12 +1109,6 @@ final class CudnnRecurrentExecutor implements RecurrentExecutor {
     synchronized CudnnRnnLayout reportedLayout() {
         ensureOpen();
         return standard.layout;
-    }
-
-    /** An uninitialised output tensor: a pooled pinned block when {@code pinned} and the pool can, else pageable. */
-    private Tensor outputTensor(boolean pinned, int... shape) {
-        Tensor t = pinned ? outputPool.tensor(shape) : null;
-        return t != null ? t : Tensor.uninitialized(shape);
     }
 
     /** The output pool (tests). */

@@ -213,6 +213,12 @@ final class PinnedOutputPool implements AutoCloseable {
         }
     }
 
+    /** An uninitialised output tensor: a pooled pinned block when {@code pinned} and the pool can, else pageable. */
+    Tensor tensorOrPageable(boolean pinned, int... shape) {
+        Tensor t = pinned ? tensor(shape) : null;
+        return t != null ? t : Tensor.uninitialized(shape);
+    }
+
     /**
      * An uninitialised tensor of {@code shape} in a pooled block, or null where the pool cannot give
      * one (then the caller allocates pageable memory). Closing the tensor returns the block.

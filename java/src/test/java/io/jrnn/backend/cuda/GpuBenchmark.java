@@ -557,6 +557,13 @@ public final class GpuBenchmark {
             Pointer.memcpy(xPinned.pointer(), xHost, inBytes);
             stream.upload(xPinned.pointer(), xDev.pointer(), inBytes);
             forwardOnDevice();
+            downloadToPinned();
+            Pointer.memcpy(outHost, yPinned.pointer(), outBytes);
+            Pointer.memcpy(statesHost, statesPinned.pointer(), stateCount * stateBytes);
+        }
+
+        /** Output and final states (hy, then cy for LSTM), device → this path's pinned buffers; waits. */
+        private void downloadToPinned() {
             stream.download(yDev.pointer(), yPinned.pointer(), outBytes);
             long pinnedStates = statesPinned.pointer().address();
             stream.download(hyDev.pointer(), DeviceAddress.at(pinnedStates), stateBytes);
@@ -564,8 +571,6 @@ public final class GpuBenchmark {
                 stream.download(cyDev.pointer(), DeviceAddress.at(pinnedStates + stateBytes), stateBytes);
             }
             stream.sync();
-            Pointer.memcpy(outHost, yPinned.pointer(), outBytes);
-            Pointer.memcpy(statesHost, statesPinned.pointer(), stateCount * stateBytes);
         }
 
         /**
@@ -579,13 +584,7 @@ public final class GpuBenchmark {
             }
             stream.upload(xPinnedHost, xDev.pointer(), inBytes);
             forwardOnDevice();
-            stream.download(yDev.pointer(), yPinned.pointer(), outBytes);
-            long pinnedStates = statesPinned.pointer().address();
-            stream.download(hyDev.pointer(), DeviceAddress.at(pinnedStates), stateBytes);
-            if (cyDev != null) {
-                stream.download(cyDev.pointer(), DeviceAddress.at(pinnedStates + stateBytes), stateBytes);
-            }
-            stream.sync();
+            downloadToPinned();
         }
 
         /** The output sequence of the last {@link #runPinned}, read from the pinned buffer. */

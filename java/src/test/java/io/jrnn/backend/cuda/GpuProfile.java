@@ -50,16 +50,7 @@ public final class GpuProfile {
                 System.setProperty(HostTransfers.PROPERTY, strategy);
                 for (boolean usePinned : new boolean[] {false, true}) {
                     Tensor in = usePinned ? pinned : x;
-                    for (int i = 0; i < 20; i++) {
-                        run(layer, in);
-                    }
-                    double[] ms = new double[60];
-                    for (int i = 0; i < ms.length; i++) {
-                        long t0 = System.nanoTime();
-                        run(layer, in);
-                        ms[i] = (System.nanoTime() - t0) / 1e6;
-                    }
-                    Arrays.sort(ms);
+                    double[] ms = sortedMillis(layer, in);
                     System.out.printf(Locale.ROOT, "GPU-PROFILE %s transfer=%s input=%s median=%.3fms p10=%.3f p90=%.3f%n",
                             id, strategy, usePinned ? "pinned" : "pageable", ms[ms.length / 2], ms[ms.length / 10],
                             ms[ms.length * 9 / 10]);
@@ -68,16 +59,7 @@ public final class GpuProfile {
             System.setProperty(HostTransfers.PROPERTY, "auto");
             for (String pinnedOutputs : List.of("false", "true")) {
                 System.setProperty("jrnn.cuda.pinnedOutputs", pinnedOutputs);
-                for (int i = 0; i < 20; i++) {
-                    run(layer, pinned);
-                }
-                double[] ms = new double[60];
-                for (int i = 0; i < ms.length; i++) {
-                    long t0 = System.nanoTime();
-                    run(layer, pinned);
-                    ms[i] = (System.nanoTime() - t0) / 1e6;
-                }
-                Arrays.sort(ms);
+                double[] ms = sortedMillis(layer, pinned);
                 System.out.printf(Locale.ROOT, "GPU-PROFILE %s input=pinned pinnedOutputs=%s median=%.3fms%n", id,
                         pinnedOutputs, ms[ms.length / 2]);
             }
@@ -85,6 +67,21 @@ public final class GpuProfile {
             sample(id + "-pinned", layer, pinned);
             System.out.println("GPU-PROFILE " + id + " path: " + layer.executionPath());
         }
+    }
+
+    /** 20 warm-up calls, then 60 timed ones: their times in milliseconds, sorted. */
+    private static double[] sortedMillis(RecurrentLayer layer, Tensor in) {
+        for (int i = 0; i < 20; i++) {
+            run(layer, in);
+        }
+        double[] ms = new double[60];
+        for (int i = 0; i < ms.length; i++) {
+            long t0 = System.nanoTime();
+            run(layer, in);
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        Arrays.sort(ms);
+        return ms;
     }
 
     private static void run(RecurrentLayer layer, Tensor x) {

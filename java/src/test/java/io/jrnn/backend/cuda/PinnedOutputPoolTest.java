@@ -1,5 +1,6 @@
 package io.jrnn.backend.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -193,6 +194,23 @@ class PinnedOutputPoolTest {
         Tensor t = p.tensor(100);
         assertFalse(t.isClosed());
         t.close();
+        p.close();
+    }
+
+    @Test
+    void tensorOrPageableUsesTheBlockOnlyWhenPinnedAndFallsBackToPageable() {
+        PinnedOutputPool p = pool(400, 4, 1000);
+        Tensor pooled = p.tensorOrPageable(true, 2, 3);
+        assertEquals(1, p.outstandingBlocks());
+        Tensor pageable = p.tensorOrPageable(false, 2, 3);
+        Tensor tooLarge = p.tensorOrPageable(true, 101);
+        assertEquals(1, p.outstandingBlocks(), "unpinned and too large requests take no block");
+        assertArrayEquals(new int[] {2, 3}, pageable.shape());
+        assertArrayEquals(new int[] {101}, tooLarge.shape());
+        pooled.close();
+        pageable.close();
+        tooLarge.close();
+        assertEquals(0, p.outstandingBlocks());
         p.close();
     }
 
