@@ -18,7 +18,7 @@ import java.util.ServiceLoader;
 /**
  * The child JVM of {@code jrnn bench}: one per thread count, because oneDNN's OpenMP pool is sized
  * once per process ({@code OMP_NUM_THREADS}, set by the parent). Usage:
- * {@code java -cp … io.jrnn.bench.BenchChild PLAN.json RESULT.json}. Reports progress on stderr
+ * {@code java -cp … io.jrnn.cli.BenchChildMain PLAN.json RESULT.json}. Reports progress on stderr
  * as lines {@code @progress <cell>}.
  */
 public final class BenchChild {
@@ -27,15 +27,23 @@ public final class BenchChild {
     private BenchChild() {
     }
 
-    public static void main(String[] args) throws Exception {
+    /** The child JVM's entry point (in the CLI: only the CLI may end the JVM). */
+    public static final String MAIN_CLASS = "io.jrnn.cli.BenchChildMain";
+
+    /**
+     * Runs the plan in {@code args[0]} and writes the result to {@code args[1]}; returns the process
+     * exit status (2 for bad arguments). The caller ends the JVM, since OpenMP and ONNX Runtime
+     * threads must not keep it alive.
+     */
+    public static int runFiles(String[] args, PrintStream err) throws Exception {
         if (args.length != 2) {
-            System.err.println("usage: BenchChild PLAN.json RESULT.json");
-            System.exit(2);
+            err.println("usage: BenchChildMain PLAN.json RESULT.json");
+            return 2;
         }
         BenchResults.ChildPlan plan = BenchResults.read(Path.of(args[0]), BenchResults.ChildPlan.class);
-        BenchResults.RunResult result = run(plan, System.err);
+        BenchResults.RunResult result = run(plan, err);
         Files.writeString(Path.of(args[1]), BenchResults.write(result));
-        System.exit(0); // OpenMP / ONNX Runtime threads must not keep the JVM alive
+        return 0;
     }
 
     static BenchResults.RunResult run(BenchResults.ChildPlan plan, PrintStream progress) throws Exception {

@@ -85,7 +85,7 @@ public final class BenchRunner {
     /** The child's command: same JVM, same classpath. */
     static List<String> childCommand(Path planFile, Path resultFile) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return List.of(java, "-Xmx3g", "-cp", System.getProperty("java.class.path"), BenchChild.class.getName(),
+        return List.of(java, "-Xmx3g", "-cp", System.getProperty("java.class.path"), BenchChild.MAIN_CLASS,
                 planFile.toString(), resultFile.toString());
     }
 

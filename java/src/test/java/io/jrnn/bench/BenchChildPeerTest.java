@@ -24,4 +24,14 @@ class BenchChildPeerTest {
             t.setContextClassLoader(old);
         }
     }
+
+    @Test
+    void theChildEntryPointIsTheClisAndBadArgumentsAreStatusTwoWithoutExiting() throws Exception {
+        org.junit.jupiter.api.Assertions.assertEquals(BenchChild.MAIN_CLASS,
+                Class.forName(BenchChild.MAIN_CLASS).getName());
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        org.junit.jupiter.api.Assertions.assertEquals(2,
+                BenchChild.runFiles(new String[] {"only-one"}, new java.io.PrintStream(err, true)));
+        org.junit.jupiter.api.Assertions.assertTrue(err.toString().startsWith("usage: BenchChildMain"), err.toString());
+    }
 }
