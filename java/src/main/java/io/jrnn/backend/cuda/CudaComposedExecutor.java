@@ -170,14 +170,9 @@ final class CudaComposedExecutor implements RecurrentExecutor {
         Closing.closeReversed(owned, failure);
     }
 
-    /** Uploads float32 values (synchronised by the caller before {@code values} can go). */
+    /** Uploads float32 values (set-up data; waited for), owned by this executor. */
     private DeviceBuffer uploadFloats(float[] values, String what) {
-        DeviceBuffer buffer = own(DeviceBuffer.floats(values.length, what));
-        try (FloatPointer host = new FloatPointer(values)) {
-            stream.upload(host, buffer.pointer(), (long) values.length * Float.BYTES);
-            stream.sync();
-        }
-        return buffer;
+        return own(stream.uploadFloats(values, what));
     }
 
     /** Uploads a GEMM operand in the operand type: float32 as is, 16-bit through the conversion kernel. */

@@ -151,14 +151,9 @@ final class CudaConvLstmExecutor implements ConvLstmExecutor {
         Closing.closeReversed(owned, failure);
     }
 
-    /** Uploads float32 values and waits for the copy (so {@code values}' native copy can go). */
+    /** Uploads float32 values (set-up data; waited for), owned by this executor. */
     private DeviceBuffer upload(float[] values, String what) {
-        DeviceBuffer buffer = own(DeviceBuffer.floats(values.length, what));
-        try (FloatPointer host = new FloatPointer(values)) {
-            stream.upload(host, buffer.pointer(), (long) values.length * Float.BYTES);
-            stream.sync();
-        }
-        return buffer;
+        return own(stream.uploadFloats(values, what));
     }
 
     @Override

@@ -127,6 +127,23 @@ public final class GpuStream extends CudaResource {
                 "cudaMemcpyAsync(host to device, " + bytes + " bytes)");
     }
 
+    /**
+     * A new device buffer holding {@code values} (float32), uploaded and waited for, so the host copy
+     * can go at once; for weights and other set-up data. The caller owns the buffer.
+     */
+    public DeviceBuffer uploadFloats(float[] values, String what) {
+        ensureOpen();
+        DeviceBuffer buffer = DeviceBuffer.floats(values.length, what);
+        try (org.bytedeco.javacpp.FloatPointer host = new org.bytedeco.javacpp.FloatPointer(values)) {
+            upload(host, buffer.pointer(), (long) values.length * Float.BYTES);
+            sync();
+        } catch (RuntimeException | Error e) {
+            buffer.close();
+            throw e;
+        }
+        return buffer;
+    }
+
     /** Device → host copy of {@code bytes} on this stream. */
     public void download(Pointer deviceSrc, Pointer host, long bytes) {
         ensureOpen();
