@@ -306,26 +306,44 @@ final class PinnedOutputPool implements AutoCloseable {
         }
     }
 
-    /** Floats in a pooled block; the deallocator gives the block back to the pool (and only holds the pool). */
+    /**
+     * Floats in a pooled block; closing gives the block back to the pool, once. No JavaCPP
+     * deallocator is registered: registering one reads the process's resident set size
+     * ({@code Pointer.physicalBytes()}) on every output tensor, several microseconds per call on a
+     * GPU host. The tensor that adopts this pointer closes it, and its {@link io.jrnn.NativeResources}
+     * registration does so if the tensor is collected unclosed; the close action holds only the pool.
+     */
     private static final class PooledFloats extends FloatPointer {
+        private final PinnedOutputPool pool;
+        private final long start;
+        private final long bytes;
+        private final java.util.concurrent.atomic.AtomicBoolean returned = new java.util.concurrent.atomic.AtomicBoolean();
+
         PooledFloats(PinnedOutputPool pool, long start, long bytes) {
+            this.pool = pool;
+            this.start = start;
+            this.bytes = bytes;
             this.address = start;
             this.capacity = bytes / Float.BYTES;
             this.limit = this.capacity;
             if (pool.registerRanges) {
                 PinnedHost.register(start, bytes);
             }
-            deallocator(new Return(pool, start, bytes));
         }
 
-        /** Runs once, on close or after garbage collection. */
-        private record Return(PinnedOutputPool pool, long address, long bytes) implements Deallocator {
-            @Override
-            public void deallocate() {
+        @Override
+        public void close() {
+            deallocate();
+        }
+
+        @Override
+        public void deallocate() {
+            if (returned.compareAndSet(false, true)) {
+                address = 0;
                 if (pool.registerRanges) {
-                    PinnedHost.unregister(address);
+                    PinnedHost.unregister(start);
                 }
-                pool.release(address, bytes);
+                pool.release(start, bytes);
             }
         }
     }

@@ -200,7 +200,8 @@ final class GpuBenchReport {
         StringBuilder s = new StringBuilder();
         s.append("Pinned input: both sides read a page-locked input tensor (jrnn: CudaBackend.pinnedTensor; direct:"
                 + " DMA straight from it, output DMA'd into pinned memory, no copies). Pageable input: an ordinary"
-                + " tensor (direct: memcpy through its pinned staging buffers).\n\n");
+                + " tensor (direct: memcpy through its pinned staging buffers). The direct path runs cuDNN on jrnn's"
+                + " device memory (weights, workspace, x, y, states), after a JIT warm-up of both sides.\n\n");
         s.append("| case | jrnn e2e ms, pinned input (p10–p90) | direct cuDNN e2e ms, pinned input (p10–p90) "
                 + "| jrnn overhead (pinned) | jrnn e2e ms, pageable | direct e2e ms, pageable | jrnn overhead (pageable) "
                 + "| cuDNN compute ms | TFLOP/s | max abs diff |\n");

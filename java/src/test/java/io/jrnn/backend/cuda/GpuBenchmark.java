@@ -66,14 +66,17 @@ import org.bytedeco.javacpp.SizeTPointer;
  * it on a non-blocking stream, runs {@code cudnnRNNForward} (inference), downloads the output
  * sequence into a pinned buffer, synchronises and copies it out. Math: FP32 → FMA (no TF32), TF32 →
  * default math, FP16 → tensor-op math with FP32 accumulation, the FP32 ↔ FP16 casts of input and
- * output on the device ({@code cudnnTransformTensor}).
+ * output on the device ({@code cudnnTransformTensor}). Once jrnn has compiled a case, the direct
+ * path runs on jrnn's device memory for it (weight space, workspace, x, y and final states,
+ * {@link DirectCudnn#shareDeviceMemory}): identical cuDNN calls on different allocations differed
+ * by up to 10 % from run to run on an H100, more than the 2 % the comparison is about.
  *
- * <p>Each side runs in blocks per repetition (one untimed call, then {@link #STEADY} timed calls whose
+ * <p>Before the first case, {@link #JIT_WARMUP_CALLS} calls per system at a small shape let the JIT
+ * compile both sides' per-call code. Each side runs in blocks per repetition (one untimed call, then {@link #STEADY} timed calls whose
  * median is the repetition's time) from a page-locked input ({@link CudaBackend#pinnedTensor};
  * the direct path then DMAs straight from it and leaves its outputs in its pinned buffers, no
  * copies: the headline pair) and from an ordinary pageable tensor (the direct path memcpys through
- * its pinned buffers, as above). The four blocks rotate their order from repetition to repetition,
- * after a warm-up; each case reports
+ * its pinned buffers, as above), after a warm-up; each case reports
  * medians and 10th/90th percentiles, the median per-pair overhead, the direct cuDNN compute time
  * alone (CUDA events around the device work, no transfers) and the largest difference between the
  * two outputs. A case that fails is reported as failed and the run goes on.
@@ -120,8 +123,12 @@ public final class GpuBenchmark {
         }
         System.out.println("GPU-BENCH device: " + status.deviceName() + ", CUDA runtime "
                 + CudaStatus.cudaVersionText(status.runtimeVersion()) + ", cuDNN "
-                + CudaStatus.cudnnVersionText(status.cudnnVersion()) + "; " + reps + " rotating blocks (1 untimed + " + STEADY + " timed calls each) per case after "
+                + CudaStatus.cudnnVersionText(status.cudnnVersion()) + "; " + reps + " blocks in random order (1 untimed + " + STEADY + " timed calls each) per case after "
                 + warmup + " warm-up runs");
+        long jitStart = System.nanoTime();
+        warmUpJit(JIT_WARMUP_CALLS);
+        System.out.printf(Locale.ROOT, "GPU-BENCH JIT warm-up: %d calls per system at %s in %.1f s%n", JIT_WARMUP_CALLS,
+                JIT_WARMUP_CASE.id(), (System.nanoTime() - jitStart) / 1e9);
         List<Row> rows = new ArrayList<>();
         long start = System.nanoTime();
         for (Case c : GpuBenchReport.deepBench(quick)) {
@@ -155,6 +162,55 @@ public final class GpuBenchmark {
         System.out.print(GpuBenchReport.markdown(rows));
     }
 
+    /**
+     * Calls per system (jrnn and direct, pinned and pageable input) of the JIT warm-up: enough for
+     * HotSpot's C2 to compile both sides' per-call Java code, as in a service that has been
+     * running for a while. With 200 calls per case instead (and no global warm-up), a probe on an
+     * H100 measured jrnn's host code at 50 µs per call more than after 20 000 calls, most of the
+     * small cases' overhead.
+     */
+    static final int JIT_WARMUP_CALLS = 12_000;
+    static final Case JIT_WARMUP_CASE = new Case(Cell.LSTM, 32, 2, 4, 16, Precision.FP32);
+
+    /** Runs {@link #JIT_WARMUP_CASE} {@code calls} times per system, untimed. */
+    static void warmUpJit(int calls) {
+        Case c = JIT_WARMUP_CASE;
+        SplittableRandom rng = new SplittableRandom(SEED);
+        int gh = c.cell().gates * c.hidden();
+        float[] input = uniform(rng, c.batch() * c.steps() * c.input(), 1f);
+        RecurrentLayer layer = LSTM.builder().units(c.hidden()).returnSequences(true).build();
+        try (layer; Tensor x = Tensor.of(input, c.batch(), c.steps(), c.input());
+                Tensor xPinned = CudaBackend.pinnedTensor(c.batch(), c.steps(), c.input());
+                DirectCudnn direct = new DirectCudnn(c, CudnnRnnWeights.fromKeras(layerWeights(layer,
+                        uniform(rng, c.input() * gh, 0.3f), uniform(rng, c.hidden() * gh, 0.3f),
+                        uniform(rng, gh, 0.1f))))) {
+            xPinned.pointer().put(input, 0, input.length);
+            layer.useBackend(CudaBackend.instance(0, c.precision()));
+            timeJrnn(layer, x);
+            direct.shareDeviceMemory(cudnnExecutor(layer).deviceMemory(c.batch(), c.steps()));
+            for (int i = 0; i < calls; i++) {
+                timeJrnn(layer, xPinned);
+                timeDirectPinned(direct, xPinned);
+                timeJrnn(layer, x);
+                timeDirect(direct, x);
+            }
+        }
+    }
+
+    /** The cuDNN executor jrnn compiled for {@code layer} (a private field: the benchmark reads it by reflection). */
+    static CudnnRecurrentExecutor cudnnExecutor(RecurrentLayer layer) {
+        try {
+            java.lang.reflect.Field f = RecurrentLayer.class.getDeclaredField("executor");
+            f.setAccessible(true);
+            if (f.get(layer) instanceof CudnnRecurrentExecutor e) {
+                return e;
+            }
+            throw new IllegalStateException(layer + " does not run on the fused cuDNN path: " + layer.executionPath());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("RecurrentLayer has no 'executor' field any more", e);
+        }
+    }
+
     private static Row measure(Case c, int reps, int warmup) {
         SplittableRandom rng = new SplittableRandom(SEED ^ c.id().hashCode());
         int h = c.hidden();
@@ -167,9 +223,8 @@ public final class GpuBenchmark {
                 ? LSTM.builder().units(h).returnSequences(true).build()
                 : GRU.builder().units(h).resetAfter(true).returnSequences(true).build();
         try (layer; Tensor x = Tensor.of(input, c.batch(), c.steps(), c.input());
-                Tensor xPinned = CudaBackend.pinnedTensor(c.batch(), c.steps(), c.input());
-                DirectCudnn direct = new DirectCudnn(c, CudnnRnnWeights.fromKeras(layerWeights(layer, kernel,
-                        recurrent, bias)))) {
+                Tensor xPinned = CudaBackend.pinnedTensor(c.batch(), c.steps(), c.input())) {
+            CudnnRnnWeights weights = CudnnRnnWeights.fromKeras(layerWeights(layer, kernel, recurrent, bias));
             xPinned.pointer().put(input, 0, input.length);
             layer.useBackend(CudaBackend.instance(0, c.precision()));
             float[] viaJrnn;
@@ -181,6 +236,22 @@ public final class GpuBenchmark {
                 viaJrnnPinned = o.output().toArray();
             }
             String path = layer.executionPath();
+            // The direct path is built after jrnn's first calls, so both sides' pinned output memory comes from
+            // the same phase of the run.
+            return measure(c, reps, warmup, layer, x, xPinned, new DirectCudnn(c, weights), viaJrnn, viaJrnnPinned,
+                    path);
+        }
+    }
+
+    private static Row measure(Case c, int reps, int warmup, RecurrentLayer layer, Tensor x, Tensor xPinned,
+            DirectCudnn directPath, float[] viaJrnn, float[] viaJrnnPinned, String path) {
+        SplittableRandom orderRng = new SplittableRandom(SEED + c.id().hashCode());
+        try (DirectCudnn direct = directPath) {
+            CudnnRecurrentExecutor.DeviceMemory memory = cudnnExecutor(layer).deviceMemory(c.batch(), c.steps());
+            if (memory == null) {
+                throw new IllegalStateException(c.id() + ": jrnn has no device-side plan for this shape (" + path + ")");
+            }
+            direct.shareDeviceMemory(memory);
             direct.run(x.pointer());
             float[] viaDirect = direct.output();
             direct.runPinned(xPinned.pointer());
@@ -197,17 +268,23 @@ public final class GpuBenchmark {
             double[] directMs = new double[reps];
             double[] jrnnPageableMs = new double[reps];
             double[] directPageableMs = new double[reps];
-            for (int i = 0; i < reps; i++) {
-                // Blocks, not single calls: each system runs one untimed call and then STEADY timed calls back to back,
-                // as a service calling one model does. Alternating single calls measured jrnn 6 % over direct at
-                // h1024 n64 t50 while jrnn alone ran within 0.3 % of it (GpuProfile, H100); the order of the four
-                // blocks rotates from rep to rep.
-                for (int k = 0; k < 4; k++) {
-                    switch ((i + k) % 4) {
-                        case 0 -> jrnnMs[i] = block(() -> timeJrnn(layer, xPinned));
-                        case 1 -> directMs[i] = block(() -> timeDirectPinned(direct, xPinned));
-                        case 2 -> jrnnPageableMs[i] = block(() -> timeJrnn(layer, x));
-                        default -> directPageableMs[i] = block(() -> timeDirect(direct, x));
+            // Blocks, not single calls: each system runs one untimed call and then STEADY timed calls back to back,
+            // as a service calling one model does. Alternating single calls measured jrnn 6 % over direct at
+            // h1024 n64 t50 while jrnn alone ran within 0.3 % of it (GpuProfile, H100). Each pair (pinned, then
+            // pageable input) is its own series, its two blocks in a random order every rep, so neither side
+            // always follows the same block (one fixed rotation of all four kept jrnn's pinned block after the
+            // direct pageable one).
+            int[] order = {0, 1};
+            for (int pair = 0; pair < 2; pair++) {
+                for (int i = 0; i < reps; i++) {
+                    shuffle(order, orderRng);
+                    for (int k = 0; k < 2; k++) {
+                        switch (2 * pair + order[k]) {
+                            case 0 -> jrnnMs[i] = block(() -> timeJrnn(layer, xPinned));
+                            case 1 -> directMs[i] = block(() -> timeDirectPinned(direct, xPinned));
+                            case 2 -> jrnnPageableMs[i] = block(() -> timeJrnn(layer, x));
+                            default -> directPageableMs[i] = block(() -> timeDirect(direct, x));
+                        }
                     }
                 }
             }
@@ -219,6 +296,16 @@ public final class GpuBenchmark {
                     Stats.of(jrnnPageableMs), Stats.of(directPageableMs),
                     GpuBenchReport.pairedOverhead(jrnnPageableMs, directPageableMs), Stats.of(computeMs), maxAbsDiff,
                     path, null);
+        }
+    }
+
+    /** Fisher–Yates. */
+    static void shuffle(int[] a, SplittableRandom rng) {
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
         }
     }
 
@@ -372,6 +459,22 @@ public final class GpuBenchmark {
         private final FloatPointer zero = new FloatPointer(0f);
         private final CUevent_st start = new CUevent_st();
         private final CUevent_st stop = new CUevent_st();
+        /**
+         * What cudnnRNNForward reads and writes (in the cuDNN data type), and where the float32
+         * input, output and states are uploaded and downloaded: this path's own buffers, or jrnn's
+         * after {@link #shareDeviceMemory}.
+         */
+        private long weightsAt;
+        private long workAt;
+        private long workLength;
+        private long xCudnn;
+        private long yCudnn;
+        private long hyCudnn;
+        private long cyCudnn;
+        private long xFloat;
+        private long yFloat;
+        private long hyFloat;
+        private long cyFloat;
 
         DirectCudnn(Case c, CudnnRnnWeights weights) {
             this.c = c;
@@ -462,6 +565,17 @@ public final class GpuBenchmark {
                     hyHalf = null;
                     cyHalf = null;
                 }
+                weightsAt = DeviceAddress.of(weightSpace);
+                workAt = DeviceAddress.of(workSpace);
+                workLength = workBytes;
+                xFloat = DeviceAddress.of(xDev);
+                yFloat = DeviceAddress.of(yDev);
+                hyFloat = DeviceAddress.of(hyDev);
+                cyFloat = cyDev == null ? 0 : DeviceAddress.of(cyDev);
+                xCudnn = half ? DeviceAddress.of(xHalf) : xFloat;
+                yCudnn = half ? DeviceAddress.of(yHalf) : yFloat;
+                hyCudnn = half ? DeviceAddress.of(hyHalf) : hyFloat;
+                cyCudnn = cyDev == null ? 0 : half ? DeviceAddress.of(cyHalf) : cyFloat;
                 xPinned = track(PinnedBuffer.allocate(inBytes, "direct x (pinned)"));
                 yPinned = track(PinnedBuffer.allocate(outBytes, "direct y (pinned)"));
                 statesPinned = track(PinnedBuffer.allocate(stateCount * stateBytes, "direct hy|cy (pinned)"));
@@ -550,12 +664,43 @@ public final class GpuBenchmark {
         }
 
         /**
+         * From now on cuDNN runs on jrnn's device memory for this shape (weights, workspace, x, y,
+         * hy, cy; {@link CudnnRecurrentExecutor#deviceMemory}): the same kernels on the same
+         * allocations, so a timing difference is host code. The float32 input and outputs still go
+         * through this path's buffers in fp16 (converted into and out of jrnn's 16-bit buffers);
+         * in fp32 they are jrnn's buffers themselves.
+         */
+        void shareDeviceMemory(CudnnRecurrentExecutor.DeviceMemory m) {
+            if (m.weightBytes() != weightBytes || m.workspaceBytes() < workBytes) {
+                throw new IllegalStateException(c.id() + ": jrnn's cuDNN memory does not fit this descriptor (weight space "
+                        + m.weightBytes() + " vs " + weightBytes + " bytes, workspace " + m.workspaceBytes() + " vs "
+                        + workBytes + ")");
+            }
+            if ((m.cy() != 0) != (stateCount == 2)) {
+                throw new IllegalStateException(c.id() + ": jrnn's memory has " + (m.cy() != 0 ? 2 : 1) + " states");
+            }
+            weightsAt = m.weights();
+            workAt = m.workspace();
+            workLength = m.workspaceBytes();
+            xCudnn = m.x();
+            yCudnn = m.y();
+            hyCudnn = m.hy();
+            cyCudnn = m.cy();
+            if (!half) {
+                xFloat = xCudnn;
+                yFloat = yCudnn;
+                hyFloat = hyCudnn;
+                cyFloat = cyCudnn;
+            }
+        }
+
+        /**
          * One end-to-end call: host input → pinned → device → cuDNN → pinned → host output and final
          * states (hy, and cy for LSTM), as jrnn returns them.
          */
         void run(FloatPointer xHost) {
             Pointer.memcpy(xPinned.pointer(), xHost, inBytes);
-            stream.upload(xPinned.pointer(), xDev.pointer(), inBytes);
+            stream.upload(xPinned.pointer(), DeviceAddress.at(xFloat), inBytes);
             forwardOnDevice();
             downloadToPinned();
             Pointer.memcpy(outHost, yPinned.pointer(), outBytes);
@@ -564,11 +709,11 @@ public final class GpuBenchmark {
 
         /** Output and final states (hy, then cy for LSTM), device → this path's pinned buffers; waits. */
         private void downloadToPinned() {
-            stream.download(yDev.pointer(), yPinned.pointer(), outBytes);
+            stream.download(DeviceAddress.at(yFloat), yPinned.pointer(), outBytes);
             long pinnedStates = statesPinned.pointer().address();
-            stream.download(hyDev.pointer(), DeviceAddress.at(pinnedStates), stateBytes);
-            if (cyDev != null) {
-                stream.download(cyDev.pointer(), DeviceAddress.at(pinnedStates + stateBytes), stateBytes);
+            stream.download(DeviceAddress.at(hyFloat), DeviceAddress.at(pinnedStates), stateBytes);
+            if (stateCount == 2) {
+                stream.download(DeviceAddress.at(cyFloat), DeviceAddress.at(pinnedStates + stateBytes), stateBytes);
             }
             stream.sync();
         }
@@ -582,7 +727,7 @@ public final class GpuBenchmark {
             if (!PinnedHost.covers(xPinnedHost.address(), inBytes)) {
                 throw new IllegalArgumentException(c.id() + ": runPinned needs a pinned input of " + inBytes + " bytes");
             }
-            stream.upload(xPinnedHost, xDev.pointer(), inBytes);
+            stream.upload(xPinnedHost, DeviceAddress.at(xFloat), inBytes);
             forwardOnDevice();
             downloadToPinned();
         }
@@ -606,29 +751,22 @@ public final class GpuBenchmark {
         }
 
         private void forwardOnDevice() {
-            Pointer x = xDev.pointer();
-            Pointer y = yDev.pointer();
-            Pointer hy = hyDev.pointer();
-            Pointer cy = cyDev == null ? null : cyDev.pointer();
             if (half) {
-                CudaCheck.cudnn(cudnn.cudnnTransformTensor(handle, one, xFloatDesc, xDev.pointer(), zero, xHalfDesc,
-                        xHalf.pointer()), "cudnnTransformTensor(x fp32 to fp16)");
-                x = xHalf.pointer();
-                y = yHalf.pointer();
-                hy = hyHalf.pointer();
-                cy = cyHalf == null ? null : cyHalf.pointer();
+                CudaCheck.cudnn(cudnn.cudnnTransformTensor(handle, one, xFloatDesc, DeviceAddress.at(xFloat), zero,
+                        xHalfDesc, DeviceAddress.at(xCudnn)), "cudnnTransformTensor(x fp32 to fp16)");
             }
-            CudaCheck.cudnn(cudnn.cudnnRNNForward(handle, rnn, CUDNN_FWD_MODE_INFERENCE, devSeqLengths, xDesc, x,
-                    yDesc, y, hDesc, null, hy, hDesc, null, cy, weightBytes, weightSpace.pointer(), workBytes,
-                    workSpace.pointer(), 0, null), "cudnnRNNForward");
+            CudaCheck.cudnn(cudnn.cudnnRNNForward(handle, rnn, CUDNN_FWD_MODE_INFERENCE, devSeqLengths, xDesc,
+                    DeviceAddress.at(xCudnn), yDesc, DeviceAddress.at(yCudnn), hDesc, null, DeviceAddress.at(hyCudnn),
+                    hDesc, null, stateCount == 2 ? DeviceAddress.at(cyCudnn) : null, weightBytes,
+                    DeviceAddress.at(weightsAt), workLength, DeviceAddress.at(workAt), 0, null), "cudnnRNNForward");
             if (half) {
-                CudaCheck.cudnn(cudnn.cudnnTransformTensor(handle, one, yHalfDesc, yHalf.pointer(), zero, yFloatDesc,
-                        yDev.pointer()), "cudnnTransformTensor(y fp16 to fp32)");
-                CudaCheck.cudnn(cudnn.cudnnTransformTensor(handle, one, hHalfDesc, hyHalf.pointer(), zero, hFloatDesc,
-                        hyDev.pointer()), "cudnnTransformTensor(hy fp16 to fp32)");
-                if (cyHalf != null) {
-                    CudaCheck.cudnn(cudnn.cudnnTransformTensor(handle, one, hHalfDesc, cyHalf.pointer(), zero,
-                            hFloatDesc, cyDev.pointer()), "cudnnTransformTensor(cy fp16 to fp32)");
+                CudaCheck.cudnn(cudnn.cudnnTransformTensor(handle, one, yHalfDesc, DeviceAddress.at(yCudnn), zero,
+                        yFloatDesc, DeviceAddress.at(yFloat)), "cudnnTransformTensor(y fp16 to fp32)");
+                CudaCheck.cudnn(cudnn.cudnnTransformTensor(handle, one, hHalfDesc, DeviceAddress.at(hyCudnn), zero,
+                        hFloatDesc, DeviceAddress.at(hyFloat)), "cudnnTransformTensor(hy fp16 to fp32)");
+                if (stateCount == 2) {
+                    CudaCheck.cudnn(cudnn.cudnnTransformTensor(handle, one, hHalfDesc, DeviceAddress.at(cyCudnn), zero,
+                            hFloatDesc, DeviceAddress.at(cyFloat)), "cudnnTransformTensor(cy fp16 to fp32)");
                 }
             }
         }

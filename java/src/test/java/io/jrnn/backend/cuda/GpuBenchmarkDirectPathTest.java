@@ -77,6 +77,55 @@ class GpuBenchmarkDirectPathTest {
         }
     }
 
+    /**
+     * On jrnn's device memory ({@link GpuBenchmark.DirectCudnn#shareDeviceMemory}) the direct path
+     * gives jrnn's output, and jrnn still gives it after the direct path used its buffers.
+     */
+    @ParameterizedTest
+    @CsvSource({"LSTM, FP32, 0", "GRU, FP32, 0", "LSTM, FP16, 2e-2"})
+    void directCudnnOnJrnnsDeviceMemoryMatchesJrnn(Cell cell, Precision precision, double tolerance) {
+        Assumptions.assumeTrue(Cuda.usable(), () -> "CUDA not usable: " + Cuda.status().reason());
+        Case c = new Case(cell, 40, 5, 6, 24, precision);
+        SplittableRandom rng = new SplittableRandom(13);
+        int gh = cell.gates * c.hidden();
+        RecurrentLayer layer = cell == Cell.LSTM
+                ? LSTM.builder().units(c.hidden()).returnSequences(true).build()
+                : GRU.builder().units(c.hidden()).resetAfter(true).returnSequences(true).build();
+        float[] input = uniform(rng, c.batch() * c.steps() * c.input(), 1f);
+        try (layer; Tensor x = Tensor.of(input, c.batch(), c.steps(), c.input())) {
+            layer.setWeights(uniform(rng, c.input() * gh, 0.3f), uniform(rng, c.hidden() * gh, 0.3f),
+                    uniform(rng, cell == Cell.GRU ? 2 * gh : gh, 0.1f));
+            layer.useBackend(CudaBackend.instance(0, precision));
+            float[] jrnn;
+            try (Outputs o = layer.forward(x)) {
+                jrnn = o.output().toArray();
+            }
+            CudnnRecurrentExecutor executor = GpuBenchmark.cudnnExecutor(layer);
+            assertEquals(null, executor.deviceMemory(c.batch() + 1, c.steps()), "no plan for a shape not run yet");
+            CudnnRecurrentExecutor.DeviceMemory memory = executor.deviceMemory(c.batch(), c.steps());
+            assertTrue(memory != null && memory.weights() != 0 && memory.workspace() != 0 && memory.x() != 0
+                    && memory.y() != 0 && memory.hy() != 0 && (memory.cy() != 0) == (cell == Cell.LSTM), "" + memory);
+            try (GpuBenchmark.DirectCudnn direct = new GpuBenchmark.DirectCudnn(c,
+                    CudnnRnnWeights.fromKeras(layer.weights()))) {
+                direct.shareDeviceMemory(memory);
+                direct.run(x.pointer());
+                assertClose(jrnn, direct.output(), tolerance, c.id() + " direct on jrnn's memory");
+            }
+            try (Outputs o = layer.forward(x)) {
+                assertClose(jrnn, o.output().toArray(), 0, c.id() + " jrnn after the direct path used its memory");
+            }
+        }
+    }
+
+    private static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
+        assertEquals(expected.length, actual.length, what);
+        double max = 0;
+        for (int i = 0; i < expected.length; i++) {
+            max = Math.max(max, GpuChecks.elementError(expected[i], actual[i]));
+        }
+        assertTrue(max <= tolerance, what + ": max error " + max + " > " + tolerance);
+    }
+
     private static float[] uniform(SplittableRandom rng, int count, float limit) {
         float[] a = new float[count];
         for (int i = 0; i < count; i++) {
