@@ -49,10 +49,34 @@ enum WeightFormat {
     /** The largest batch of gru_forward that runs composed with at least {@link #GRU_LARGE_FROM_WEIGHT_BYTES}. */
     static final int GRU_LARGE_COMPOSED_UP_TO_BATCH = 32;
     static final long GRU_LARGE_FROM_WEIGHT_BYTES = 4L << 20;
-    /** Batch 1: the least fp32 weight bytes from which LSTM, lbr_gru and vanilla RNN run composed. */
+    /**
+     * Batch 1: the least fp32 weight bytes from which LSTM, lbr_gru and vanilla RNN run composed, with
+     * one OpenMP thread and with more (the composed gate pass is single-threaded, so more threads
+     * favour the fused primitive).
+     */
     static final long LSTM_BATCH1_FROM_WEIGHT_BYTES = 2L << 20;
-    static final long LBR_GRU_BATCH1_FROM_WEIGHT_BYTES = 4L << 20;
+    static final long LSTM_BATCH1_THREADED_FROM_WEIGHT_BYTES = 8L << 20;
+    static final long LBR_GRU_BATCH1_FROM_WEIGHT_BYTES = 1L << 20;
+    static final long LBR_GRU_BATCH1_THREADED_FROM_WEIGHT_BYTES = 4L << 20;
     static final long VANILLA_BATCH1_FROM_WEIGHT_BYTES = 512L << 10;
+    static final long VANILLA_BATCH1_THREADED_FROM_WEIGHT_BYTES = 2L << 20;
+    /** The OpenMP thread count oneDNN runs with: {@code OMP_NUM_THREADS}, else one per available processor. */
+    static final int THREADS = ompThreads(System.getenv("OMP_NUM_THREADS"));
+
+    static int ompThreads(String env) {
+        if (env != null) {
+            try {
+                // OMP_NUM_THREADS may be a list ("4,2"); the first entry is the outer level.
+                int n = Integer.parseInt(env.split(",")[0].trim());
+                if (n > 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // Unparseable: OpenMP ignores it too.
+            }
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
 
     final String label;
 
@@ -90,10 +114,19 @@ enum WeightFormat {
      * weights (LSTM earlier: H = C = 1024: 0.49 (N 1), 0.72 (N 4), 0.99 (N 8); H = C = 768: 0.54 (N 4);
      * H = C = 640 (13 MB): 1.06 (N 4)); at batch 1 also LSTM from {@link #LSTM_BATCH1_FROM_WEIGHT_BYTES},
      * lbr_gru from {@link #LBR_GRU_BATCH1_FROM_WEIGHT_BYTES} and vanilla RNN from
-     * {@link #VANILLA_BATCH1_FROM_WEIGHT_BYTES}. bf16 stays fused.
+     * {@link #VANILLA_BATCH1_FROM_WEIGHT_BYTES} with one OpenMP thread, from the {@code *_THREADED_*}
+     * sizes with more ({@code jrnn bench}, 2 threads, LSTM (256, 1, 150, 256): composed 3.36 ms, fused
+     * 2.87). bf16 stays fused.
      */
     static boolean composedFaster(RnnPrimitive primitive, int batch, int inputSize, int units,
             io.jrnn.Precision precision) {
+        return composedFaster(primitive, batch, inputSize, units, precision, THREADS);
+    }
+
+    /** {@link #composedFaster(RnnPrimitive, int, int, int, io.jrnn.Precision)} for {@code threads} OpenMP threads. */
+    static boolean composedFaster(RnnPrimitive primitive, int batch, int inputSize, int units,
+            io.jrnn.Precision precision, int threads) {
+        boolean one = threads <= 1;
         if (precision != io.jrnn.Precision.FP32 || batch < 1) {
             return false;
         }
@@ -102,10 +135,13 @@ enum WeightFormat {
             case GRU -> batch <= GRU_COMPOSED_UP_TO_BATCH
                     || batch <= GRU_LARGE_COMPOSED_UP_TO_BATCH && weightBytes >= GRU_LARGE_FROM_WEIGHT_BYTES;
             case LSTM -> batch <= COMPOSED_UP_TO_BATCH && weightBytes >= COMPOSED_FROM_WEIGHT_BYTES
-                    || batch == 1 && weightBytes >= LSTM_BATCH1_FROM_WEIGHT_BYTES;
+                    || batch == 1 && weightBytes >= (one ? LSTM_BATCH1_FROM_WEIGHT_BYTES
+                            : LSTM_BATCH1_THREADED_FROM_WEIGHT_BYTES);
             case LBR_GRU -> batch <= COMPOSED_UP_TO_BATCH && weightBytes >= COMPOSED_FROM_WEIGHT_BYTES
-                    || batch == 1 && weightBytes >= LBR_GRU_BATCH1_FROM_WEIGHT_BYTES;
-            case VANILLA_RNN -> batch == 1 && weightBytes >= VANILLA_BATCH1_FROM_WEIGHT_BYTES;
+                    || batch == 1 && weightBytes >= (one ? LBR_GRU_BATCH1_FROM_WEIGHT_BYTES
+                            : LBR_GRU_BATCH1_THREADED_FROM_WEIGHT_BYTES);
+            case VANILLA_RNN -> batch == 1 && weightBytes >= (one ? VANILLA_BATCH1_FROM_WEIGHT_BYTES
+                    : VANILLA_BATCH1_THREADED_FROM_WEIGHT_BYTES);
         };
     }
 
@@ -115,7 +151,9 @@ enum WeightFormat {
             + " MiB of weights), batch <= " + COMPOSED_UP_TO_BATCH + " with >= " + (COMPOSED_FROM_WEIGHT_BYTES >> 20)
             + " MiB of weights (lstm, lbr_gru), batch 1 with >= " + (LSTM_BATCH1_FROM_WEIGHT_BYTES >> 20)
             + " MiB (lstm), >= " + (LBR_GRU_BATCH1_FROM_WEIGHT_BYTES >> 20) + " MiB (lbr_gru), >= "
-            + (VANILLA_BATCH1_FROM_WEIGHT_BYTES >> 10) + " KiB (vanilla)";
+            + (VANILLA_BATCH1_FROM_WEIGHT_BYTES >> 10) + " KiB (vanilla) at 1 thread, >= "
+            + (LSTM_BATCH1_THREADED_FROM_WEIGHT_BYTES >> 20) + "/" + (LBR_GRU_BATCH1_THREADED_FROM_WEIGHT_BYTES >> 20)
+            + "/" + (VANILLA_BATCH1_THREADED_FROM_WEIGHT_BYTES >> 20) + " MiB with more";
 
     static WeightFormat choose(RnnPrimitive primitive, int batch) {
         return switch (primitive) {

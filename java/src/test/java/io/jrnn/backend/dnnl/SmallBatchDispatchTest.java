@@ -3,6 +3,7 @@ package io.jrnn.backend.dnnl;
 import static io.jrnn.backend.BackendContractTest.assertClose;
 import static io.jrnn.backend.BackendContractTest.random;
 import static io.jrnn.backend.BackendContractTest.uniform;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,43 +27,65 @@ import org.junit.jupiter.params.provider.MethodSource;
 class SmallBatchDispatchTest {
     private static final Precision FP32 = Precision.FP32;
 
+    private static boolean composed(RnnPrimitive p, int batch, int c, int h, int threads) {
+        return WeightFormat.composedFaster(p, batch, c, h, FP32, threads);
+    }
+
     @Test
     void ruleFollowsTheMeasurements() {
-        // LSTM: batch <= 4 with >= 16 MiB of weights, batch 1 with >= 2 MiB.
-        assertTrue(WeightFormat.composedFaster(RnnPrimitive.LSTM, 1, 1024, 1024, FP32));
-        assertTrue(WeightFormat.composedFaster(RnnPrimitive.LSTM, 4, 1024, 1024, FP32));
-        assertTrue(WeightFormat.composedFaster(RnnPrimitive.LSTM, 4, 768, 768, FP32));
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.LSTM, 5, 1024, 1024, FP32), "batch above 4");
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.LSTM, 64, 1024, 1024, FP32));
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.LSTM, 4, 512, 512, FP32), "8 MB of weights stay fused");
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.LSTM, 2, 640, 640, FP32), "13 MB at batch 2 stays fused");
-        assertTrue(WeightFormat.composedFaster(RnnPrimitive.LSTM, 1, 256, 256, FP32), "2 MiB at batch 1");
-        assertTrue(WeightFormat.composedFaster(RnnPrimitive.LSTM, 1, 512, 512, FP32));
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.LSTM, 1, 64, 128, FP32), "small weights stay fused");
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.LSTM, 1, 1024, 1024, Precision.BF16), "bf16 stays fused");
-        // lbr_gru: batch <= 4 with >= 16 MiB (H = C = 1024: 24 MiB), batch 1 with >= 4 MiB.
-        assertTrue(WeightFormat.composedFaster(RnnPrimitive.LBR_GRU, 4, 1024, 1024, FP32));
-        assertTrue(WeightFormat.composedFaster(RnnPrimitive.LBR_GRU, 1, 512, 512, FP32), "6 MiB at batch 1");
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.LBR_GRU, 1, 256, 256, FP32), "1.5 MiB stays fused");
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.LBR_GRU, 4, 512, 512, FP32), "6 MiB at batch 4 stays fused");
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.LBR_GRU, 5, 1024, 1024, FP32));
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.LBR_GRU, 1, 1024, 1024, Precision.BF16));
-        // gru_forward: batch <= 4 always, <= 32 with >= 4 MiB.
-        assertTrue(WeightFormat.composedFaster(RnnPrimitive.GRU, 1, 16, 32, FP32));
-        assertTrue(WeightFormat.composedFaster(RnnPrimitive.GRU, 4, 64, 128, FP32));
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.GRU, 16, 64, 128, FP32), "small weights at batch 16");
-        assertTrue(WeightFormat.composedFaster(RnnPrimitive.GRU, 32, 512, 512, FP32));
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.GRU, 33, 512, 512, FP32));
-        // vanilla RNN: batch 1 with >= 512 KiB.
-        assertTrue(WeightFormat.composedFaster(RnnPrimitive.VANILLA_RNN, 1, 256, 256, FP32), "512 KiB");
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.VANILLA_RNN, 2, 1024, 1024, FP32));
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.VANILLA_RNN, 1, 64, 128, FP32));
-        assertFalse(WeightFormat.composedFaster(RnnPrimitive.VANILLA_RNN, 0, 1024, 1024, FP32));
+        for (int threads : new int[] {1, 2}) {
+            // LSTM: batch <= 4 with >= 16 MiB of weights.
+            assertTrue(composed(RnnPrimitive.LSTM, 1, 1024, 1024, threads));
+            assertTrue(composed(RnnPrimitive.LSTM, 4, 1024, 1024, threads));
+            assertTrue(composed(RnnPrimitive.LSTM, 4, 768, 768, threads));
+            assertFalse(composed(RnnPrimitive.LSTM, 5, 1024, 1024, threads), "batch above 4");
+            assertFalse(composed(RnnPrimitive.LSTM, 64, 1024, 1024, threads));
+            assertFalse(composed(RnnPrimitive.LSTM, 4, 512, 512, threads), "8 MB of weights stay fused");
+            assertFalse(composed(RnnPrimitive.LSTM, 2, 640, 640, threads), "13 MB at batch 2 stays fused");
+            assertTrue(composed(RnnPrimitive.LSTM, 1, 512, 512, threads), "8 MiB at batch 1");
+            assertFalse(composed(RnnPrimitive.LSTM, 1, 64, 128, threads), "small weights stay fused");
+            assertFalse(WeightFormat.composedFaster(RnnPrimitive.LSTM, 1, 1024, 1024, Precision.BF16, threads),
+                    "bf16 stays fused");
+            // lbr_gru: batch <= 4 with >= 16 MiB (H = C = 1024: 24 MiB).
+            assertTrue(composed(RnnPrimitive.LBR_GRU, 4, 1024, 1024, threads));
+            assertTrue(composed(RnnPrimitive.LBR_GRU, 1, 512, 512, threads), "6 MiB at batch 1");
+            assertFalse(composed(RnnPrimitive.LBR_GRU, 4, 512, 512, threads), "6 MiB at batch 4 stays fused");
+            assertFalse(composed(RnnPrimitive.LBR_GRU, 5, 1024, 1024, threads));
+            assertFalse(WeightFormat.composedFaster(RnnPrimitive.LBR_GRU, 1, 1024, 1024, Precision.BF16, threads));
+            // gru_forward: batch <= 4 always, <= 32 with >= 4 MiB.
+            assertTrue(composed(RnnPrimitive.GRU, 1, 16, 32, threads));
+            assertTrue(composed(RnnPrimitive.GRU, 4, 64, 128, threads));
+            assertFalse(composed(RnnPrimitive.GRU, 16, 64, 128, threads), "small weights at batch 16");
+            assertTrue(composed(RnnPrimitive.GRU, 32, 512, 512, threads));
+            assertFalse(composed(RnnPrimitive.GRU, 33, 512, 512, threads));
+            // vanilla RNN: batch 1 only.
+            assertTrue(composed(RnnPrimitive.VANILLA_RNN, 1, 512, 512, threads), "2 MiB");
+            assertFalse(composed(RnnPrimitive.VANILLA_RNN, 2, 1024, 1024, threads));
+            assertFalse(composed(RnnPrimitive.VANILLA_RNN, 1, 64, 128, threads));
+            assertFalse(composed(RnnPrimitive.VANILLA_RNN, 0, 1024, 1024, threads));
+        }
+        // Batch 1 with mid-sized weights: composed at 1 thread only (the gate pass is single-threaded).
+        assertTrue(composed(RnnPrimitive.LSTM, 1, 256, 256, 1), "2 MiB, 1 thread");
+        assertFalse(composed(RnnPrimitive.LSTM, 1, 256, 256, 2), "2 MiB, 2 threads");
+        assertTrue(composed(RnnPrimitive.LBR_GRU, 1, 256, 256, 1), "1.5 MiB, 1 thread");
+        assertFalse(composed(RnnPrimitive.LBR_GRU, 1, 256, 256, 2), "1.5 MiB, 2 threads");
+        assertTrue(composed(RnnPrimitive.VANILLA_RNN, 1, 256, 256, 1), "512 KiB, 1 thread");
+        assertFalse(composed(RnnPrimitive.VANILLA_RNN, 1, 256, 256, 2), "512 KiB, 2 threads");
+    }
+
+    @Test
+    void threadCountComesFromOmpNumThreads() {
+        assertEquals(1, WeightFormat.ompThreads("1"));
+        assertEquals(4, WeightFormat.ompThreads(" 4,2"));
+        int processors = Runtime.getRuntime().availableProcessors();
+        assertEquals(processors, WeightFormat.ompThreads(null));
+        assertEquals(processors, WeightFormat.ompThreads("many"));
+        assertEquals(processors, WeightFormat.ompThreads("0"));
     }
 
     /**
      * A cell whose rule sends {@code composedBatch} to the composed path and {@code fusedBatch} to the
-     * fused primitive; sizes distinct, just above the thresholds.
+     * fused primitive at any thread count; sizes distinct, above the thresholds.
      */
     record Case(String name, CellType type, boolean resetAfter, String primitive, int features, int units,
             int composedBatch, int fusedBatch) {
@@ -74,14 +97,14 @@ class SmallBatchDispatchTest {
 
     static Stream<Arguments> cases() {
         return Stream.of(
-                new Case("lstm", CellType.LSTM, false, "lstm_forward", 300, 256, 1, 2),
+                new Case("lstm", CellType.LSTM, false, "lstm_forward", 600, 512, 1, 2),
                 new Case("lstm", CellType.LSTM, false, "lstm_forward", 768, 768, 4, 5),
                 new Case("lbr_gru", CellType.GRU, true, "lbr_gru_forward", 300, 512, 1, 2),
                 new Case("lbr_gru", CellType.GRU, true, "lbr_gru_forward", 400, 1024, 4, 5),
                 new Case("gru", CellType.GRU, false, "gru_forward", 7, 9, 1, 5),
                 new Case("gru", CellType.GRU, false, "gru_forward", 11, 6, 4, 5),
                 new Case("gru", CellType.GRU, false, "gru_forward", 520, 512, 20, 33),
-                new Case("vanilla", CellType.SIMPLE_RNN, false, "vanilla_rnn_forward", 200, 300, 1, 2))
+                new Case("vanilla", CellType.SIMPLE_RNN, false, "vanilla_rnn_forward", 600, 700, 1, 2))
                 .map(Arguments::of);
     }
 
