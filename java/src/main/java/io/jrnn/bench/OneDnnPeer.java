@@ -7,10 +7,18 @@ import org.bytedeco.dnnl.global.dnnl;
 /**
  * The same oneDNN primitive jrnn runs for the cell, called directly ({@link DirectOneDnnRnn}): the
  * primitive and weight format are read from jrnn's execution path, so the pair differs only by
- * jrnn's own overhead. Cells jrnn runs on its composed path (hard_sigmoid) have no such floor.
+ * jrnn's own overhead. Cells jrnn runs on its composed path (hard_sigmoid) have no such floor; small
+ * batches jrnn runs composed because that measured faster get the fused primitive it beat (a ratio
+ * above 1 is then the gain).
  */
 final class OneDnnPeer implements Peer {
     private static final Pattern PATH = Pattern.compile("^oneDNN (\\w+) \\(.*, weights (any|ldigo)\\)$");
+    /**
+     * A small batch jrnn runs composed because it measured faster than the fused primitive
+     * ({@code WeightFormat.composedFaster}): the peer runs that primitive, with the weight format jrnn
+     * would give it (gru_forward {@code ldigo}, the others {@code any} below batch 32).
+     */
+    private static final Pattern SMALL_BATCH = Pattern.compile("^oneDNN composed \\(.*; small batch: measured faster than (\\w+) .*\\)$");
 
     @Override
     public String name() {
@@ -41,15 +49,29 @@ final class OneDnnPeer implements Peer {
         return cell.hardSigmoid() ? "oneDNN RNN primitives have no hard_sigmoid (jrnn: composed path)" : null;
     }
 
-    /** The primitive and weight format of a jrnn execution path, or {@code null} when it is not a fused oneDNN primitive. */
+    /**
+     * The primitive and weight format of a jrnn execution path (for a small batch run composed: the
+     * fused primitive it beat), or {@code null} when it is neither.
+     */
     static Object[] parsePath(String jrnnPath) {
-        Matcher m = PATH.matcher(jrnnPath == null ? "" : jrnnPath.trim());
-        if (!m.matches()) {
-            return null;
+        String path = jrnnPath == null ? "" : jrnnPath.trim();
+        Matcher m = PATH.matcher(path);
+        String primitive;
+        boolean any;
+        if (m.matches()) {
+            primitive = m.group(1);
+            any = m.group(2).equals("any");
+        } else {
+            Matcher small = SMALL_BATCH.matcher(path);
+            if (!small.matches()) {
+                return null;
+            }
+            primitive = small.group(1);
+            any = !primitive.equals("gru_forward");
         }
         for (DirectOneDnnRnn.Primitive p : DirectOneDnnRnn.Primitive.values()) {
-            if (p.oneDnnName.equals(m.group(1))) {
-                return new Object[] {p, m.group(2).equals("any")};
+            if (p.oneDnnName.equals(primitive)) {
+                return new Object[] {p, any};
             }
         }
         return null;

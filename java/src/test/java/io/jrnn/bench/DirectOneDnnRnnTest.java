@@ -42,6 +42,16 @@ class DirectOneDnnRnnTest {
         assertEquals(false, p[1]);
         assertEquals(true, OneDnnPeer.parsePath("oneDNN lstm_forward (ref:any, weights any)")[1]);
         assertNull(OneDnnPeer.parsePath("oneDNN composed (matmul + gates)"));
+        // A small batch jrnn runs composed because it beat the fused primitive: the peer runs that primitive.
+        Object[] lbr = OneDnnPeer.parsePath("oneDNN composed (matmul input projection + fused gates; small batch: "
+                + "measured faster than lbr_gru_forward at this batch and weight size (WeightFormat.composedFaster))");
+        assertEquals(DirectOneDnnRnn.Primitive.LBR_GRU, lbr[0]);
+        assertEquals(true, lbr[1]);
+        Object[] gru = OneDnnPeer.parsePath("oneDNN composed (matmul input projection + fused gates; small batch: "
+                + "measured faster than gru_forward at this batch and weight size (WeightFormat.composedFaster))");
+        assertEquals(DirectOneDnnRnn.Primitive.GRU, gru[0]);
+        assertEquals(false, gru[1]);
+        assertNull(OneDnnPeer.parsePath("oneDNN composed (matmul input projection + fused gates; arbitrary mask)"));
         assertThrows(UnsupportedOperationException.class, () -> new OneDnnPeer().open(
                 new BenchCell(BenchCell.Kind.LSTM, false, 1, 1, 1, 1), null, 1, "oneDNN composed"));
     }

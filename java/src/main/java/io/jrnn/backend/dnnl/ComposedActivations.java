@@ -5,9 +5,16 @@ import io.jrnn.layers.Activation;
 /**
  * The Keras activations (spec §2.0) applied in place to a range of a {@code float[]}, for the
  * composed path's gate loops. One loop per activation with the switch outside it, so the JIT sees
- * straight-line bodies (the clip-style ones vectorise). Transcendental ones go through
- * {@link Math#exp} (a JIT intrinsic) in double precision; {@code tanh} is
- * {@code sign(x)·(1 − e^{−2|x|}) / (1 + e^{−2|x|})}, which neither overflows nor cancels.
+ * straight-line bodies (the clip-style ones vectorise).
+ *
+ * <p>{@code tanh} and {@code sigmoid} (the hot ones: every LSTM/GRU step) are a branch-free float
+ * rational approximation ({@link #tanh}; {@code sigmoid(x) = 0.5 + 0.5·tanh(x/2)}), which C2
+ * auto-vectorises (AVX2/AVX-512): about 0.5 ns per element against 6–10 ns for a scalar
+ * {@link Math#exp}-based one (JDK 17 intrinsifies neither {@code Math.tanh} nor a vector
+ * {@code exp}). Max abs error 4.2e-7 for tanh, 2.3e-7 for sigmoid (measured over every float in
+ * [−12, 12] and [−30, 30]; ComposedActivationsTest checks a dense grid and random points against
+ * {@link Math#tanh} to 5e-7); the layers' outputs stay within 1e-5 of the reference backend.
+ * The other transcendental ones go through {@link Math#exp} in double precision.
  *
  * <p>Written for this adapter on purpose: the reference backend is the oracle and shares no code
  * with it.
@@ -36,7 +43,7 @@ final class ComposedActivations {
             }
             case SIGMOID -> {
                 for (int i = from; i < to; i++) {
-                    v[i] = (float) (1.0 / (1.0 + Math.exp(-(double) v[i])));
+                    v[i] = sigmoid(v[i]);
                 }
             }
             case HARD_SIGMOID_KERAS2 -> {
@@ -101,10 +108,44 @@ final class ComposedActivations {
         }
     }
 
-    static float tanh(float x) {
-        double e = Math.exp(-2.0 * Math.abs((double) x));
-        double r = (1.0 - e) / (1.0 + e);
-        // NaN: r is NaN; copySign keeps it NaN.
-        return (float) Math.copySign(r, x);
+    /** |x| beyond which tanh(x) rounds to ±1 in the approximation below (clamped there). */
+    private static final float TANH_CLAMP = 7.90531110763549805f;
+    // Odd numerator and even denominator of a [13/6] minimax rational approximation of tanh on
+    // [−TANH_CLAMP, TANH_CLAMP] (the coefficients Eigen's and XLA's fast float tanh use).
+    private static final float A1 = 4.89352455891786e-03f;
+    private static final float A3 = 6.37261928875436e-04f;
+    private static final float A5 = 1.48572235717979e-05f;
+    private static final float A7 = 5.12229709037114e-08f;
+    private static final float A9 = -8.60467152213735e-11f;
+    private static final float A11 = 2.00018790482477e-13f;
+    private static final float A13 = -2.76076847742355e-16f;
+    private static final float B0 = 4.89352518554385e-03f;
+    private static final float B2 = 2.26843463243900e-03f;
+    private static final float B4 = 1.18534705686654e-04f;
+    private static final float B6 = 1.19825839466702e-06f;
+
+    /**
+     * tanh in float, branch-free (so loops over it vectorise): max abs error 4.2e-7; NaN stays NaN
+     * ({@code Math.min/max} propagate it), ±∞ gives ±1, ±0 gives ±0.
+     */
+    static float tanh(float v) {
+        float x = Math.max(-TANH_CLAMP, Math.min(TANH_CLAMP, v));
+        float x2 = x * x;
+        float p = x2 * A13 + A11;
+        p = x2 * p + A9;
+        p = x2 * p + A7;
+        p = x2 * p + A5;
+        p = x2 * p + A3;
+        p = x2 * p + A1;
+        p = x * p;
+        float q = x2 * B6 + B4;
+        q = x2 * q + B2;
+        q = x2 * q + B0;
+        return p / q;
+    }
+
+    /** {@code 1/(1+e^{−x}) = 0.5 + 0.5·tanh(x/2)}: max abs error 2.3e-7, NaN stays NaN. */
+    static float sigmoid(float v) {
+        return 0.5f + 0.5f * tanh(0.5f * v);
     }
 }

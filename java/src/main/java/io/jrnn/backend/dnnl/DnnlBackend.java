@@ -494,9 +494,8 @@ public final class DnnlBackend implements Backend {
                 + (precision == Precision.BF16 ? " (bf16 weights and activations, f32 bias, cell state and outputs;"
                         + " weights 'any'; ConvLSTM2D in fp32)" : "") + "; weight formats: "
                 + "lstm_forward 'any' (blocked, one reorder per layout), lbr_gru_forward and vanilla_rnn_forward 'any' "
-                + "below batch " + WeightFormat.PLAIN_FROM_BATCH + " and 'ldigo' from it, gru_forward 'ldigo'; fp32 LSTMs"
-                + " with >= " + (WeightFormat.COMPOSED_FROM_WEIGHT_BYTES >> 20) + " MiB of weights run batches <= "
-                + WeightFormat.COMPOSED_UP_TO_BATCH + " on the composed path; up to "
+                + "below batch " + WeightFormat.PLAIN_FROM_BATCH + " and 'ldigo' from it, gru_forward 'ldigo'; "
+                + WeightFormat.COMPOSED_RULE + "; up to "
                 + DnnlRecurrentExecutor.SHAPE_CACHE_CAPACITY + " input shapes compiled per layer";
     }
 

@@ -114,7 +114,9 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             shape -> createPlan(shape, true));
     /** Runs masks that are not right-padded; created on first use. */
     private volatile RecurrentExecutor arbitraryMaskExecutor;
-    /** Runs the small batches of large LSTMs (see {@link WeightFormat#composedFaster}); created on first use. */
+    /** The start of the reason in the execution path of a small batch run composed; the fused primitive's name follows. */
+    static final String SMALL_BATCH_REASON_PREFIX = "small batch: measured faster than ";
+    /** Runs the small batches {@link WeightFormat#composedFaster} sends to the composed path; created on first use. */
     private volatile RecurrentExecutor smallBatchExecutor;
     private final AtomicInteger primitivesCreated = new AtomicInteger();
     private volatile String executionPath;
@@ -300,8 +302,8 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     }
 
     /**
-     * The composed executor for the shapes {@link WeightFormat#composedFaster} sends there (large
-     * fp32 LSTM weights, small batches); created on first use.
+     * The composed executor for the shapes {@link WeightFormat#composedFaster} sends there (fp32,
+     * small batches); created on first use.
      */
     private RecurrentExecutor smallBatchExecutor() {
         RecurrentExecutor faster = smallBatchExecutor;
@@ -310,9 +312,8 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         }
         synchronized (this) {
             if (smallBatchExecutor == null) {
-                smallBatchExecutor = DnnlBackend.instance(precision).composed(spec, "faster than "
-                        + kind.primitiveName + " at batch <= " + WeightFormat.COMPOSED_UP_TO_BATCH + " with >= "
-                        + (WeightFormat.COMPOSED_FROM_WEIGHT_BYTES >> 20) + " MiB of weights");
+                smallBatchExecutor = DnnlBackend.instance(precision).composed(spec, SMALL_BATCH_REASON_PREFIX
+                        + kind.primitiveName + " at this batch and weight size (WeightFormat.composedFaster)");
             }
             return smallBatchExecutor;
         }

@@ -40,10 +40,43 @@ enum WeightFormat {
     /** From this batch size on, lbr_gru and vanilla RNN use plain {@code ldigo} weights. */
     static final int PLAIN_FROM_BATCH = 32;
 
-    /** fp32 LSTM weights ({@code (C + H)·4H·4} bytes) from which small batches run on the composed path. */
+    /** fp32 weights ({@code (C + H)·G·H·4} bytes) from which batches up to {@link #COMPOSED_UP_TO_BATCH} of LSTM and lbr_gru run composed. */
     static final long COMPOSED_FROM_WEIGHT_BYTES = 16L << 20;
     /** The largest batch that runs on the composed path when the weights are that large. */
     static final int COMPOSED_UP_TO_BATCH = 4;
+    /** The largest batch of gru_forward ({@code reset_after=false}) that runs composed, whatever the weights. */
+    static final int GRU_COMPOSED_UP_TO_BATCH = 4;
+    /** The largest batch of gru_forward that runs composed with at least {@link #GRU_LARGE_FROM_WEIGHT_BYTES}. */
+    static final int GRU_LARGE_COMPOSED_UP_TO_BATCH = 32;
+    static final long GRU_LARGE_FROM_WEIGHT_BYTES = 4L << 20;
+    /**
+     * Batch 1: the least fp32 weight bytes from which LSTM, lbr_gru and vanilla RNN run composed, with
+     * one OpenMP thread and with more (the composed gate pass is single-threaded, so more threads
+     * favour the fused primitive).
+     */
+    static final long LSTM_BATCH1_FROM_WEIGHT_BYTES = 2L << 20;
+    static final long LSTM_BATCH1_THREADED_FROM_WEIGHT_BYTES = 8L << 20;
+    static final long LBR_GRU_BATCH1_FROM_WEIGHT_BYTES = 1L << 20;
+    static final long LBR_GRU_BATCH1_THREADED_FROM_WEIGHT_BYTES = 4L << 20;
+    static final long VANILLA_BATCH1_FROM_WEIGHT_BYTES = 512L << 10;
+    static final long VANILLA_BATCH1_THREADED_FROM_WEIGHT_BYTES = 2L << 20;
+    /** The OpenMP thread count oneDNN runs with: {@code OMP_NUM_THREADS}, else one per available processor. */
+    static final int THREADS = ompThreads(System.getenv("OMP_NUM_THREADS"));
+
+    static int ompThreads(String env) {
+        if (env != null) {
+            try {
+                // OMP_NUM_THREADS may be a list ("4,2"); the first entry is the outer level.
+                int n = Integer.parseInt(env.split(",")[0].trim());
+                if (n > 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // Unparseable: OpenMP ignores it too.
+            }
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
 
     final String label;
 
@@ -57,22 +90,70 @@ enum WeightFormat {
     }
 
     /**
-     * Whether a single fp32 LSTM layer of this shape runs faster on the composed path (one matmul for
-     * the input projection of all steps, then one {@code [N, H]·[H, 4H]} matmul per step) than on
-     * {@code lstm_forward}: with at least {@link #COMPOSED_FROM_WEIGHT_BYTES} of weights (they no longer
-     * stay in cache) and at most {@link #COMPOSED_UP_TO_BATCH} samples. Paired CPU time, 1 thread
-     * ({@code io.jrnn.bench.LstmFormatPaired}, docs/benchmarks.md), composed / fused {@code any}:
-     * H = C = 1024: 0.49 (N 1), 0.72 (N 4), 0.99 (N 8), 0.95 (N 16), 1.19 (N 64); H = C = 768 (18.9 MB):
-     * 0.29 (N 1), 0.54 (N 4); H = C = 640 (13 MB): 0.70 (N 1), 1.06 (N 4); H = C = 512 (8 MB): 1.0–1.1
-     * (N 1), 1.5 (N 4). {@code lstm_forward}'s brgemm kernels at these shapes read both weight
-     * matrices every step; the composed path reads the input kernel once for all steps.
+     * Whether a single fp32 layer of this shape runs faster on the composed path (one matmul for the
+     * input projection of all steps, then one {@code [N, H]·[H, G·H]} matmul and a Java gate pass per
+     * step) than on the fused primitive. At small batches a step is a matrix-vector-like product bound
+     * by reading the weights; the fused primitives read both weight matrices every step, the composed
+     * path the input kernel once for all steps (and gru_forward's oneDNN implementation is slow at any
+     * small batch). Measured paired (composed / fused, median of interleaved rounds, 1 and 2 OpenMP
+     * threads, 2-vCPU Zen 4, fast float tanh/sigmoid in the gate loop; docs/benchmarks.md):
+     * <pre>
+     * (H, N, T, C)          lstm        lbr_gru     gru_forward  vanilla
+     * (256, 1, 150, 256)    0.88/0.89   0.71/1.13   0.40/0.48    0.81/0.98
+     * (512, 1, 25, 512)     0.89/0.93   0.81/0.93   0.38/0.41    0.77/0.76
+     * (128, 1, 50, 64)      1.29        1.49        0.64         1.32
+     * (128, 4, 50, 64)      1.67        1.32        0.84         1.48
+     * (512, 4, 25, 512)     1.16/1.23   1.12/1.27   0.59/0.62    1.02/1.01
+     * (1024, 4, 25, 1024)   (0.72)      0.64/0.66   0.23/0.25    1.07/1.13
+     * (512, 8, 25, 512)     1.13        1.24        0.66         0.92
+     * (512, 16, 25, 512)    1.08        1.06        0.86         1.07
+     * </pre>
+     * Rule (fp32, one layer): gru_forward at batch ≤ {@link #GRU_COMPOSED_UP_TO_BATCH}, and up to
+     * {@link #GRU_LARGE_COMPOSED_UP_TO_BATCH} with ≥ {@link #GRU_LARGE_FROM_WEIGHT_BYTES}; LSTM and
+     * lbr_gru at batch ≤ {@link #COMPOSED_UP_TO_BATCH} with ≥ {@link #COMPOSED_FROM_WEIGHT_BYTES} of
+     * weights (LSTM earlier: H = C = 1024: 0.49 (N 1), 0.72 (N 4), 0.99 (N 8); H = C = 768: 0.54 (N 4);
+     * H = C = 640 (13 MB): 1.06 (N 4)); at batch 1 also LSTM from {@link #LSTM_BATCH1_FROM_WEIGHT_BYTES},
+     * lbr_gru from {@link #LBR_GRU_BATCH1_FROM_WEIGHT_BYTES} and vanilla RNN from
+     * {@link #VANILLA_BATCH1_FROM_WEIGHT_BYTES} with one OpenMP thread, from the {@code *_THREADED_*}
+     * sizes with more ({@code jrnn bench}, 2 threads, LSTM (256, 1, 150, 256): composed 3.36 ms, fused
+     * 2.87). bf16 stays fused.
      */
     static boolean composedFaster(RnnPrimitive primitive, int batch, int inputSize, int units,
             io.jrnn.Precision precision) {
-        long weightBytes = (long) (inputSize + units) * 4 * units * Float.BYTES;
-        return primitive == RnnPrimitive.LSTM && precision == io.jrnn.Precision.FP32
-                && batch <= COMPOSED_UP_TO_BATCH && weightBytes >= COMPOSED_FROM_WEIGHT_BYTES;
+        return composedFaster(primitive, batch, inputSize, units, precision, THREADS);
     }
+
+    /** {@link #composedFaster(RnnPrimitive, int, int, int, io.jrnn.Precision)} for {@code threads} OpenMP threads. */
+    static boolean composedFaster(RnnPrimitive primitive, int batch, int inputSize, int units,
+            io.jrnn.Precision precision, int threads) {
+        boolean one = threads <= 1;
+        if (precision != io.jrnn.Precision.FP32 || batch < 1) {
+            return false;
+        }
+        long weightBytes = (long) (inputSize + units) * primitive.gateCount * units * Float.BYTES;
+        return switch (primitive) {
+            case GRU -> batch <= GRU_COMPOSED_UP_TO_BATCH
+                    || batch <= GRU_LARGE_COMPOSED_UP_TO_BATCH && weightBytes >= GRU_LARGE_FROM_WEIGHT_BYTES;
+            case LSTM -> batch <= COMPOSED_UP_TO_BATCH && weightBytes >= COMPOSED_FROM_WEIGHT_BYTES
+                    || batch == 1 && weightBytes >= (one ? LSTM_BATCH1_FROM_WEIGHT_BYTES
+                            : LSTM_BATCH1_THREADED_FROM_WEIGHT_BYTES);
+            case LBR_GRU -> batch <= COMPOSED_UP_TO_BATCH && weightBytes >= COMPOSED_FROM_WEIGHT_BYTES
+                    || batch == 1 && weightBytes >= (one ? LBR_GRU_BATCH1_FROM_WEIGHT_BYTES
+                            : LBR_GRU_BATCH1_THREADED_FROM_WEIGHT_BYTES);
+            case VANILLA_RNN -> batch == 1 && weightBytes >= (one ? VANILLA_BATCH1_FROM_WEIGHT_BYTES
+                    : VANILLA_BATCH1_THREADED_FROM_WEIGHT_BYTES);
+        };
+    }
+
+    /** The rule {@link #composedFaster} applies, for execution paths and {@code describe()}. */
+    static final String COMPOSED_RULE = "fp32 single layers run composed at batch <= " + GRU_COMPOSED_UP_TO_BATCH
+            + " (gru_forward; <= " + GRU_LARGE_COMPOSED_UP_TO_BATCH + " with >= " + (GRU_LARGE_FROM_WEIGHT_BYTES >> 20)
+            + " MiB of weights), batch <= " + COMPOSED_UP_TO_BATCH + " with >= " + (COMPOSED_FROM_WEIGHT_BYTES >> 20)
+            + " MiB of weights (lstm, lbr_gru), batch 1 with >= " + (LSTM_BATCH1_FROM_WEIGHT_BYTES >> 20)
+            + " MiB (lstm), >= " + (LBR_GRU_BATCH1_FROM_WEIGHT_BYTES >> 20) + " MiB (lbr_gru), >= "
+            + (VANILLA_BATCH1_FROM_WEIGHT_BYTES >> 10) + " KiB (vanilla) at 1 thread, >= "
+            + (LSTM_BATCH1_THREADED_FROM_WEIGHT_BYTES >> 20) + "/" + (LBR_GRU_BATCH1_THREADED_FROM_WEIGHT_BYTES >> 20)
+            + "/" + (VANILLA_BATCH1_THREADED_FROM_WEIGHT_BYTES >> 20) + " MiB with more";
 
     static WeightFormat choose(RnnPrimitive primitive, int batch) {
         return switch (primitive) {

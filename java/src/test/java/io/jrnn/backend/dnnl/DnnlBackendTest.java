@@ -200,8 +200,13 @@ class DnnlBackendTest {
             assertTrue(lstm.executionPath().matches("oneDNN lstm_forward \\(\\S+, weights any\\)"), lstm.executionPath());
             runShape(gru, 2, 3);
             assertTrue(gru.executionPath().startsWith("oneDNN lbr_gru_forward ("), gru.executionPath());
-            runShape(gruBefore, 2, 3);
+            // gru_forward runs batches <= 4 composed (WeightFormat.composedFaster); batch 5 is fused.
+            runShape(gruBefore, 5, 3);
             assertTrue(gruBefore.executionPath().matches("oneDNN gru_forward \\(\\S+, weights ldigo\\)"),
+                    gruBefore.executionPath());
+            runShape(gruBefore, 2, 3);
+            assertTrue(gruBefore.executionPath().startsWith(ComposedRecurrentExecutor.PATH_PREFIX)
+                    && gruBefore.executionPath().contains("small batch: measured faster than gru_forward"),
                     gruBefore.executionPath());
             runShape(rnn, 2, 3);
             assertTrue(rnn.executionPath().matches("oneDNN vanilla_rnn_forward \\(\\S+, weights any\\)"), rnn.executionPath());
