@@ -149,13 +149,16 @@ final class GpuBenchReport {
      * {@code overhead}) feeds both sides from a page-locked input ({@link CudaBackend#pinnedTensor};
      * the direct path DMAs straight from it and into pinned output memory, no copies); the
      * {@code pageable} pair feeds both from an ordinary (pageable) tensor (the direct path stages
-     * through its pinned buffers with memcpy). {@code error} is non-null when the case failed (the
-     * other fields may then be {@code null}/NaN).
+     * through its pinned buffers with memcpy). {@code aa} is the A/A control: one jrnn instance
+     * against an identical one, measured the same way as {@code overhead} (its spread is the
+     * measurement's resolution). {@code error} is non-null when the case failed (the other fields
+     * may then be {@code null}/NaN).
      */
-    record Row(Case c, Stats jrnn, Stats direct, double overhead, Stats jrnnPageable, Stats directPageable,
-            double overheadPageable, Stats compute, double maxAbsDiff, String path, String error) {
+    record Row(Case c, Stats jrnn, Stats direct, double overhead, double aa, Stats jrnnPageable,
+            Stats directPageable, double overheadPageable, Stats compute, double maxAbsDiff, String path,
+            String error) {
         static Row failed(Case c, String error) {
-            return new Row(c, null, null, Double.NaN, null, null, Double.NaN, null, Double.NaN, "", error);
+            return new Row(c, null, null, Double.NaN, Double.NaN, null, null, Double.NaN, null, Double.NaN, "", error);
         }
 
         /** TFLOP/s of the direct cuDNN compute alone ({@link Case#flops} / compute median). */
@@ -168,7 +171,7 @@ final class GpuBenchReport {
     static final double OVERHEAD_TARGET = 0.02;
 
     static final String CSV_HEADER = "case,cell,H,N,T,C,precision,jrnn_ms,jrnn_p10_ms,jrnn_p90_ms,direct_ms,"
-            + "direct_p10_ms,direct_p90_ms,overhead_pct,jrnn_pageable_ms,direct_pageable_ms,overhead_pageable_pct,"
+            + "direct_p10_ms,direct_p90_ms,overhead_pct,aa_pct,jrnn_pageable_ms,direct_pageable_ms,overhead_pageable_pct,"
             + "cudnn_compute_ms,compute_tflops,max_abs_diff,jrnn_path,error";
 
     static String csv(List<Row> rows) {
@@ -185,6 +188,7 @@ final class GpuBenchReport {
                     num(r.direct() == null ? Double.NaN : r.direct().p10()),
                     num(r.direct() == null ? Double.NaN : r.direct().p90()),
                     num(r.overhead() * 100),
+                    num(r.aa() * 100),
                     num(r.jrnnPageable() == null ? Double.NaN : r.jrnnPageable().median()),
                     num(r.directPageable() == null ? Double.NaN : r.directPageable().median()),
                     num(r.overheadPageable() * 100),
@@ -201,15 +205,18 @@ final class GpuBenchReport {
         s.append("Pinned input: both sides read a page-locked input tensor (jrnn: CudaBackend.pinnedTensor; direct:"
                 + " DMA straight from it, output DMA'd into pinned memory, no copies). Pageable input: an ordinary"
                 + " tensor (direct: memcpy through its pinned staging buffers). The direct path runs cuDNN on jrnn's"
-                + " device memory (weights, workspace, x, y, states), after a JIT warm-up of both sides.\n\n");
+                + " device memory (weights, workspace, x, y, states), after a JIT warm-up of both sides; the pinned pair"
+                + " is measured on " + GpuBenchmark.INSTANCES + " independent jrnn instances, each with its own direct"
+                + " twin, and the overhead is the median of all per-pair ratios. A/A: one jrnn instance against an"
+                + " identical one, measured the same way (the measurement's resolution).\n\n");
         s.append("| case | jrnn e2e ms, pinned input (p10–p90) | direct cuDNN e2e ms, pinned input (p10–p90) "
-                + "| jrnn overhead (pinned) | jrnn e2e ms, pageable | direct e2e ms, pageable | jrnn overhead (pageable) "
+                + "| jrnn overhead (pinned) | A/A: jrnn vs identical jrnn | jrnn e2e ms, pageable | direct e2e ms, pageable | jrnn overhead (pageable) "
                 + "| cuDNN compute ms | TFLOP/s | max abs diff |\n");
-        s.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        s.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             if (r.error() != null) {
                 s.append("| ").append(r.c().id()).append(" | failed: ").append(r.error().replace('|', '/'))
-                        .append(" | | | | | | | | |\n");
+                        .append(" | | | | | | | | | |\n");
                 continue;
             }
             s.append("| ").append(r.c().id())
@@ -217,6 +224,7 @@ final class GpuBenchReport {
                     .append(" | ").append(timing(r.direct()))
                     .append(" | ").append(String.format(Locale.ROOT, "%+.1f %%", r.overhead() * 100))
                     .append(r.overhead() <= OVERHEAD_TARGET ? "" : " ✗")
+                    .append(" | ").append(String.format(Locale.ROOT, "%+.1f %%", r.aa() * 100))
                     .append(" | ").append(String.format(Locale.ROOT, "%.3f", r.jrnnPageable().median()))
                     .append(" | ").append(String.format(Locale.ROOT, "%.3f", r.directPageable().median()))
                     .append(" | ").append(String.format(Locale.ROOT, "%+.1f %%", r.overheadPageable() * 100))

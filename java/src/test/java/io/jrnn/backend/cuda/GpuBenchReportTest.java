@@ -91,11 +91,11 @@ class GpuBenchReportTest {
     @Test
     void tablesShowTimingsOverheadThroughputAndFailures() {
         Case c = new Case(Cell.LSTM, 512, 64, 25, 512, Precision.FP32);
-        Row ok = new Row(c, new Stats(2.0, 1.9, 2.2, 25), new Stats(1.98, 1.9, 2.1, 25), 0.01,
+        Row ok = new Row(c, new Stats(2.0, 1.9, 2.2, 25), new Stats(1.98, 1.9, 2.1, 25), 0.01, -0.005,
                 new Stats(2.6, 2.5, 2.7, 25), new Stats(2.5, 2.4, 2.6, 25), 0.04,
                 new Stats(1.0, 1.0, 1.0, 25), 0.0, "cudnn fused", null);
         Row slow = new Row(new Case(Cell.LSTM, 512, 1, 25, 512, Precision.FP32), new Stats(1.5, 1.4, 1.6, 25),
-                new Stats(1.0, 1.0, 1.1, 25), 0.5, new Stats(1.6, 1.5, 1.7, 25), new Stats(1.2, 1.1, 1.3, 25),
+                new Stats(1.0, 1.0, 1.1, 25), 0.5, 0.03, new Stats(1.6, 1.5, 1.7, 25), new Stats(1.2, 1.1, 1.3, 25),
                 0.333, new Stats(0.5, 0.5, 0.5, 25), 1e-7, "cudnn, fused", null);
         Row failed = Row.failed(new Case(Cell.GRU, 1024, 4, 375, 1024, Precision.FP16), "CudaException: bad | param");
         String md = GpuBenchReport.markdown(List.of(ok, slow, failed));
@@ -103,16 +103,17 @@ class GpuBenchReportTest {
         String[] lines = md.substring(md.indexOf("| case")).split("\n");
         assertTrue(lines[0].startsWith("| case | jrnn e2e ms, pinned input (p10–p90) | direct cuDNN e2e ms, pinned input"),
                 lines[0]);
-        assertTrue(lines[0].contains("| jrnn overhead (pinned) | jrnn e2e ms, pageable | direct e2e ms, pageable "
+        assertTrue(lines[0].contains("| jrnn overhead (pinned) | A/A: jrnn vs identical jrnn | jrnn e2e ms, pageable"
+                + " | direct e2e ms, pageable "
                 + "| jrnn overhead (pageable) |"), lines[0]);
-        assertEquals("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|", lines[1]);
+        assertEquals("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", lines[1]);
         assertEquals(lines[0].split("\\|", -1).length, lines[1].split("\\|", -1).length, "header and rule columns");
         // 2·4·512·1024·64·25 flop in 1 ms = 6.7 TFLOP/s.
-        assertEquals("| lstm-h512-n64-t25-fp32 | 2.000 (1.900–2.200) | 1.980 (1.900–2.100) | +1.0 % | 2.600 | 2.500 "
+        assertEquals("| lstm-h512-n64-t25-fp32 | 2.000 (1.900–2.200) | 1.980 (1.900–2.100) | +1.0 % | -0.5 % | 2.600 | 2.500 "
                 + "| +4.0 % | 1.000 | 6.7 | 0.0 |", lines[2]);
         assertEquals(lines[1].split("\\|", -1).length, lines[2].split("\\|", -1).length, "row columns");
-        assertTrue(lines[3].contains("| +50.0 % ✗ | 1.600 | 1.200 | +33.3 % |"), lines[3]);
-        assertEquals("| gru-h1024-n4-t375-fp16 | failed: CudaException: bad / param | | | | | | | | |", lines[4]);
+        assertTrue(lines[3].contains("| +50.0 % ✗ | +3.0 % | 1.600 | 1.200 | +33.3 % |"), lines[3]);
+        assertEquals("| gru-h1024-n4-t375-fp16 | failed: CudaException: bad / param | | | | | | | | | |", lines[4]);
         assertEquals(lines[1].split("\\|", -1).length, lines[4].split("\\|", -1).length, "failed row columns");
         assertTrue(md.contains("1 of 2 measured cases within the 2 % overhead target on pinned input"), md);
         assertTrue(md.contains("1 failed."), md);
@@ -123,11 +124,11 @@ class GpuBenchReportTest {
         assertEquals(GpuBenchReport.CSV_HEADER.split(",").length, rows[1].split(",", -1).length);
         assertTrue(rows[1].startsWith("lstm-h512-n64-t25-fp32,lstm,512,64,25,512,fp32,2.0000,1.9000,2.2000,1.9800,"),
                 rows[1]);
-        assertTrue(rows[1].contains(",1.0000,2.6000,2.5000,4.0000,1.0000,6.7109,0.00,cudnn fused,"), rows[1]);
-        assertTrue(rows[0].contains(",overhead_pct,jrnn_pageable_ms,direct_pageable_ms,overhead_pageable_pct,"
+        assertTrue(rows[1].contains(",1.0000,-0.5000,2.6000,2.5000,4.0000,1.0000,6.7109,0.00,cudnn fused,"), rows[1]);
+        assertTrue(rows[0].contains(",overhead_pct,aa_pct,jrnn_pageable_ms,direct_pageable_ms,overhead_pageable_pct,"
                 + "cudnn_compute_ms,"), rows[0]);
         assertTrue(rows[2].endsWith(",\"cudnn, fused\","), rows[2]);
-        assertTrue(rows[3].startsWith("gru-h1024-n4-t375-fp16,gru,1024,4,375,1024,fp16,,,,,,,,,,,,,,,"), rows[3]);
+        assertTrue(rows[3].startsWith("gru-h1024-n4-t375-fp16,gru,1024,4,375,1024,fp16,,,,,,,,,,,,,,,,"), rows[3]);
         assertEquals(GpuBenchReport.CSV_HEADER.split(",").length, rows[3].split(",", -1).length);
         assertTrue(rows[3].endsWith("CudaException: bad | param"), rows[3]);
         assertFalse(Double.isNaN(ok.computeTflops()));
