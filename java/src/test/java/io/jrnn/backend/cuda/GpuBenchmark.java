@@ -72,14 +72,17 @@ import org.bytedeco.javacpp.SizeTPointer;
  * by up to 10 % from run to run on an H100, more than the 2 % the comparison is about.
  *
  * <p>Before the first case, {@link #JIT_WARMUP_CALLS} calls per system at a small shape let the JIT
- * compile both sides' per-call code. Each side runs in blocks per repetition (one untimed call, then {@link #STEADY} timed calls whose
- * median is the repetition's time) from a page-locked input ({@link CudaBackend#pinnedTensor};
- * the direct path then DMAs straight from it and leaves its outputs in its pinned buffers, no
- * copies: the headline pair) and from an ordinary pageable tensor (the direct path memcpys through
- * its pinned buffers, as above), after a warm-up; each case reports
- * medians and 10th/90th percentiles, the median per-pair overhead, the direct cuDNN compute time
- * alone (CUDA events around the device work, no transfers) and the largest difference between the
- * two outputs. A case that fails is reported as failed and the run goes on.
+ * compile both sides' per-call code. Each case builds {@link #INSTANCES} jrnn instances, each with
+ * its own direct twin. Timing is in blocks (one untimed call, then {@link #STEADY} timed calls whose
+ * median is the block's time), every pair a series of its own with its two blocks in a random
+ * order: jrnn against its twin from a page-locked input ({@link CudaBackend#pinnedTensor}; the
+ * direct path DMAs straight from it and leaves its outputs in its pinned buffers, no copies: the
+ * headline pair, all instances), an A/A control (jrnn instance 0 against instance 1), and the
+ * pair from an ordinary pageable tensor (instance 0; the direct path memcpys through its pinned
+ * buffers). Each case reports medians and 10th/90th percentiles, the median per-pair overhead,
+ * the A/A ratio, the direct cuDNN compute time alone (CUDA events around the device work, no
+ * transfers) and the largest difference between the outputs. A case that fails is reported as
+ * failed and the run goes on.
  *
  * <p>Usage: {@code GpuBenchmark [--quick] [--reps N] [--warmup N] [--only SUBSTRING] [--budget-s S]
  * [--out DIR]}; the tables are rewritten after every case, and no case starts after {@code S}
@@ -123,7 +126,7 @@ public final class GpuBenchmark {
         }
         System.out.println("GPU-BENCH device: " + status.deviceName() + ", CUDA runtime "
                 + CudaStatus.cudaVersionText(status.runtimeVersion()) + ", cuDNN "
-                + CudaStatus.cudnnVersionText(status.cudnnVersion()) + "; " + reps + " blocks in random order (1 untimed + " + STEADY + " timed calls each) per case after "
+                + CudaStatus.cudnnVersionText(status.cudnnVersion()) + "; " + reps + " block pairs per series, in random order (1 untimed + " + STEADY + " timed calls each) per case after "
                 + warmup + " warm-up runs");
         long jitStart = System.nanoTime();
         warmUpJit(JIT_WARMUP_CALLS);
