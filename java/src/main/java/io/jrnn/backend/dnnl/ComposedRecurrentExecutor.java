@@ -108,8 +108,10 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     private final AtomicInteger plansCreated = new AtomicInteger();
     private final CallGate gate = new CallGate();
     private final String closedMessage;
-    /** Threads the Java step splits its units across (the OpenMP thread count unless a test sets it). */
+    /** Threads the Java step splits its units across (1 unless a test sets it). */
     private final int stepThreads;
+    /** Whether the Java step may run: with one OpenMP thread, or when a test asks for it. */
+    private final boolean javaStepAllowed;
     /** The execution path of a call whose step ran in Java (set with {@link #javaStep}). */
     private volatile String javaStepPath;
     /** What the last call ran (the oneDNN step or the Java step). */
@@ -135,7 +137,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
 
     /** With an explicit {@code zero_output_for_mask} (tests; the layer flag once {@link RecurrentSpec} carries it). */
     ComposedRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, String reason, boolean zeroOutputForMask) {
-        this(engine, spec, reason, zeroOutputForMask, Precision.FP32, WeightFormat.THREADS);
+        this(engine, spec, reason, zeroOutputForMask, Precision.FP32, 0);
     }
 
     /** With an explicit thread count for the Java step (tests). */
@@ -145,11 +147,13 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
 
     private ComposedRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, String reason, boolean zeroOutputForMask,
             Precision precision) {
-        this(engine, spec, reason, zeroOutputForMask, precision, WeightFormat.THREADS);
+        this(engine, spec, reason, zeroOutputForMask, precision, 0);
     }
 
     private ComposedRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, String reason, boolean zeroOutputForMask,
             Precision precision, int stepThreads) {
+        // 0: the default: the Java step only with one OpenMP thread, on the caller alone (see javaStepRuns).
+        this.javaStepAllowed = stepThreads > 0 || WeightFormat.THREADS == 1;
         this.spec = Objects.requireNonNull(spec, "spec");
         if (precision != Precision.FP32 && precision != Precision.BF16) {
             throw new io.jrnn.UnsupportedConfigurationException("oneDNN composed path runs fp32 or bf16, not " + precision);
@@ -285,9 +289,16 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     static final String JAVA_STEP_PROPERTY = "jrnn.composed.javaStep";
     private static final boolean JAVA_STEP_ENABLED = !"false".equalsIgnoreCase(System.getProperty(JAVA_STEP_PROPERTY));
 
-    /** Whether a batch runs its per-step product and gates in Java (fp32, batch <= 4, not GRU reset_after=false). */
+    /**
+     * Whether a batch runs its per-step product and gates in Java: fp32, batch <= 4, LSTM or GRU
+     * reset_after=true, and (by default) only when oneDNN runs one OpenMP thread. With more, oneDNN's
+     * OpenMP threads keep spinning after the input projection (OMP_WAIT_POLICY=ACTIVE) and take the
+     * core a Java worker would use, and a single-threaded Java step loses to the threaded matmul
+     * (docs/benchmarks.md, "Composed path: the recurrent step in Java").
+     */
     boolean javaStepRuns(int batch) {
-        return JAVA_STEP_ENABLED && !bf16 && kind != Kind.GRU && batch >= 1 && batch <= JavaRecurrentStep.MAX_BATCH;
+        return JAVA_STEP_ENABLED && javaStepAllowed && !bf16 && (kind == Kind.LSTM || kind == Kind.GRU_RESET_AFTER)
+                && batch >= 1 && batch <= JavaRecurrentStep.MAX_BATCH;
     }
 
     /** The Java step, created (with its worker threads) on first use; closed with this executor. */
@@ -301,8 +312,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                 JavaRecurrentStep.Kind k = switch (kind) {
                     case LSTM -> JavaRecurrentStep.Kind.LSTM;
                     case GRU_RESET_AFTER -> JavaRecurrentStep.Kind.GRU_RESET_AFTER;
-                    case SIMPLE_RNN -> JavaRecurrentStep.Kind.SIMPLE_RNN;
-                    case GRU -> throw new IllegalStateException("gru_forward has no Java step");
+                    case GRU, SIMPLE_RNN -> throw new IllegalStateException(kind + " has no Java step");
                 };
                 JavaRecurrentStep created = new JavaRecurrentStep(k, hiddenSize, sigma, phi,
                         spec.weights().recurrentKernel(), recurrentBias, stepThreads, "jrnn-step-" + spec.layerName());

@@ -8,7 +8,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The composed path's per-step work at small batches done in plain Java: the recurrent product
  * {@code h[N, H] · R[H, G·H]} and the gate pass fused into one pass per hidden-unit range, for
- * LSTM, GRU {@code reset_after=true} and SimpleRNN (fp32). At batch ≤ {@link #MAX_BATCH} a step is a
+ * LSTM and GRU {@code reset_after=true} (fp32; SimpleRNN's 256 KiB step at H = 256 was faster as a
+ * oneDNN matmul). At batch ≤ {@link #MAX_BATCH} a step is a
  * matrix-vector product bound by reading {@code R}: a oneDNN matmul call per step costs its call
  * overhead, the copies of {@code h} in and of the product out, and a separate gate pass; here the
  * product is a saxpy over rows of {@code R} (four rows per pass, one {@code float[]} per row so the
@@ -34,7 +35,7 @@ final class JavaRecurrentStep implements AutoCloseable {
     private static final long SPIN_NANOS = 200_000;
 
     enum Kind {
-        LSTM(4), GRU_RESET_AFTER(3), SIMPLE_RNN(1);
+        LSTM(4), GRU_RESET_AFTER(3);
 
         final int gates;
 
@@ -235,7 +236,7 @@ final class JavaRecurrentStep implements AutoCloseable {
         int h = hidden;
         int pw = kind.gates * h;
         FloatBuffer xp = task.projected;
-        // Accumulators start at the input projection (LSTM, SimpleRNN) or at b_h (GRU: x kept apart).
+        // Accumulators start at the input projection (LSTM) or at b_h (GRU: x kept apart).
         for (int b = 0; b < n; b++) {
             int base = (b * task.steps + task.t) * pw + from;
             float[] dst = kind == Kind.GRU_RESET_AFTER ? s.x[b] : s.acc[b];
@@ -288,10 +289,6 @@ final class JavaRecurrentStep implements AutoCloseable {
                         float zj = x[j];
                         next[off + j] = zj * state[off + j] + (1f - zj) * tmp[j];
                     }
-                }
-                case SIMPLE_RNN -> {
-                    ComposedActivations.apply(phi, a, 0, w);
-                    System.arraycopy(a, 0, next, off, w);
                 }
             }
         }
@@ -367,7 +364,9 @@ final class JavaRecurrentStep implements AutoCloseable {
 
         @Override
         public void run() {
-            int seen = phase;
+            // Phase 0 is the state at construction: a step published before this thread first runs
+            // must still be seen as new (reading phase here instead lost that step and deadlocked).
+            int seen = 0;
             int index = chunkIndex();
             while (true) {
                 int p = next(seen);
