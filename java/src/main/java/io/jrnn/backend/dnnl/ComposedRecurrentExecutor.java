@@ -92,6 +92,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     /** GRU reset_after=true: the recurrent bias {@code b_h [3H]}, added inside the gate loop. */
     private final float[] recurrentBias;
     private final String path;
+    private final String reason;
     /** Whether the matmuls take bf16 sources and weights. */
     private final boolean bf16;
     private final NativeScope scope = new NativeScope();
@@ -107,6 +108,16 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     private final AtomicInteger plansCreated = new AtomicInteger();
     private final CallGate gate = new CallGate();
     private final String closedMessage;
+    /** Threads the Java step splits its units across (1 unless a test sets it). */
+    private final int stepThreads;
+    /** Whether the Java step may run: with one OpenMP thread, or when a test asks for it. */
+    private final boolean javaStepAllowed;
+    /** The execution path of a call whose step ran in Java (set with {@link #javaStep}). */
+    private volatile String javaStepPath;
+    /** What the last call ran (the oneDNN step or the Java step). */
+    private volatile String lastPath;
+    /** The Java per-step product and gates for small batches; created with the first such plan. */
+    private volatile JavaRecurrentStep javaStep;
     private final NativeResources.Registration registration;
 
     private record Shape(int batch, int steps) {
@@ -126,11 +137,23 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
 
     /** With an explicit {@code zero_output_for_mask} (tests; the layer flag once {@link RecurrentSpec} carries it). */
     ComposedRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, String reason, boolean zeroOutputForMask) {
-        this(engine, spec, reason, zeroOutputForMask, Precision.FP32);
+        this(engine, spec, reason, zeroOutputForMask, Precision.FP32, 0);
+    }
+
+    /** With an explicit thread count for the Java step (tests). */
+    ComposedRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, String reason, int stepThreads) {
+        this(engine, spec, reason, zeroOutputForMask(spec), Precision.FP32, stepThreads);
     }
 
     private ComposedRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, String reason, boolean zeroOutputForMask,
             Precision precision) {
+        this(engine, spec, reason, zeroOutputForMask, precision, 0);
+    }
+
+    private ComposedRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, String reason, boolean zeroOutputForMask,
+            Precision precision, int stepThreads) {
+        // 0: the default: the Java step only with one OpenMP thread, on the caller alone (see javaStepRuns).
+        this.javaStepAllowed = stepThreads > 0 || WeightFormat.THREADS == 1;
         this.spec = Objects.requireNonNull(spec, "spec");
         if (precision != Precision.FP32 && precision != Precision.BF16) {
             throw new io.jrnn.UnsupportedConfigurationException("oneDNN composed path runs fp32 or bf16, not " + precision);
@@ -159,6 +182,9 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         this.recurrentWidth = kind == Kind.GRU ? 2 * h : gates * h;
         this.path = PATH_PREFIX + (bf16 ? "; bf16 matmuls, f32 accumulation and gates" : "") + "; " + reason + ")";
         this.closedMessage = spec.describe() + ": oneDNN composed executor is closed";
+        this.stepThreads = Math.max(1, stepThreads);
+        this.lastPath = path;
+        this.reason = reason;
         KerasRnnWeights w = spec.weights();
         float[] bias = w.hasBias() ? w.bias() : new float[projectionWidth * (kind == Kind.GRU_RESET_AFTER ? 2 : 1)];
         this.recurrentBias = kind == Kind.GRU_RESET_AFTER
@@ -221,7 +247,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
 
     @Override
     public String executionPath() {
-        return path;
+        return lastPath;
     }
 
     @Override
@@ -257,6 +283,56 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                     + mask.batch() + ", " + mask.steps() + "]");
         }
         return new Shape(s[0], s[1]);
+    }
+
+    /** Whether the system property {@value #JAVA_STEP_PROPERTY} leaves the Java step on (default true). */
+    static final String JAVA_STEP_PROPERTY = "jrnn.composed.javaStep";
+    private static final boolean JAVA_STEP_ENABLED = !"false".equalsIgnoreCase(System.getProperty(JAVA_STEP_PROPERTY));
+
+    /**
+     * Whether a batch runs its per-step product and gates in Java: fp32, batch <= 4, LSTM or GRU
+     * reset_after=true, and (by default) only when oneDNN runs one OpenMP thread. With more, oneDNN's
+     * OpenMP threads keep spinning after the input projection (OMP_WAIT_POLICY=ACTIVE) and take the
+     * core a Java worker would use, and a single-threaded Java step loses to the threaded matmul
+     * (docs/benchmarks.md, "Composed path: the recurrent step in Java").
+     */
+    boolean javaStepRuns(int batch) {
+        return JAVA_STEP_ENABLED && javaStepAllowed && !bf16 && (kind == Kind.LSTM || kind == Kind.GRU_RESET_AFTER)
+                && batch >= 1 && batch <= JavaRecurrentStep.MAX_BATCH;
+    }
+
+    /** The Java step, created (with its worker threads) on first use; closed with this executor. */
+    private JavaRecurrentStep javaStep() {
+        JavaRecurrentStep step = javaStep;
+        if (step != null) {
+            return step;
+        }
+        synchronized (this) {
+            if (javaStep == null) {
+                JavaRecurrentStep.Kind k = switch (kind) {
+                    case LSTM -> JavaRecurrentStep.Kind.LSTM;
+                    case GRU_RESET_AFTER -> JavaRecurrentStep.Kind.GRU_RESET_AFTER;
+                    case GRU, SIMPLE_RNN -> throw new IllegalStateException(kind + " has no Java step");
+                };
+                JavaRecurrentStep created = new JavaRecurrentStep(k, hiddenSize, sigma, phi,
+                        spec.weights().recurrentKernel(), recurrentBias, stepThreads, "jrnn-step-" + spec.layerName());
+                try {
+                    scope.defer(created::close);
+                } catch (RuntimeException | Error e) {
+                    created.close();
+                    throw e;
+                }
+                javaStepPath = PATH_PREFIX + "; recurrent product and gates in Java at batch <= "
+                        + JavaRecurrentStep.MAX_BATCH + ", " + created.chunks() + " thread(s); " + reason + ")";
+                javaStep = created;
+            }
+            return javaStep;
+        }
+    }
+
+    /** The Java step if one was created, for tests. */
+    JavaRecurrentStep javaStepForTests() {
+        return javaStep;
     }
 
     private ShapePlan createPlan(Shape shape) {
@@ -350,6 +426,9 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         final float[] rh;
         final float[] xh;
         final float[] hph;
+        /** The Java step's per-call state (batch <= 4, fp32), or null: the step runs a oneDNN matmul. */
+        final JavaRecurrentStep.Task javaTask;
+        final JavaRecurrentStep stepper;
 
         ShapePlan(Shape shape, NativeScope planScope) {
             this.batch = shape.batch();
@@ -373,6 +452,17 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             this.row = new float[projectionWidth];
             this.hp = new float[n * recurrentWidth];
             this.tmp = new float[hs];
+            if (javaStepRuns(n)) {
+                this.stepper = javaStep();
+                this.javaTask = stepper.task(n, steps);
+                javaTask.h = h;
+                javaTask.next = new float[n * hs];
+                javaTask.c = c;
+                javaTask.projected = projected;
+            } else {
+                this.stepper = null;
+                this.javaTask = null;
+            }
             if (kind == Kind.GRU) {
                 BytePointer rhNative = Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES);
                 BytePointer hphNative = Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES);
@@ -403,6 +493,12 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             try {
                 Dnnl.setHandle(projection.src, input.pointer());
                 projection.execute();
+                if (javaTask != null) {
+                    Tensor[] out = runJava(initialStates, valid, result);
+                    done = true;
+                    return out;
+                }
+                lastPath = path;
                 if (initialStates != null) {
                     initialStates[0].copyTo(FloatBuffer.wrap(h));
                     if (c != null) {
@@ -468,6 +564,72 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                     }
                 }
             }
+        }
+
+        /** The steps with the recurrent product and gates in Java ({@link JavaRecurrentStep}). */
+        private Tensor[] runJava(Tensor[] initialStates, boolean[] valid, Tensor[] result) {
+            int n = batch;
+            int hs = hiddenSize;
+            int stateSize = n * hs;
+            if (initialStates != null) {
+                initialStates[0].copyTo(FloatBuffer.wrap(h));
+                if (c != null) {
+                    initialStates[1].copyTo(FloatBuffer.wrap(c));
+                }
+            } else {
+                Arrays.fill(h, 0f);
+                if (c != null) {
+                    Arrays.fill(c, 0f);
+                }
+            }
+            Arrays.fill(previous, 0f);
+            float[] output = valid == null ? h : previous;
+            Tensor sequence = spec.returnSequences() ? Tensor.zeros(n, steps, hs) : null;
+            result[0] = sequence;
+            FloatBuffer sequenceView = sequence != null ? sequence.view() : null;
+            JavaRecurrentStep.Task task = javaTask;
+            float[] next = task.next;
+            task.valid = valid;
+            boolean parallel = stepper.acquireWorkers();
+            try {
+                for (int k = 0; k < steps; k++) {
+                    int t = spec.goBackwards() ? steps - 1 - k : k;
+                    task.t = t;
+                    stepper.step(task, parallel);
+                    System.arraycopy(next, 0, h, 0, stateSize);
+                    if (valid != null) {
+                        for (int s = 0; s < n; s++) {
+                            if (valid[s * steps + t]) {
+                                System.arraycopy(h, s * hs, previous, s * hs, hs);
+                            } else if (zeroOutputForMask) {
+                                Arrays.fill(previous, s * hs, (s + 1) * hs, 0f);
+                            } else if (previousStateOutput) {
+                                // MaskedOutput.PREVIOUS_STATE: the carried h (unchanged at a masked step).
+                                System.arraycopy(h, s * hs, previous, s * hs, hs);
+                            }
+                        }
+                    }
+                    if (sequenceView != null) {
+                        for (int s = 0; s < n; s++) {
+                            sequenceView.put((s * steps + k) * hs, output, s * hs, hs);
+                        }
+                    }
+                }
+            } finally {
+                task.valid = null;
+                if (parallel) {
+                    stepper.releaseWorkers();
+                }
+            }
+            if (sequence == null) {
+                result[0] = Tensor.of(output, n, hs);
+            }
+            result[1] = Tensor.of(h, n, hs);
+            if (c != null) {
+                result[2] = Tensor.of(c, n, hs);
+            }
+            lastPath = javaStepPath;
+            return result;
         }
 
         /** Whether sample {@code s} is masked at input step {@code t}: its states are carried. */

@@ -1,0 +1,423 @@
+package io.jrnn.backend.dnnl;
+
+import io.jrnn.layers.Activation;
+import java.nio.FloatBuffer;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The composed path's per-step work at small batches done in plain Java: the recurrent product
+ * {@code h[N, H] · R[H, G·H]} and the gate pass fused into one pass per hidden-unit range, for
+ * LSTM and GRU {@code reset_after=true} (fp32; SimpleRNN's 256 KiB step at H = 256 was faster as a
+ * oneDNN matmul). At batch ≤ {@link #MAX_BATCH} a step is a
+ * matrix-vector product bound by reading {@code R}: a oneDNN matmul call per step costs its call
+ * overhead, the copies of {@code h} in and of the product out, and a separate gate pass; here the
+ * product is a saxpy over rows of {@code R} (four rows per pass, one {@code float[]} per row so the
+ * loads and the accumulator share one index, which C2 auto-vectorises with AVX-512), followed at
+ * once by the gates of the same units.
+ *
+ * <p>Threads: the hidden units are split into {@link #chunks} ranges (multiples of 16 units); each
+ * range owns its columns of {@code R} (all gate blocks of its units) as its own panel, so with two
+ * threads each core reads only its half of the weights (its own L2). The caller runs range 0;
+ * ranges 1.. run on worker threads owned by this object, started once and ended by {@link #close}.
+ * Workers spin briefly between steps, then park. Only one call at a time uses the workers (a call
+ * that finds them busy runs every range itself); per-call scratch is the caller's ({@link Scratch}).
+ *
+ * <p>Holds no reference to its executor, so an unclosed executor can still be collected (its
+ * cleaner closes this).
+ */
+final class JavaRecurrentStep implements AutoCloseable {
+    /** The largest batch that runs its step in Java. */
+    static final int MAX_BATCH = 4;
+    /** Unit ranges are multiples of this (one AVX-512 vector of floats). */
+    static final int GRAIN = 16;
+    /** How long a worker spins for the next step before it parks, in ns. */
+    private static final long SPIN_NANOS = 200_000;
+
+    enum Kind {
+        LSTM(4), GRU_RESET_AFTER(3);
+
+        final int gates;
+
+        Kind(int gates) {
+            this.gates = gates;
+        }
+    }
+
+    private final Kind kind;
+    private final int hidden;
+    private final Activation sigma;
+    private final Activation phi;
+    private final Chunk[] chunks;
+    private final Worker[] workers;
+    private final ReentrantLock workersLock = new ReentrantLock();
+    /** The step the workers run next; written before {@link #phase}. */
+    private Task current;
+    private volatile int phase;
+    private volatile boolean closed;
+
+    /** One range of hidden units with its panel of {@code R} (and of the GRU recurrent bias). */
+    private static final class Chunk {
+        final int from;
+        final int width;
+        /** {@code [H][G·width]}: row i holds the columns of every gate block for these units. */
+        final float[][] panel;
+        /** GRU reset_after: {@code b_h} for these columns; else null. */
+        final float[] bias;
+
+        Chunk(int from, int width, float[][] panel, float[] bias) {
+            this.from = from;
+            this.width = width;
+            this.panel = panel;
+            this.bias = bias;
+        }
+    }
+
+    /** Per-call scratch for one unit range (owned by a shape plan, so concurrent calls never share it). */
+    static final class Scratch {
+        final float[][] acc;
+        final float[][] x;
+        final float[] tmp;
+
+        Scratch(int batch, int gateWidth, int width) {
+            this.acc = new float[batch][gateWidth];
+            this.x = new float[batch][gateWidth];
+            this.tmp = new float[width];
+        }
+    }
+
+    /** The state of one call, read by every range; the caller fills it. */
+    static final class Task {
+        final Scratch[] scratch;
+        final int batch;
+        final int steps;
+        FloatBuffer projected;
+        float[] h;
+        float[] next;
+        float[] c;
+        boolean[] valid;
+        int t;
+
+        Task(JavaRecurrentStep owner, int batch, int steps) {
+            this.batch = batch;
+            this.steps = steps;
+            this.scratch = new Scratch[owner.chunks.length];
+            for (int i = 0; i < scratch.length; i++) {
+                Chunk k = owner.chunks[i];
+                scratch[i] = new Scratch(batch, owner.kind.gates * k.width, k.width);
+            }
+        }
+    }
+
+    /**
+     * @param recurrentKernel Keras's {@code [H, G·H]} row-major recurrent kernel
+     * @param recurrentBias GRU reset_after: {@code b_h [3H]}; else null
+     * @param threads unit ranges to split into (at most one per {@link #GRAIN} units)
+     */
+    JavaRecurrentStep(Kind kind, int hidden, Activation sigma, Activation phi, float[] recurrentKernel,
+            float[] recurrentBias, int threads, String threadName) {
+        this.kind = kind;
+        this.hidden = hidden;
+        this.sigma = sigma;
+        this.phi = phi;
+        int g = kind.gates;
+        int width = Math.max(GRAIN, (hidden + threads - 1) / threads + GRAIN - 1) / GRAIN * GRAIN;
+        int count = (hidden + width - 1) / width;
+        this.chunks = new Chunk[count];
+        int gh = g * hidden;
+        for (int i = 0; i < count; i++) {
+            int from = i * width;
+            int w = Math.min(width, hidden - from);
+            float[][] panel = new float[hidden][g * w];
+            for (int r = 0; r < hidden; r++) {
+                for (int b = 0; b < g; b++) {
+                    System.arraycopy(recurrentKernel, r * gh + b * hidden + from, panel[r], b * w, w);
+                }
+            }
+            float[] bias = null;
+            if (recurrentBias != null) {
+                bias = new float[g * w];
+                for (int b = 0; b < g; b++) {
+                    System.arraycopy(recurrentBias, b * hidden + from, bias, b * w, w);
+                }
+            }
+            chunks[i] = new Chunk(from, w, panel, bias);
+        }
+        this.workers = new Worker[count - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker(chunks[i + 1], threadName + "-" + (i + 1));
+        }
+        for (Worker w : workers) {
+            w.thread.start();
+        }
+    }
+
+    /** Unit ranges (1: the caller does all). */
+    int chunks() {
+        return chunks.length;
+    }
+
+    /** Worker threads alive, for tests. */
+    int liveWorkers() {
+        int n = 0;
+        for (Worker w : workers) {
+            n += w.thread.isAlive() ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** Worker threads, for tests. */
+    Thread[] workerThreads() {
+        Thread[] out = new Thread[workers.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = workers[i].thread;
+        }
+        return out;
+    }
+
+    Task task(int batch, int steps) {
+        if (batch < 1 || batch > MAX_BATCH) {
+            throw new IllegalArgumentException("Java recurrent step runs batch 1.." + MAX_BATCH + ", got " + batch);
+        }
+        return new Task(this, batch, steps);
+    }
+
+    /** Takes the workers for one call; false (run every range on the caller) when another call has them. */
+    boolean acquireWorkers() {
+        return workers.length > 0 && !closed && workersLock.tryLock();
+    }
+
+    void releaseWorkers() {
+        current = null;
+        workersLock.unlock();
+    }
+
+    /** One step: {@code task.next} (and {@code task.c}) from {@code task.h} at input step {@code task.t}. */
+    void step(Task task, boolean parallel) {
+        if (!parallel) {
+            for (int i = 0; i < chunks.length; i++) {
+                run(chunks[i], task.scratch[i], task);
+            }
+            return;
+        }
+        current = task;
+        int p = phase + 1;
+        phase = p;
+        for (Worker w : workers) {
+            if (w.parked) {
+                LockSupport.unpark(w.thread);
+            }
+        }
+        run(chunks[0], task.scratch[0], task);
+        for (Worker w : workers) {
+            int spins = 0;
+            while (w.done != p) {
+                if (closed) {
+                    throw new IllegalStateException("Java recurrent step closed during a call");
+                }
+                if (++spins < 4096) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+            Throwable failure = w.failure;
+            if (failure != null) {
+                throw new IllegalStateException("Java recurrent step failed on " + w.thread.getName(), failure);
+            }
+        }
+    }
+
+    private void run(Chunk k, Scratch s, Task task) {
+        int n = task.batch;
+        int w = k.width;
+        int gw = kind.gates * w;
+        int from = k.from;
+        int h = hidden;
+        int pw = kind.gates * h;
+        FloatBuffer xp = task.projected;
+        // Accumulators start at the input projection (LSTM) or at b_h (GRU: x kept apart).
+        for (int b = 0; b < n; b++) {
+            int base = (b * task.steps + task.t) * pw + from;
+            float[] dst = kind == Kind.GRU_RESET_AFTER ? s.x[b] : s.acc[b];
+            for (int g = 0; g < kind.gates; g++) {
+                xp.get(base + g * h, dst, g * w, w);
+            }
+            if (kind == Kind.GRU_RESET_AFTER) {
+                System.arraycopy(k.bias, 0, s.acc[b], 0, gw);
+            }
+        }
+        product(k.panel, task.h, s.acc, n, gw);
+        float[] state = task.h;
+        float[] next = task.next;
+        float[] tmp = s.tmp;
+        boolean[] valid = task.valid;
+        for (int b = 0; b < n; b++) {
+            int off = b * h + from;
+            if (valid != null && !valid[b * task.steps + task.t]) {
+                System.arraycopy(state, off, next, off, w);
+                continue;
+            }
+            float[] a = s.acc[b];
+            switch (kind) {
+                case LSTM -> {
+                    float[] c = task.c;
+                    ComposedActivations.apply(sigma, a, 0, 2 * w);
+                    ComposedActivations.apply(phi, a, 2 * w, 3 * w);
+                    ComposedActivations.apply(sigma, a, 3 * w, 4 * w);
+                    for (int j = 0; j < w; j++) {
+                        float cj = a[w + j] * c[off + j] + a[j] * a[2 * w + j];
+                        c[off + j] = cj;
+                        tmp[j] = cj;
+                    }
+                    ComposedActivations.apply(phi, tmp, 0, w);
+                    for (int j = 0; j < w; j++) {
+                        next[off + j] = a[3 * w + j] * tmp[j];
+                    }
+                }
+                case GRU_RESET_AFTER -> {
+                    float[] x = s.x[b];
+                    for (int j = 0; j < 2 * w; j++) {
+                        x[j] += a[j];
+                    }
+                    ComposedActivations.apply(sigma, x, 0, 2 * w);
+                    for (int j = 0; j < w; j++) {
+                        tmp[j] = x[2 * w + j] + x[w + j] * a[2 * w + j];
+                    }
+                    ComposedActivations.apply(phi, tmp, 0, w);
+                    for (int j = 0; j < w; j++) {
+                        float zj = x[j];
+                        next[off + j] = zj * state[off + j] + (1f - zj) * tmp[j];
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code acc[b][0..gw) += h[b, :] · panel}: four rows of the panel per pass over the accumulators. */
+    private void product(float[][] panel, float[] h, float[][] acc, int n, int gw) {
+        int rows = hidden;
+        int i = 0;
+        for (; i + 3 < rows; i += 4) {
+            float[] r0 = panel[i];
+            float[] r1 = panel[i + 1];
+            float[] r2 = panel[i + 2];
+            float[] r3 = panel[i + 3];
+            for (int b = 0; b < n; b++) {
+                int hb = b * rows + i;
+                float h0 = h[hb];
+                float h1 = h[hb + 1];
+                float h2 = h[hb + 2];
+                float h3 = h[hb + 3];
+                float[] a = acc[b];
+                for (int j = 0; j < gw; j++) {
+                    a[j] += h0 * r0[j] + h1 * r1[j] + h2 * r2[j] + h3 * r3[j];
+                }
+            }
+        }
+        for (; i < rows; i++) {
+            float[] r = panel[i];
+            for (int b = 0; b < n; b++) {
+                float hi = h[b * rows + i];
+                float[] a = acc[b];
+                for (int j = 0; j < gw; j++) {
+                    a[j] += hi * r[j];
+                }
+            }
+        }
+    }
+
+    /** Ends the worker threads (waits for them briefly); idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Worker w : workers) {
+            LockSupport.unpark(w.thread);
+        }
+        for (Worker w : workers) {
+            if (w.thread != Thread.currentThread()) {
+                try {
+                    w.thread.join(5_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private final class Worker implements Runnable {
+        final Chunk chunk;
+        final Thread thread;
+        volatile int done;
+        volatile boolean parked;
+        volatile Throwable failure;
+
+        Worker(Chunk chunk, String name) {
+            this.chunk = chunk;
+            this.thread = new Thread(this, name);
+            thread.setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            // Phase 0 is the state at construction: a step published before this thread first runs
+            // must still be seen as new (reading phase here instead lost that step and deadlocked).
+            int seen = 0;
+            int index = chunkIndex();
+            while (true) {
+                int p = next(seen);
+                if (p == seen) {
+                    return;
+                }
+                seen = p;
+                Task task = current;
+                try {
+                    if (task != null) {
+                        JavaRecurrentStep.this.run(chunk, task.scratch[index], task);
+                    }
+                } catch (Throwable e) {
+                    failure = e;
+                }
+                done = p;
+            }
+        }
+
+        private int chunkIndex() {
+            for (int i = 0; i < chunks.length; i++) {
+                if (chunks[i] == chunk) {
+                    return i;
+                }
+            }
+            throw new IllegalStateException("unknown chunk");
+        }
+
+        /** The next phase after {@code seen}, or {@code seen} once closed. */
+        private int next(int seen) {
+            long start = System.nanoTime();
+            int spins = 0;
+            while (true) {
+                int p = phase;
+                if (p != seen) {
+                    return p;
+                }
+                if (closed) {
+                    return seen;
+                }
+                if ((++spins & 255) != 0 || System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                parked = true;
+                if (phase == seen && !closed) {
+                    LockSupport.park(this);
+                }
+                parked = false;
+                start = System.nanoTime();
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+package io.jrnn.backend.dnnl;
+
+import static io.jrnn.backend.BackendContractTest.assertClose;
+import static io.jrnn.backend.BackendContractTest.random;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jrnn.Mask;
+import io.jrnn.Tensor;
+import io.jrnn.backend.RecurrentExecutor;
+import io.jrnn.backend.RecurrentSpec;
+import io.jrnn.backend.dnnl.ComposedRecurrentExecutorTest.Kind;
+import io.jrnn.backend.dnnl.ComposedRecurrentExecutorTest.Size;
+import io.jrnn.backend.reference.ReferenceBackend;
+import io.jrnn.layers.Activation;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The composed path's Java recurrent step (batch <= 4): parity, masks, unit ranges on worker threads, lifecycle. */
+class JavaRecurrentStepTest {
+    private static final DnnlBackend CPU = DnnlBackend.instance();
+
+    static Stream<Arguments> cases() {
+        List<Arguments> cases = new ArrayList<>();
+        // H = 40 over 3 threads: ranges of 16, 16 and 8 units; H = 5: one range below the grain.
+        for (Kind kind : List.of(Kind.LSTM, Kind.GRU_RESET_AFTER)) {
+            for (int batch : new int[] {1, 3, 4}) {
+                for (int threads : new int[] {1, 3}) {
+                    for (int units : new int[] {5, 40}) {
+                        cases.add(Arguments.of(kind, batch, threads, units));
+                    }
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} N{1} threads={2} H{3}")
+    @MethodSource("cases")
+    void matchesTheReferenceBackendWithAndWithoutMasks(Kind kind, int batch, int threads, int units) {
+        SplittableRandom rng = new SplittableRandom(kind.ordinal() * 100L + batch * 10L + threads + units);
+        Size size = new Size(batch, 7, 6, units);
+        for (int variant = 0; variant < 4; variant++) {
+            boolean back = (variant & 1) != 0;
+            boolean sequences = (variant & 2) != 0;
+            Activation recurrent = variant == 3 ? Activation.HARD_SIGMOID_KERAS2 : Activation.SIGMOID;
+            RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(kind, Activation.TANH, recurrent, true, back,
+                    sequences, size, rng);
+            Tensor[] init = new Tensor[spec.stateCount()];
+            for (int s = 0; s < init.length; s++) {
+                init[s] = random(rng, 1f, batch, units);
+            }
+            Mask mask = ComposedRecurrentExecutorTest.mixedMask(batch, size.steps(), rng);
+            try (Tensor x = random(rng, 1f, batch, size.steps(), size.features());
+                    ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), spec, "test",
+                            threads);
+                    RecurrentExecutor reference = ReferenceBackend.instance().compile(spec)) {
+                assertTrue(executor.javaStepRuns(batch));
+                compare(reference.run(x, init), executor.run(x, init), "unmasked variant " + variant);
+                assertTrue(executor.executionPath().contains("recurrent product and gates in Java"),
+                        executor.executionPath());
+                assertEquals(executor.javaStepForTests().chunks(), units == 40 ? Math.min(threads, 3) : 1);
+                assertTrue(executor.executionPath().contains(executor.javaStepForTests().chunks() + " thread(s)"),
+                        executor.executionPath());
+                float[][] expected = ComposedRecurrentExecutorTest.maskedOracle(spec, x, init, mask, false);
+                Tensor[] actual = executor.run(x, init, mask);
+                try {
+                    for (int o = 0; o < expected.length; o++) {
+                        try (Tensor e = Tensor.of(expected[o], actual[o].shape())) {
+                            assertClose(e, actual[o], "masked output " + o + " variant " + variant);
+                        }
+                    }
+                } finally {
+                    Arrays.stream(actual).forEach(Tensor::close);
+                }
+            } finally {
+                Arrays.stream(init).forEach(Tensor::close);
+            }
+        }
+    }
+
+    private static void compare(Tensor[] expected, Tensor[] actual, String where) {
+        try {
+            assertEquals(expected.length, actual.length);
+            for (int o = 0; o < expected.length; o++) {
+                assertClose(expected[o], actual[o], where + " output " + o);
+            }
+        } finally {
+            Arrays.stream(expected).forEach(Tensor::close);
+            Arrays.stream(actual).forEach(Tensor::close);
+        }
+    }
+
+    @Test
+    void largerBatchesAndOtherCellsKeepTheOneDnnStep() {
+        SplittableRandom rng = new SplittableRandom(5);
+        RecurrentSpec lstm = ComposedRecurrentExecutorTest.spec(Kind.LSTM, Activation.TANH, Activation.SIGMOID, true,
+                false, false, new Size(5, 3, 4, 6), rng);
+        RecurrentSpec gru = ComposedRecurrentExecutorTest.spec(Kind.GRU, Activation.TANH, Activation.SIGMOID, true,
+                false, false, new Size(1, 3, 4, 6), rng);
+        RecurrentSpec rnn = ComposedRecurrentExecutorTest.spec(Kind.SIMPLE_RNN, Activation.TANH, Activation.SIGMOID,
+                true, false, false, new Size(1, 3, 4, 6), rng);
+        try (ComposedRecurrentExecutor a = new ComposedRecurrentExecutor(CPU.engine(), lstm, "test", 2);
+                ComposedRecurrentExecutor b = new ComposedRecurrentExecutor(CPU.engine(), gru, "test", 2);
+                ComposedRecurrentExecutor c = new ComposedRecurrentExecutor(CPU.engine(), rnn, "test", 2);
+                Tensor x = random(rng, 1f, 5, 3, 4)) {
+            assertFalse(a.javaStepRuns(5));
+            assertTrue(a.javaStepRuns(4));
+            assertFalse(b.javaStepRuns(1));
+            assertFalse(c.javaStepRuns(1));
+            Tensor[] out = a.run(x, null);
+            Arrays.stream(out).forEach(Tensor::close);
+            assertEquals(ComposedRecurrentExecutor.PATH_PREFIX + "; test)", a.executionPath());
+            assertNull(a.javaStepForTests(), "no Java step (nor threads) without a small batch");
+        }
+    }
+
+    @Test
+    void workerThreadsEndWhenTheExecutorClosesAndCloseTwiceIsHarmless() throws Exception {
+        SplittableRandom rng = new SplittableRandom(9);
+        RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(Kind.LSTM, Activation.TANH, Activation.SIGMOID, true,
+                false, true, new Size(2, 5, 3, 48), rng);
+        ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), spec, "test", 3);
+        Thread[] workers;
+        try (Tensor x = random(rng, 1f, 2, 5, 3); Tensor x1 = random(rng, 1f, 1, 5, 3)) {
+            Tensor[] out = executor.run(x, null);
+            Arrays.stream(out).forEach(Tensor::close);
+            // A second shape shares the same step and threads.
+            out = executor.run(x1, null);
+            Arrays.stream(out).forEach(Tensor::close);
+            JavaRecurrentStep step = executor.javaStepForTests();
+            assertNotNull(step);
+            assertEquals(3, step.chunks());
+            workers = step.workerThreads();
+            assertEquals(2, workers.length);
+            assertEquals(2, step.liveWorkers());
+            // Idle workers park: give them time, then run again (they must wake).
+            Thread.sleep(50);
+            for (Thread t : workers) {
+                assertTrue(t.isDaemon() && t.getName().startsWith("jrnn-step-composed_test"), t.getName());
+            }
+            out = executor.run(x, null);
+            Arrays.stream(out).forEach(Tensor::close);
+            executor.close();
+            for (Thread t : workers) {
+                t.join(5_000);
+                assertFalse(t.isAlive(), t.getName() + " still alive after close");
+            }
+            assertEquals(0, step.liveWorkers());
+            executor.close();
+            assertThrows(IllegalStateException.class, () -> executor.run(x, null));
+        } finally {
+            executor.close();
+        }
+    }
+
+    @Test
+    void concurrentCallsShareTheWorkersSafely() throws Exception {
+        SplittableRandom rng = new SplittableRandom(13);
+        RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(Kind.GRU_RESET_AFTER, Activation.TANH,
+                Activation.SIGMOID, true, false, true, new Size(2, 9, 5, 40), rng);
+        try (ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), spec, "test", 2);
+                RecurrentExecutor reference = ReferenceBackend.instance().compile(spec);
+                Tensor x = random(rng, 1f, 2, 9, 5)) {
+            Tensor[] expected = reference.run(x, null);
+            try {
+                List<Thread> callers = new ArrayList<>();
+                List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+                for (int i = 0; i < 4; i++) {
+                    Thread t = new Thread(() -> {
+                        try {
+                            for (int k = 0; k < 20; k++) {
+                                Tensor[] out = executor.run(x, null);
+                                try {
+                                    assertClose(expected[0], out[0], "concurrent output");
+                                } finally {
+                                    Arrays.stream(out).forEach(Tensor::close);
+                                }
+                            }
+                        } catch (Throwable e) {
+                            failures.add(e);
+                        }
+                    });
+                    callers.add(t);
+                    t.start();
+                }
+                for (Thread t : callers) {
+                    t.join();
+                }
+                assertTrue(failures.isEmpty(), failures.toString());
+            } finally {
+                Arrays.stream(expected).forEach(Tensor::close);
+            }
+        }
+    }
+}
