@@ -116,8 +116,10 @@ class DnnlBackendTest {
                     assertClose(expected.get(i), actual.get(i), name + " output " + i);
                 }
             }
+            // With one OpenMP thread (OMP_NUM_THREADS=1) small batches of LSTM/GRU also name the Java step.
             assertEquals("oneDNN composed (matmul input projection + fused gates; " + reason + ")",
-                    actualLayer.executionPath());
+                    actualLayer.executionPath().replaceFirst("; recurrent product and gates in Java at batch <= \\d+, "
+                            + "\\d+ thread\\(s\\)", ""));
         }
     }
 
