@@ -499,18 +499,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                     return out;
                 }
                 lastPath = path;
-                if (initialStates != null) {
-                    initialStates[0].copyTo(FloatBuffer.wrap(h));
-                    if (c != null) {
-                        initialStates[1].copyTo(FloatBuffer.wrap(c));
-                    }
-                } else {
-                    Arrays.fill(h, 0f);
-                    if (c != null) {
-                        Arrays.fill(c, 0f);
-                    }
-                }
-                Arrays.fill(previous, 0f);
+                resetStates(initialStates);
                 // Without a mask the output is h itself.
                 float[] output = valid == null ? h : previous;
                 Tensor sequence = spec.returnSequences() ? Tensor.zeros(n, steps, hs) : null;
@@ -528,31 +517,9 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                         case GRU_RESET_AFTER -> gruResetAfterStep(t, valid);
                         case SIMPLE_RNN -> simpleStep(t, valid);
                     }
-                    if (valid != null) {
-                        for (int s = 0; s < n; s++) {
-                            if (valid[s * steps + t]) {
-                                System.arraycopy(h, s * hs, previous, s * hs, hs);
-                            } else if (zeroOutputForMask) {
-                                Arrays.fill(previous, s * hs, (s + 1) * hs, 0f);
-                            } else if (previousStateOutput) {
-                                // MaskedOutput.PREVIOUS_STATE: the carried h (= h before this step).
-                                System.arraycopy(h, s * hs, previous, s * hs, hs);
-                            }
-                        }
-                    }
-                    if (sequenceView != null) {
-                        for (int s = 0; s < n; s++) {
-                            sequenceView.put((s * steps + k) * hs, output, s * hs, hs);
-                        }
-                    }
+                    recordStep(valid, t, k, output, sequenceView);
                 }
-                if (sequence == null) {
-                    result[0] = Tensor.of(output, n, hs);
-                }
-                result[1] = Tensor.of(h, n, hs);
-                if (c != null) {
-                    result[2] = Tensor.of(c, n, hs);
-                }
+                finish(output, sequence == null, result);
                 done = true;
                 return result;
             } finally {
@@ -571,18 +538,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             int n = batch;
             int hs = hiddenSize;
             int stateSize = n * hs;
-            if (initialStates != null) {
-                initialStates[0].copyTo(FloatBuffer.wrap(h));
-                if (c != null) {
-                    initialStates[1].copyTo(FloatBuffer.wrap(c));
-                }
-            } else {
-                Arrays.fill(h, 0f);
-                if (c != null) {
-                    Arrays.fill(c, 0f);
-                }
-            }
-            Arrays.fill(previous, 0f);
+            resetStates(initialStates);
             float[] output = valid == null ? h : previous;
             Tensor sequence = spec.returnSequences() ? Tensor.zeros(n, steps, hs) : null;
             result[0] = sequence;
@@ -597,23 +553,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                     task.t = t;
                     stepper.step(task, parallel);
                     System.arraycopy(next, 0, h, 0, stateSize);
-                    if (valid != null) {
-                        for (int s = 0; s < n; s++) {
-                            if (valid[s * steps + t]) {
-                                System.arraycopy(h, s * hs, previous, s * hs, hs);
-                            } else if (zeroOutputForMask) {
-                                Arrays.fill(previous, s * hs, (s + 1) * hs, 0f);
-                            } else if (previousStateOutput) {
-                                // MaskedOutput.PREVIOUS_STATE: the carried h (unchanged at a masked step).
-                                System.arraycopy(h, s * hs, previous, s * hs, hs);
-                            }
-                        }
-                    }
-                    if (sequenceView != null) {
-                        for (int s = 0; s < n; s++) {
-                            sequenceView.put((s * steps + k) * hs, output, s * hs, hs);
-                        }
-                    }
+                    recordStep(valid, t, k, output, sequenceView);
                 }
             } finally {
                 task.valid = null;
@@ -621,15 +561,62 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                     stepper.releaseWorkers();
                 }
             }
-            if (sequence == null) {
-                result[0] = Tensor.of(output, n, hs);
-            }
-            result[1] = Tensor.of(h, n, hs);
-            if (c != null) {
-                result[2] = Tensor.of(c, n, hs);
-            }
+            finish(output, sequence == null, result);
             lastPath = javaStepPath;
             return result;
+        }
+
+        /** h, c from the initial states (or zeros) and the masked-output carry cleared, before step 0. */
+        private void resetStates(Tensor[] initialStates) {
+            if (initialStates != null) {
+                initialStates[0].copyTo(FloatBuffer.wrap(h));
+                if (c != null) {
+                    initialStates[1].copyTo(FloatBuffer.wrap(c));
+                }
+            } else {
+                Arrays.fill(h, 0f);
+                if (c != null) {
+                    Arrays.fill(c, 0f);
+                }
+            }
+            Arrays.fill(previous, 0f);
+        }
+
+        /**
+         * After processing step {@code k} (input step {@code t}): the masked output per spec §3.3
+         * (carried, zeros, or the carried h) and the step's output row of the sequence.
+         */
+        private void recordStep(boolean[] valid, int t, int k, float[] output, FloatBuffer sequenceView) {
+            int n = batch;
+            int hs = hiddenSize;
+            if (valid != null) {
+                for (int s = 0; s < n; s++) {
+                    if (valid[s * steps + t]) {
+                        System.arraycopy(h, s * hs, previous, s * hs, hs);
+                    } else if (zeroOutputForMask) {
+                        Arrays.fill(previous, s * hs, (s + 1) * hs, 0f);
+                    } else if (previousStateOutput) {
+                        // MaskedOutput.PREVIOUS_STATE: the carried h (= h before this step).
+                        System.arraycopy(h, s * hs, previous, s * hs, hs);
+                    }
+                }
+            }
+            if (sequenceView != null) {
+                for (int s = 0; s < n; s++) {
+                    sequenceView.put((s * steps + k) * hs, output, s * hs, hs);
+                }
+            }
+        }
+
+        /** The last output (unless the sequence was returned) and the final states into {@code result}. */
+        private void finish(float[] output, boolean lastOutput, Tensor[] result) {
+            if (lastOutput) {
+                result[0] = Tensor.of(output, batch, hiddenSize);
+            }
+            result[1] = Tensor.of(h, batch, hiddenSize);
+            if (c != null) {
+                result[2] = Tensor.of(c, batch, hiddenSize);
+            }
         }
 
         /** Whether sample {@code s} is masked at input step {@code t}: its states are carried. */
