@@ -112,6 +112,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     private final int stepThreads;
     /** Whether the Java step may run: with one OpenMP thread, or when a test asks for it. */
     private final boolean javaStepAllowed;
+    /** Built with an explicit step thread count (tests): the Java step at every batch up to its maximum. */
+    private final boolean javaStepExplicit;
     /** The execution path of a call whose step ran in Java (set with {@link #javaStep}). */
     private volatile String javaStepPath;
     /** What the last call ran (the oneDNN step or the Java step). */
@@ -154,6 +156,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             Precision precision, int stepThreads) {
         // 0: the default: the Java step only with one OpenMP thread, on the caller alone (see javaStepRuns).
         this.javaStepAllowed = stepThreads > 0 || WeightFormat.THREADS == 1;
+        this.javaStepExplicit = stepThreads > 0;
         this.spec = Objects.requireNonNull(spec, "spec");
         if (precision != Precision.FP32 && precision != Precision.BF16) {
             throw new io.jrnn.UnsupportedConfigurationException("oneDNN composed path runs fp32 or bf16, not " + precision);
@@ -294,12 +297,30 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
      * reset_after=true, and (by default) only when oneDNN runs one OpenMP thread. With more, oneDNN's
      * OpenMP threads keep spinning after the input projection (OMP_WAIT_POLICY=ACTIVE) and take the
      * core a Java worker would use, and a single-threaded Java step loses to the threaded matmul
-     * (docs/benchmarks.md, "Composed path: the recurrent step in Java").
+     * (docs/benchmarks.md, "Composed path: the recurrent step in Java"). By default also only at
+     * batch 1 with a recurrent kernel of at most {@link #JAVA_STEP_MAX_RECURRENT_BYTES}: the full
+     * {@code jrnn bench} run measured it 1.6–1.7× slower than the oneDNN step at (1024, 4, 25,
+     * 1024), whose 16 MiB kernel a per-row Java pass streams from memory at every step. An
+     * executor built with an explicit step thread count (tests) takes every batch up to
+     * {@link JavaRecurrentStep#MAX_BATCH}.
      */
     boolean javaStepRuns(int batch) {
-        return JAVA_STEP_ENABLED && javaStepAllowed && !bf16 && (kind == Kind.LSTM || kind == Kind.GRU_RESET_AFTER)
-                && batch >= 1 && batch <= JavaRecurrentStep.MAX_BATCH;
+        boolean eligible = JAVA_STEP_ENABLED && javaStepAllowed && !bf16
+                && (kind == Kind.LSTM || kind == Kind.GRU_RESET_AFTER) && batch >= 1
+                && batch <= JavaRecurrentStep.MAX_BATCH;
+        if (!eligible || javaStepExplicit) {
+            return eligible;
+        }
+        return javaStepByDefault(batch, (long) hiddenSize * recurrentWidth * Float.BYTES);
     }
+
+    /** The default size rule of {@link #javaStepRuns}: batch 1, recurrent kernel of at most 1 MiB. */
+    static boolean javaStepByDefault(int batch, long recurrentBytes) {
+        return batch == 1 && recurrentBytes <= JAVA_STEP_MAX_RECURRENT_BYTES;
+    }
+
+    /** The largest recurrent kernel ({@code H·G·H} floats) whose batch-1 step runs in Java by default. */
+    static final long JAVA_STEP_MAX_RECURRENT_BYTES = 1L << 20;
 
     /** The Java step, created (with its worker threads) on first use; closed with this executor. */
     private JavaRecurrentStep javaStep() {
@@ -322,8 +343,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                     created.close();
                     throw e;
                 }
-                javaStepPath = PATH_PREFIX + "; recurrent product and gates in Java at batch <= "
-                        + JavaRecurrentStep.MAX_BATCH + ", " + created.chunks() + " thread(s); " + reason + ")";
+                javaStepPath = PATH_PREFIX + "; recurrent product and gates in Java, " + created.chunks() + " thread(s); " + reason + ")";
                 javaStep = created;
             }
             return javaStep;

@@ -27,7 +27,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The composed path's Java recurrent step (batch <= 4): parity, masks, unit ranges on worker threads, lifecycle. */
+/** The composed path's Java recurrent step (batch <= 4): parity, masks, unit ranges on worker threads, lifecycle, default rule. */
 class JavaRecurrentStepTest {
     private static final DnnlBackend CPU = DnnlBackend.instance();
 
@@ -203,5 +203,15 @@ class JavaRecurrentStepTest {
                 Arrays.stream(expected).forEach(Tensor::close);
             }
         }
+    }
+
+    /** By default (one OpenMP thread) only batch 1 with a recurrent kernel of at most 1 MiB: (1024, 4) lost 1.6×. */
+    @Test
+    void byDefaultOnlyBatchOneWithASmallRecurrentKernel() {
+        assertTrue(ComposedRecurrentExecutor.javaStepByDefault(1, 256L * 1024 * 4)); // LSTM H=256: 1 MiB
+        assertTrue(ComposedRecurrentExecutor.javaStepByDefault(1, 256L * 768 * 4)); // GRU H=256
+        assertFalse(ComposedRecurrentExecutor.javaStepByDefault(1, (256L * 1024 * 4) + 4));
+        assertFalse(ComposedRecurrentExecutor.javaStepByDefault(2, 16L * 16 * 4));
+        assertFalse(ComposedRecurrentExecutor.javaStepByDefault(4, 1024L * 4096 * 4)); // LSTM (1024, 4)
     }
 }
