@@ -148,4 +148,26 @@ final class ComposedActivations {
     static float sigmoid(float v) {
         return 0.5f + 0.5f * tanh(0.5f * v);
     }
+
+    /**
+     * The LSTM cell (spec §2.4) on one sample's pre-activations {@code a}: gate blocks i, f, c, o of
+     * {@code w} units each, side by side from index 0 (activated in place). Updates
+     * {@code c[off, off + w)} to {@code f·c + i·φ(c̃)} and writes {@code o·φ(c)} to
+     * {@code h[off, off + w)}; {@code tmp} holds at least {@code w} floats of scratch.
+     */
+    static void lstmCell(Activation sigma, Activation phi, float[] a, int w, float[] c, float[] h, int off,
+            float[] tmp) {
+        apply(sigma, a, 0, 2 * w);
+        apply(phi, a, 2 * w, 3 * w);
+        apply(sigma, a, 3 * w, 4 * w);
+        for (int j = 0; j < w; j++) {
+            float cj = a[w + j] * c[off + j] + a[j] * a[2 * w + j];
+            c[off + j] = cj;
+            tmp[j] = cj;
+        }
+        apply(phi, tmp, 0, w);
+        for (int j = 0; j < w; j++) {
+            h[off + j] = a[3 * w + j] * tmp[j];
+        }
+    }
 }

@@ -667,19 +667,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                 for (int j = 0; j < gw; j++) {
                     row[j] += hp[base + j];
                 }
-                ComposedActivations.apply(sigma, row, 0, 2 * hs);
-                ComposedActivations.apply(phi, row, 2 * hs, 3 * hs);
-                ComposedActivations.apply(sigma, row, 3 * hs, 4 * hs);
-                int off = s * hs;
-                for (int j = 0; j < hs; j++) {
-                    float cj = row[hs + j] * c[off + j] + row[j] * row[2 * hs + j];
-                    c[off + j] = cj;
-                    tmp[j] = cj;
-                }
-                ComposedActivations.apply(phi, tmp, 0, hs);
-                for (int j = 0; j < hs; j++) {
-                    h[off + j] = row[3 * hs + j] * tmp[j];
-                }
+                ComposedActivations.lstmCell(sigma, phi, row, hs, c, h, s * hs, tmp);
             }
         }
 

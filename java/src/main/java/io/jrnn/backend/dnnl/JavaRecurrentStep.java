@@ -260,21 +260,7 @@ final class JavaRecurrentStep implements AutoCloseable {
             }
             float[] a = s.acc[b];
             switch (kind) {
-                case LSTM -> {
-                    float[] c = task.c;
-                    ComposedActivations.apply(sigma, a, 0, 2 * w);
-                    ComposedActivations.apply(phi, a, 2 * w, 3 * w);
-                    ComposedActivations.apply(sigma, a, 3 * w, 4 * w);
-                    for (int j = 0; j < w; j++) {
-                        float cj = a[w + j] * c[off + j] + a[j] * a[2 * w + j];
-                        c[off + j] = cj;
-                        tmp[j] = cj;
-                    }
-                    ComposedActivations.apply(phi, tmp, 0, w);
-                    for (int j = 0; j < w; j++) {
-                        next[off + j] = a[3 * w + j] * tmp[j];
-                    }
-                }
+                case LSTM -> ComposedActivations.lstmCell(sigma, phi, a, w, task.c, next, off, tmp);
                 case GRU_RESET_AFTER -> {
                     float[] x = s.x[b];
                     for (int j = 0; j < 2 * w; j++) {
