@@ -23,7 +23,8 @@ final class EnvCommand implements Callable<Integer> {
         out.println("java:      " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         out.println("os:        " + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", "
                 + Runtime.getRuntime().availableProcessors() + " processors");
-        out.println("OMP_NUM_THREADS=" + System.getenv("OMP_NUM_THREADS") + " OMP_WAIT_POLICY=" + System.getenv("OMP_WAIT_POLICY"));
+        out.println("OMP_NUM_THREADS=" + System.getenv("OMP_NUM_THREADS") + " OMP_WAIT_POLICY=" + System.getenv("OMP_WAIT_POLICY")
+                + " GOMP_SPINCOUNT=" + System.getenv("GOMP_SPINCOUNT"));
         out.println("device:    " + Device.auto() + " (" + Device.autoReason() + ")");
         Backend auto = Backends.auto();
         out.println("backend:   " + auto.name() + " (" + Backends.lastAutoReason() + ")");

@@ -154,8 +154,9 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
 
     private ComposedRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, String reason, boolean zeroOutputForMask,
             Precision precision, int stepThreads) {
-        // 0: the default: the Java step only with one OpenMP thread, on the caller alone (see javaStepRuns).
-        this.javaStepAllowed = stepThreads > 0 || WeightFormat.THREADS == 1;
+        // 0: the default: the Java step with one OpenMP thread on the caller alone, with more only
+        // when idle OpenMP threads sleep soon, on as many threads (see javaStepRuns).
+        this.javaStepAllowed = stepThreads > 0 || WeightFormat.THREADS == 1 || OpenMpWaiting.idleThreadsSleepSoon();
         this.javaStepExplicit = stepThreads > 0;
         this.spec = Objects.requireNonNull(spec, "spec");
         if (precision != Precision.FP32 && precision != Precision.BF16) {
@@ -185,7 +186,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         this.recurrentWidth = kind == Kind.GRU ? 2 * h : gates * h;
         this.path = PATH_PREFIX + (bf16 ? "; bf16 matmuls, f32 accumulation and gates" : "") + "; " + reason + ")";
         this.closedMessage = spec.describe() + ": oneDNN composed executor is closed";
-        this.stepThreads = Math.max(1, stepThreads);
+        this.stepThreads = stepThreads > 0 ? stepThreads : defaultStepThreads(spec.units());
         this.lastPath = path;
         this.reason = reason;
         KerasRnnWeights w = spec.weights();
@@ -294,15 +295,17 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
 
     /**
      * Whether a batch runs its per-step product and gates in Java: fp32, batch <= 4, LSTM or GRU
-     * reset_after=true, and (by default) only when oneDNN runs one OpenMP thread. With more, oneDNN's
-     * OpenMP threads keep spinning after the input projection (OMP_WAIT_POLICY=ACTIVE) and take the
-     * core a Java worker would use, and a single-threaded Java step loses to the threaded matmul
-     * (docs/benchmarks.md, "Composed path: the recurrent step in Java"). By default also only at
-     * batch 1 with a recurrent kernel of at most {@link #JAVA_STEP_MAX_RECURRENT_BYTES}: the full
-     * {@code jrnn bench} run measured it 1.6–1.7× slower than the oneDNN step at (1024, 4, 25,
-     * 1024), whose 16 MiB kernel a per-row Java pass streams from memory at every step. An
-     * executor built with an explicit step thread count (tests) takes every batch up to
-     * {@link JavaRecurrentStep#MAX_BATCH}.
+     * reset_after=true, and (by default) only when oneDNN runs one OpenMP thread or its idle OpenMP
+     * threads sleep soon after a call ({@link OpenMpWaiting}; the launcher and {@code jrnn bench} set
+     * {@code GOMP_SPINCOUNT=10000}). Otherwise oneDNN's OpenMP threads go on spinning after the input
+     * projection (OMP_WAIT_POLICY=ACTIVE) and take the core a Java worker would use: 2 threads, LSTM
+     * (256, 1, 150, 256), Java step on 2 threads 3.80 ms at 1M spins against 2.06–2.17 ms at 3 000–10 000
+     * (fused primitive 2.4–2.7 ms; docs/benchmarks.md, "Composed path: the recurrent step in Java").
+     * By default also only at batch 1 with a recurrent kernel of at most
+     * {@link #JAVA_STEP_MAX_RECURRENT_BYTES}: the full {@code jrnn bench} run measured it 1.6–1.7×
+     * slower than the oneDNN step at (1024, 4, 25, 1024), whose 16 MiB kernel a per-row Java pass
+     * streams from memory at every step. An executor built with an explicit step thread count (tests)
+     * takes every batch up to {@link JavaRecurrentStep#MAX_BATCH}.
      */
     boolean javaStepRuns(int batch) {
         boolean eligible = JAVA_STEP_ENABLED && javaStepAllowed && !bf16
@@ -318,6 +321,21 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     static boolean javaStepByDefault(int batch, long recurrentBytes) {
         return batch == 1 && recurrentBytes <= JAVA_STEP_MAX_RECURRENT_BYTES;
     }
+
+    /**
+     * The Java step's threads by default: one per OpenMP thread, at most one per
+     * {@link #JAVA_STEP_UNITS_PER_THREAD} units (measured at 1 and 2 threads only).
+     */
+    static int defaultStepThreads(int units) {
+        return defaultStepThreads(units, WeightFormat.THREADS);
+    }
+
+    static int defaultStepThreads(int units, int ompThreads) {
+        return Math.max(1, Math.min(ompThreads, units / JAVA_STEP_UNITS_PER_THREAD));
+    }
+
+    /** The fewest hidden units a Java step thread gets by default. */
+    static final int JAVA_STEP_UNITS_PER_THREAD = 64;
 
     /** The largest recurrent kernel ({@code H·G·H} floats) whose batch-1 step runs in Java by default. */
     static final long JAVA_STEP_MAX_RECURRENT_BYTES = 1L << 20;

@@ -490,7 +490,8 @@ public final class DnnlBackend implements Backend {
                 ? ompThreads.trim() + " (OMP_NUM_THREADS)"
                 : Runtime.getRuntime().availableProcessors() + " (OMP_NUM_THREADS unset: one per available processor)";
         return "oneDNN " + v.major() + "." + v.minor() + "." + v.patch() + " (CPU runtime " + runtime + "), ISA "
-                + dnnl.get_effective_cpu_isa() + ", threads " + threads + ", " + precision + " forward_inference"
+                + dnnl.get_effective_cpu_isa() + ", threads " + threads + ", " + OpenMpWaiting.describe() + ", "
+                + precision + " forward_inference"
                 + (precision == Precision.BF16 ? " (bf16 weights and activations, f32 bias, cell state and outputs;"
                         + " weights 'any'; ConvLSTM2D in fp32)" : "") + "; weight formats: "
                 + "lstm_forward 'any' (blocked, one reorder per layout), lbr_gru_forward and vanilla_rnn_forward 'any' "

@@ -247,7 +247,7 @@ final class JavaRecurrentStep implements AutoCloseable {
                 System.arraycopy(k.bias, 0, s.acc[b], 0, gw);
             }
         }
-        product(k.panel, task.h, s.acc, n, gw);
+        product(k.panel, task.h, s.acc, n, gw, (task.t & 1) != 0);
         float[] state = task.h;
         float[] next = task.next;
         float[] tmp = s.tmp;
@@ -280,36 +280,42 @@ final class JavaRecurrentStep implements AutoCloseable {
         }
     }
 
-    /** {@code acc[b][0..gw) += h[b, :] · panel}: four rows of the panel per pass over the accumulators. */
-    private void product(float[][] panel, float[] h, float[][] acc, int n, int gw) {
+    /**
+     * {@code acc[b][0..gw) += h[b, :] · panel}: four rows of the panel per pass over the accumulators,
+     * as fused multiply-adds. Groups of rows go forwards on even steps and backwards on odd ones: a
+     * panel about the size of the core's L2 read in the same order every step misses all of it (the
+     * oldest rows, evicted, are the next needed); alternating, the rows read last are still there.
+     */
+    private void product(float[][] panel, float[] h, float[][] acc, int n, int gw, boolean backwards) {
         int rows = hidden;
-        int i = 0;
-        for (; i + 3 < rows; i += 4) {
+        int groups = rows / 4;
+        for (int q = 0; q < groups; q++) {
+            int i = 4 * (backwards ? groups - 1 - q : q);
             float[] r0 = panel[i];
             float[] r1 = panel[i + 1];
             float[] r2 = panel[i + 2];
             float[] r3 = panel[i + 3];
             for (int b = 0; b < n; b++) {
                 int hb = b * rows + i;
-                float h0 = h[hb];
-                float h1 = h[hb + 1];
-                float h2 = h[hb + 2];
-                float h3 = h[hb + 3];
-                float[] a = acc[b];
-                for (int j = 0; j < gw; j++) {
-                    a[j] += h0 * r0[j] + h1 * r1[j] + h2 * r2[j] + h3 * r3[j];
-                }
+                rowGroup(acc[b], r0, r1, r2, r3, h[hb], h[hb + 1], h[hb + 2], h[hb + 3], gw);
             }
         }
-        for (; i < rows; i++) {
+        for (int i = 4 * groups; i < rows; i++) {
             float[] r = panel[i];
             for (int b = 0; b < n; b++) {
                 float hi = h[b * rows + i];
                 float[] a = acc[b];
                 for (int j = 0; j < gw; j++) {
-                    a[j] += hi * r[j];
+                    a[j] = Math.fma(hi, r[j], a[j]);
                 }
             }
+        }
+    }
+
+    private static void rowGroup(float[] a, float[] r0, float[] r1, float[] r2, float[] r3, float h0, float h1,
+            float h2, float h3, int gw) {
+        for (int j = 0; j < gw; j++) {
+            a[j] = Math.fma(h3, r3[j], Math.fma(h2, r2[j], Math.fma(h1, r1[j], Math.fma(h0, r0[j], a[j]))));
         }
     }
 

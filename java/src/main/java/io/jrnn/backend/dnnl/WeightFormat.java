@@ -120,17 +120,33 @@ enum WeightFormat {
      */
     static boolean composedFaster(RnnPrimitive primitive, int batch, int inputSize, int units,
             io.jrnn.Precision precision) {
-        return composedFaster(primitive, batch, inputSize, units, precision, THREADS);
+        return composedFaster(primitive, batch, inputSize, units, precision, THREADS,
+                OpenMpWaiting.idleThreadsSleepSoon());
     }
 
-    /** {@link #composedFaster(RnnPrimitive, int, int, int, io.jrnn.Precision)} for {@code threads} OpenMP threads. */
+    /** {@link #composedFaster(RnnPrimitive, int, int, int, io.jrnn.Precision)} for {@code threads} OpenMP threads that spin long. */
     static boolean composedFaster(RnnPrimitive primitive, int batch, int inputSize, int units,
             io.jrnn.Precision precision, int threads) {
-        boolean one = threads <= 1;
+        return composedFaster(primitive, batch, inputSize, units, precision, threads, false);
+    }
+
+    /**
+     * {@link #composedFaster(RnnPrimitive, int, int, int, io.jrnn.Precision)} for {@code threads}
+     * OpenMP threads; {@code idleThreadsSleepSoon}: they sleep soon after a call
+     * ({@link OpenMpWaiting}), so with more than one thread the batch-1 LSTM and lbr_gru whose step
+     * runs in Java on worker threads ({@link ComposedRecurrentExecutor#javaStepByDefault}) take the
+     * one-thread sizes.
+     */
+    static boolean composedFaster(RnnPrimitive primitive, int batch, int inputSize, int units,
+            io.jrnn.Precision precision, int threads, boolean idleThreadsSleepSoon) {
         if (precision != io.jrnn.Precision.FP32 || batch < 1) {
             return false;
         }
         long weightBytes = (long) (inputSize + units) * primitive.gateCount * units * Float.BYTES;
+        long recurrentBytes = (long) units * primitive.gateCount * units * Float.BYTES;
+        boolean javaStepWorkers = idleThreadsSleepSoon && primitive != RnnPrimitive.VANILLA_RNN
+                && ComposedRecurrentExecutor.javaStepByDefault(batch, recurrentBytes);
+        boolean one = threads <= 1 || javaStepWorkers;
         return switch (primitive) {
             case GRU -> batch <= GRU_COMPOSED_UP_TO_BATCH
                     || batch <= GRU_LARGE_COMPOSED_UP_TO_BATCH && weightBytes >= GRU_LARGE_FROM_WEIGHT_BYTES;

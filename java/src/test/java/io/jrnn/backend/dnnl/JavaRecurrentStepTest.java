@@ -214,4 +214,13 @@ class JavaRecurrentStepTest {
         assertFalse(ComposedRecurrentExecutor.javaStepByDefault(2, 16L * 16 * 4));
         assertFalse(ComposedRecurrentExecutor.javaStepByDefault(4, 1024L * 4096 * 4)); // LSTM (1024, 4)
     }
+
+    @Test
+    void byDefaultOneThreadPerOpenMpThreadWithAtLeast64UnitsEach() {
+        assertEquals(1, ComposedRecurrentExecutor.defaultStepThreads(256, 1));
+        assertEquals(2, ComposedRecurrentExecutor.defaultStepThreads(256, 2));
+        assertEquals(4, ComposedRecurrentExecutor.defaultStepThreads(256, 16));
+        assertEquals(1, ComposedRecurrentExecutor.defaultStepThreads(100, 2));
+        assertEquals(1, ComposedRecurrentExecutor.defaultStepThreads(5, 8));
+    }
 }

@@ -74,6 +74,21 @@ class SmallBatchDispatchTest {
     }
 
     @Test
+    void withIdleOpenMpThreadsThatSleepSoonBatchOneJavaStepCellsTakeTheOneThreadSizes() {
+        // LSTM/lbr_gru (256, 1): the recurrent kernel (1 MiB / 768 KiB) is the Java step's, on 2 threads.
+        assertTrue(WeightFormat.composedFaster(RnnPrimitive.LSTM, 1, 256, 256, FP32, 2, true));
+        assertTrue(WeightFormat.composedFaster(RnnPrimitive.LBR_GRU, 1, 256, 256, FP32, 2, true));
+        assertFalse(WeightFormat.composedFaster(RnnPrimitive.LSTM, 1, 256, 256, FP32, 2, false));
+        // H = 384: a 2.25 MiB recurrent kernel has no Java step, so the threaded sizes apply (4.5 MiB < 8 MiB).
+        assertTrue(composed(RnnPrimitive.LSTM, 1, 384, 384, 1));
+        assertFalse(WeightFormat.composedFaster(RnnPrimitive.LSTM, 1, 384, 384, FP32, 2, true));
+        // Batch 2 has no Java step by default; vanilla RNN none at all.
+        assertFalse(WeightFormat.composedFaster(RnnPrimitive.LSTM, 2, 256, 256, FP32, 2, true));
+        assertFalse(WeightFormat.composedFaster(RnnPrimitive.VANILLA_RNN, 1, 256, 256, FP32, 2, true));
+        assertFalse(WeightFormat.composedFaster(RnnPrimitive.LSTM, 1, 256, 256, Precision.BF16, 2, true));
+    }
+
+    @Test
     void threadCountComesFromOmpNumThreads() {
         assertEquals(1, WeightFormat.ompThreads("1"));
         assertEquals(4, WeightFormat.ompThreads(" 4,2"));
