@@ -64,7 +64,7 @@ public final class BenchReport {
             }
             case "jrnn" -> {
                 if (cell.h() >= 512 && cell.n() == 64 && fp32 != null && !cell.hardSigmoid()) {
-                    double frac = gflops(cell, row.ms().median()) / fp32.medianGflops();
+                    double frac = gflops(cell, row.ms().median()) / fp32.bestGflops();
                     return new String[] {"≥ 90% peak", Boolean.toString(frac >= 0.9)};
                 }
                 return null;
@@ -84,7 +84,7 @@ public final class BenchReport {
     }
 
     private static String percentOfPeak(BenchCell c, double ms, MatmulPeak.Peak peak) {
-        return peak == null ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * gflops(c, ms) / peak.medianGflops());
+        return peak == null ? "" : String.format(Locale.ROOT, "%.0f%%", 100 * gflops(c, ms) / peak.bestGflops());
     }
 
     /** jrnn-bf16's ratios: {@code vs jrnn 3.10, ort 3.52, torch 30.1*} (each system's ms ÷ bf16 ms). */
@@ -104,9 +104,9 @@ public final class BenchReport {
         for (RunResult run : report.runs()) {
             MatmulPeak.Peak fp32 = run.peak("fp32");
             sb.append(String.format(Locale.ROOT, "threads=%d  fp32 matmul peak %s%s%n", run.threads(),
-                    fp32 == null ? "n/a" : String.format(Locale.ROOT, "%.1f GFLOP/s", fp32.medianGflops()),
+                    fp32 == null ? "n/a" : String.format(Locale.ROOT, "%.1f GFLOP/s", fp32.bestGflops()),
                     run.peak("bf16") == null ? "" : String.format(Locale.ROOT, ", bf16 %.1f GFLOP/s",
-                            run.peak("bf16").medianGflops())));
+                            run.peak("bf16").bestGflops())));
             String fmt = "%-20s %-22s %-9s %10s %9s %10s %8s %6s %14s %9s%n";
             sb.append(String.format(Locale.ROOT, fmt, "cell", "(H, N, T, C)", "system", "median ms", "IQR ms",
                     "seq/s", "GFLOP/s", "%peak", "jrnn speed ×", "max|Δ|"));
@@ -171,7 +171,9 @@ public final class BenchReport {
         sb.append("Times are ms per forward (median of rounds; IQR = interquartile range). GFLOP/s counts "
                 + "2·T·N·(C+H)·G·H. *jrnn speed ×* = peer ms ÷ jrnn ms, the median of per-round ratios of "
                 + "interleaved blocks (> 1: jrnn is faster); * marks a peer timed in its own process "
-                + "(medians of the same run). max |Δ| = largest difference from jrnn's (fp32) output. "
+                + "(medians of the same run). % peak = GFLOP/s ÷ the best run of a 1024³ oneDNN matmul (the median "
+                + "run of the matmul is noisier than a whole cell's median). max |Δ| = largest difference from jrnn's "
+                + "(fp32) output. "
                 + "*jrnn-bf16* is jrnn in bf16 (`--precisions`), timed interleaved with the others: its % peak is of "
                 + "the bf16 matmul peak, its ratios (vs …) are each system's ms ÷ bf16 ms (> 1: bf16 is faster).\n\n");
         List<String> missed = new ArrayList<>();
@@ -179,8 +181,8 @@ public final class BenchReport {
             MatmulPeak.Peak fp32 = run.peak("fp32");
             sb.append("## ").append(run.threads()).append(run.threads() == 1 ? " thread" : " threads").append("\n\n");
             for (MatmulPeak.Peak p : run.peaks()) {
-                sb.append(String.format(Locale.ROOT, "- oneDNN %s matmul peak (%d³): %.1f GFLOP/s (best %.1f; %s)%n",
-                        p.dataType(), p.size(), p.medianGflops(), p.bestGflops(), p.impl()));
+                sb.append(String.format(Locale.ROOT, "- oneDNN %s matmul peak (%d³): %.1f GFLOP/s, the best run (median %.1f; %s)%n",
+                        p.dataType(), p.size(), p.bestGflops(), p.medianGflops(), p.impl()));
             }
             for (Map.Entry<String, String> peer : run.peers().entrySet()) {
                 sb.append("- ").append(peer.getKey()).append(": ").append(peer.getValue()).append('\n');
@@ -232,7 +234,7 @@ public final class BenchReport {
 
     private static String missedGot(BenchCell c, SystemResult row, double ms, MatmulPeak.Peak fp32) {
         return switch (row.system()) {
-            case "jrnn" -> String.format(Locale.ROOT, "%.0f%% of peak", 100 * gflops(c, ms) / fp32.medianGflops());
+            case "jrnn" -> String.format(Locale.ROOT, "%.0f%% of peak", 100 * gflops(c, ms) / fp32.bestGflops());
             case BenchChild.BF16 -> String.format(Locale.ROOT, "%.2f× ONNX Runtime, max |Δ| %.1e",
                     row.bf16Ratios().get("ort").median(), row.maxAbsDiff());
             default -> ratio(row) + "×";
