@@ -282,7 +282,7 @@ final class JavaRecurrentStep implements AutoCloseable {
 
     /**
      * {@code acc[b][0..gw) += h[b, :] · panel}: four rows of the panel per pass over the accumulators,
-     * as fused multiply-adds. Groups of rows go forwards on even steps and backwards on odd ones: a
+     * as fused multiply-adds where the JVM has them ({@link #FMA}). Groups of rows go forwards on even steps and backwards on odd ones: a
      * panel about the size of the core's L2 read in the same order every step misses all of it (the
      * oldest rows, evicted, are the next needed); alternating, the rows read last are still there.
      */
@@ -297,7 +297,11 @@ final class JavaRecurrentStep implements AutoCloseable {
             float[] r3 = panel[i + 3];
             for (int b = 0; b < n; b++) {
                 int hb = b * rows + i;
-                rowGroup(acc[b], r0, r1, r2, r3, h[hb], h[hb + 1], h[hb + 2], h[hb + 3], gw);
+                if (FMA) {
+                    rowGroupFma(acc[b], r0, r1, r2, r3, h[hb], h[hb + 1], h[hb + 2], h[hb + 3], gw);
+                } else {
+                    rowGroup(acc[b], r0, r1, r2, r3, h[hb], h[hb + 1], h[hb + 2], h[hb + 3], gw);
+                }
             }
         }
         for (int i = 4 * groups; i < rows; i++) {
@@ -306,16 +310,41 @@ final class JavaRecurrentStep implements AutoCloseable {
                 float hi = h[b * rows + i];
                 float[] a = acc[b];
                 for (int j = 0; j < gw; j++) {
-                    a[j] = Math.fma(hi, r[j], a[j]);
+                    a[j] += hi * r[j];
                 }
             }
         }
     }
 
-    private static void rowGroup(float[] a, float[] r0, float[] r1, float[] r2, float[] r3, float h0, float h1,
+    /**
+     * Whether the JVM compiles {@link Math#fma} to the CPU's instruction ({@code -XX:+UseFMA}, the
+     * default where the CPU has FMA3); without it {@code Math.fma} falls back to exact arithmetic in
+     * software, hundreds of times slower than a multiply and an add.
+     */
+    static final boolean FMA = hotSpotFlag("UseFMA");
+
+    static boolean hotSpotFlag(String name) {
+        try {
+            return Boolean.parseBoolean(java.lang.management.ManagementFactory
+                    .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption(name).getValue());
+        } catch (RuntimeException | LinkageError e) {
+            return false; // not HotSpot, or no such flag on this platform: plain multiply-adds
+        }
+    }
+
+    /** {@code a += h0·r0 + h1·r1 + h2·r2 + h3·r3} as fused multiply-adds. */
+    static void rowGroupFma(float[] a, float[] r0, float[] r1, float[] r2, float[] r3, float h0, float h1,
             float h2, float h3, int gw) {
         for (int j = 0; j < gw; j++) {
             a[j] = Math.fma(h3, r3[j], Math.fma(h2, r2[j], Math.fma(h1, r1[j], Math.fma(h0, r0[j], a[j]))));
+        }
+    }
+
+    /** {@code a += h0·r0 + h1·r1 + h2·r2 + h3·r3} with separate multiplies and adds (no FMA unit). */
+    static void rowGroup(float[] a, float[] r0, float[] r1, float[] r2, float[] r3, float h0, float h1,
+            float h2, float h3, int gw) {
+        for (int j = 0; j < gw; j++) {
+            a[j] += h0 * r0[j] + h1 * r1[j] + h2 * r2[j] + h3 * r3[j];
         }
     }
 

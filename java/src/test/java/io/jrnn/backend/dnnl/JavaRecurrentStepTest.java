@@ -216,6 +216,38 @@ class JavaRecurrentStepTest {
     }
 
     @Test
+    void rowGroupsWithAndWithoutFmaMatchDoublePrecision() {
+        SplittableRandom rng = new SplittableRandom(17);
+        int gw = 37; // not a multiple of the vector width: the loop tail runs too
+        float[][] r = new float[4][gw];
+        float[] a0 = new float[gw];
+        for (float[] row : r) {
+            for (int j = 0; j < gw; j++) {
+                row[j] = (float) rng.nextDouble(-1, 1);
+            }
+        }
+        for (int j = 0; j < gw; j++) {
+            a0[j] = (float) rng.nextDouble(-1, 1);
+        }
+        float[] h = {0.5f, -1.25f, 2f, 0.75f};
+        float[] fma = a0.clone();
+        float[] plain = a0.clone();
+        JavaRecurrentStep.rowGroupFma(fma, r[0], r[1], r[2], r[3], h[0], h[1], h[2], h[3], gw);
+        JavaRecurrentStep.rowGroup(plain, r[0], r[1], r[2], r[3], h[0], h[1], h[2], h[3], gw);
+        for (int j = 0; j < gw; j++) {
+            double expected = a0[j];
+            for (int i = 0; i < 4; i++) {
+                expected += (double) h[i] * r[i][j];
+            }
+            assertEquals(expected, fma[j], 1e-5, "fma, column " + j);
+            assertEquals(expected, plain[j], 1e-5, "multiply-add, column " + j);
+        }
+        // HotSpot on x86-64 with FMA3 (this project's machines) reports UseFMA; unknown flags read false.
+        assertFalse(JavaRecurrentStep.hotSpotFlag("NoSuchFlagAnywhere"));
+        assertEquals(JavaRecurrentStep.hotSpotFlag("UseFMA"), JavaRecurrentStep.FMA);
+    }
+
+    @Test
     void byDefaultOneThreadPerOpenMpThreadWithAtLeast64UnitsEach() {
         assertEquals(1, ComposedRecurrentExecutor.defaultStepThreads(256, 1));
         assertEquals(2, ComposedRecurrentExecutor.defaultStepThreads(256, 2));
