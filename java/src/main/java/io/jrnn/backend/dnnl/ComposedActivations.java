@@ -170,4 +170,41 @@ final class ComposedActivations {
             h[off + j] = a[3 * w + j] * tmp[j];
         }
     }
+
+    /**
+     * The GRU {@code reset_after=true} cell (spec §2.3) on one sample: {@code x} holds the input
+     * pre-activations z, r, h̃ of {@code w} units each (activated in place), {@code r[rOff, rOff + 3w)}
+     * the recurrent product, to which {@code bias} (b_h) is added, or null when the product already
+     * holds it. Writes {@code z·state + (1 − z)·φ(x_h̃ + r_gate·(R_h̃ + b_h̃))} to
+     * {@code next[off, off + w)} ({@code next} may be {@code state}); {@code tmp} holds at least
+     * {@code w} floats of scratch.
+     */
+    static void gruResetAfterCell(Activation sigma, Activation phi, float[] x, float[] r, int rOff, float[] bias,
+            int w, float[] state, float[] next, int off, float[] tmp) {
+        if (bias == null) {
+            for (int j = 0; j < 2 * w; j++) {
+                x[j] += r[rOff + j];
+            }
+        } else {
+            for (int j = 0; j < 2 * w; j++) {
+                x[j] += r[rOff + j] + bias[j];
+            }
+        }
+        apply(sigma, x, 0, 2 * w);
+        int rh = rOff + 2 * w;
+        if (bias == null) {
+            for (int j = 0; j < w; j++) {
+                tmp[j] = x[2 * w + j] + x[w + j] * r[rh + j];
+            }
+        } else {
+            for (int j = 0; j < w; j++) {
+                tmp[j] = x[2 * w + j] + x[w + j] * (r[rh + j] + bias[2 * w + j]);
+            }
+        }
+        apply(phi, tmp, 0, w);
+        for (int j = 0; j < w; j++) {
+            float zj = x[j];
+            next[off + j] = zj * state[off + j] + (1f - zj) * tmp[j];
+        }
+    }
 }

@@ -108,10 +108,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     private final AtomicInteger plansCreated = new AtomicInteger();
     private final CallGate gate = new CallGate();
     private final String closedMessage;
-    /** Threads the Java step splits its units across (1 unless a test sets it). */
+    /** Threads the Java step splits its units across ({@link #defaultStepThreads} unless a test sets them). */
     private final int stepThreads;
-    /** Whether the Java step may run: with one OpenMP thread, or when a test asks for it. */
-    private final boolean javaStepAllowed;
     /** Built with an explicit step thread count (tests): the Java step at every batch up to its maximum. */
     private final boolean javaStepExplicit;
     /** The execution path of a call whose step ran in Java (set with {@link #javaStep}). */
@@ -154,9 +152,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
 
     private ComposedRecurrentExecutor(dnnl_engine engine, RecurrentSpec spec, String reason, boolean zeroOutputForMask,
             Precision precision, int stepThreads) {
-        // 0: the default: the Java step with one OpenMP thread on the caller alone, with more only
-        // when idle OpenMP threads sleep soon, on as many threads (see javaStepRuns).
-        this.javaStepAllowed = stepThreads > 0 || WeightFormat.THREADS == 1 || OpenMpWaiting.idleThreadsSleepSoon();
+        // 0: the default (see javaStepRuns and defaultStepThreads).
         this.javaStepExplicit = stepThreads > 0;
         this.spec = Objects.requireNonNull(spec, "spec");
         if (precision != Precision.FP32 && precision != Precision.BF16) {
@@ -308,7 +304,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
      * takes every batch up to {@link JavaRecurrentStep#MAX_BATCH}.
      */
     boolean javaStepRuns(int batch) {
-        boolean eligible = JAVA_STEP_ENABLED && javaStepAllowed && !bf16
+        boolean allowed = javaStepExplicit || WeightFormat.THREADS == 1 || OpenMpWaiting.idleThreadsSleepSoon();
+        boolean eligible = JAVA_STEP_ENABLED && allowed && !bf16
                 && (kind == Kind.LSTM || kind == Kind.GRU_RESET_AFTER) && batch >= 1
                 && batch <= JavaRecurrentStep.MAX_BATCH;
         if (!eligible || javaStepExplicit) {
@@ -720,20 +717,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                     continue;
                 }
                 readProjection(s, t);
-                int base = s * gw;
-                for (int j = 0; j < 2 * hs; j++) {
-                    row[j] += hp[base + j] + bh[j];
-                }
-                ComposedActivations.apply(sigma, row, 0, 2 * hs);
-                for (int j = 0; j < hs; j++) {
-                    tmp[j] = row[2 * hs + j] + row[hs + j] * (hp[base + 2 * hs + j] + bh[2 * hs + j]);
-                }
-                ComposedActivations.apply(phi, tmp, 0, hs);
-                int off = s * hs;
-                for (int j = 0; j < hs; j++) {
-                    float zj = row[j];
-                    h[off + j] = zj * h[off + j] + (1f - zj) * tmp[j];
-                }
+                ComposedActivations.gruResetAfterCell(sigma, phi, row, hp, s * gw, bh, hs, h, h, s * hs, tmp);
             }
         }
 

@@ -145,7 +145,7 @@ final class JavaRecurrentStep implements AutoCloseable {
         }
         this.workers = new Worker[count - 1];
         for (int i = 0; i < workers.length; i++) {
-            workers[i] = new Worker(chunks[i + 1], threadName + "-" + (i + 1));
+            workers[i] = new Worker(i + 1, threadName + "-" + (i + 1));
         }
         for (Worker w : workers) {
             w.thread.start();
@@ -261,21 +261,8 @@ final class JavaRecurrentStep implements AutoCloseable {
             float[] a = s.acc[b];
             switch (kind) {
                 case LSTM -> ComposedActivations.lstmCell(sigma, phi, a, w, task.c, next, off, tmp);
-                case GRU_RESET_AFTER -> {
-                    float[] x = s.x[b];
-                    for (int j = 0; j < 2 * w; j++) {
-                        x[j] += a[j];
-                    }
-                    ComposedActivations.apply(sigma, x, 0, 2 * w);
-                    for (int j = 0; j < w; j++) {
-                        tmp[j] = x[2 * w + j] + x[w + j] * a[2 * w + j];
-                    }
-                    ComposedActivations.apply(phi, tmp, 0, w);
-                    for (int j = 0; j < w; j++) {
-                        float zj = x[j];
-                        next[off + j] = zj * state[off + j] + (1f - zj) * tmp[j];
-                    }
-                }
+                case GRU_RESET_AFTER -> ComposedActivations.gruResetAfterCell(sigma, phi, s.x[b], a, 0, null, w, state,
+                        next, off, tmp);
             }
         }
     }
@@ -371,14 +358,15 @@ final class JavaRecurrentStep implements AutoCloseable {
     }
 
     private final class Worker implements Runnable {
-        final Chunk chunk;
+        /** The index of this worker's unit range in {@link #chunks}. */
+        final int index;
         final Thread thread;
         volatile int done;
         volatile boolean parked;
         volatile Throwable failure;
 
-        Worker(Chunk chunk, String name) {
-            this.chunk = chunk;
+        Worker(int index, String name) {
+            this.index = index;
             this.thread = new Thread(this, name);
             thread.setDaemon(true);
         }
@@ -388,7 +376,6 @@ final class JavaRecurrentStep implements AutoCloseable {
             // Phase 0 is the state at construction: a step published before this thread first runs
             // must still be seen as new (reading phase here instead lost that step and deadlocked).
             int seen = 0;
-            int index = chunkIndex();
             while (true) {
                 int p = next(seen);
                 if (p == seen) {
@@ -398,22 +385,13 @@ final class JavaRecurrentStep implements AutoCloseable {
                 Task task = current;
                 try {
                     if (task != null) {
-                        JavaRecurrentStep.this.run(chunk, task.scratch[index], task);
+                        JavaRecurrentStep.this.run(chunks[index], task.scratch[index], task);
                     }
                 } catch (Throwable e) {
                     failure = e;
                 }
                 done = p;
             }
-        }
-
-        private int chunkIndex() {
-            for (int i = 0; i < chunks.length; i++) {
-                if (chunks[i] == chunk) {
-                    return i;
-                }
-            }
-            throw new IllegalStateException("unknown chunk");
         }
 
         /** The next phase after {@code seen}, or {@code seen} once closed. */
