@@ -35,14 +35,10 @@ class GpuBenchmarkDirectPathTest {
         Assumptions.assumeTrue(Cuda.usable(), () -> "CUDA not usable: " + Cuda.status().reason());
         Case c = new Case(cell, 48, 3, 7, 20, precision);
         SplittableRandom rng = new SplittableRandom(11);
-        int gh = cell.gates * c.hidden();
-        RecurrentLayer layer = cell == Cell.LSTM
-                ? LSTM.builder().units(c.hidden()).returnSequences(true).returnState(true).build()
-                : GRU.builder().units(c.hidden()).resetAfter(true).returnSequences(true).returnState(true).build();
+        RecurrentLayer layer = layer(cell, c, true);
         float[] input = uniform(rng, c.batch() * c.steps() * c.input(), 1f);
         try (layer; Tensor x = Tensor.of(input, c.batch(), c.steps(), c.input())) {
-            layer.setWeights(uniform(rng, c.input() * gh, 0.3f), uniform(rng, c.hidden() * gh, 0.3f),
-                    uniform(rng, cell == Cell.GRU ? 2 * gh : gh, 0.1f));
+            setRandomWeights(layer, cell, c, rng);
             layer.useBackend(ReferenceBackend.instance());
             int states = cell == Cell.LSTM ? 2 : 1;
             // The output, then the final states (hy, cy): the direct path downloads them as jrnn does.
@@ -66,10 +62,7 @@ class GpuBenchmarkDirectPathTest {
             }
             double maxAbsErr = 0;
             for (int k = 0; k < expected.length; k++) {
-                assertEquals(expected[k].length, actual[k].length, "output " + k);
-                for (int i = 0; i < expected[k].length; i++) {
-                    maxAbsErr = Math.max(maxAbsErr, GpuChecks.elementError(expected[k][i], actual[k][i]));
-                }
+                maxAbsErr = Math.max(maxAbsErr, maxError(expected[k], actual[k], "output " + k));
             }
             System.out.printf(Locale.ROOT, "GPU-BENCH-CHECK direct-%s precision=%s maxAbsErr=%.3e tolerance=%.3g%n",
                     c.id(), GpuChecks.label(precision), maxAbsErr, tolerance);
@@ -87,14 +80,10 @@ class GpuBenchmarkDirectPathTest {
         Assumptions.assumeTrue(Cuda.usable(), () -> "CUDA not usable: " + Cuda.status().reason());
         Case c = new Case(cell, 40, 5, 6, 24, precision);
         SplittableRandom rng = new SplittableRandom(13);
-        int gh = cell.gates * c.hidden();
-        RecurrentLayer layer = cell == Cell.LSTM
-                ? LSTM.builder().units(c.hidden()).returnSequences(true).build()
-                : GRU.builder().units(c.hidden()).resetAfter(true).returnSequences(true).build();
+        RecurrentLayer layer = layer(cell, c, false);
         float[] input = uniform(rng, c.batch() * c.steps() * c.input(), 1f);
         try (layer; Tensor x = Tensor.of(input, c.batch(), c.steps(), c.input())) {
-            layer.setWeights(uniform(rng, c.input() * gh, 0.3f), uniform(rng, c.hidden() * gh, 0.3f),
-                    uniform(rng, cell == Cell.GRU ? 2 * gh : gh, 0.1f));
+            setRandomWeights(layer, cell, c, rng);
             layer.useBackend(CudaBackend.instance(0, precision));
             float[] jrnn;
             try (Outputs o = layer.forward(x)) {
@@ -117,12 +106,32 @@ class GpuBenchmarkDirectPathTest {
         }
     }
 
-    private static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
+    /** The case's layer, returning the sequence (and, with {@code returnState}, the final states). */
+    private static RecurrentLayer layer(Cell cell, Case c, boolean returnState) {
+        return cell == Cell.LSTM
+                ? LSTM.builder().units(c.hidden()).returnSequences(true).returnState(returnState).build()
+                : GRU.builder().units(c.hidden()).resetAfter(true).returnSequences(true).returnState(returnState).build();
+    }
+
+    /** Keras-layout kernel, recurrent kernel and bias (GRU reset_after: two bias rows) drawn from {@code rng}. */
+    private static void setRandomWeights(RecurrentLayer layer, Cell cell, Case c, SplittableRandom rng) {
+        int gh = cell.gates * c.hidden();
+        layer.setWeights(uniform(rng, c.input() * gh, 0.3f), uniform(rng, c.hidden() * gh, 0.3f),
+                uniform(rng, cell == Cell.GRU ? 2 * gh : gh, 0.1f));
+    }
+
+    /** The largest element error ({@link GpuChecks#elementError}) between equally long arrays. */
+    private static double maxError(float[] expected, float[] actual, String what) {
         assertEquals(expected.length, actual.length, what);
         double max = 0;
         for (int i = 0; i < expected.length; i++) {
             max = Math.max(max, GpuChecks.elementError(expected[i], actual[i]));
         }
+        return max;
+    }
+
+    private static void assertClose(float[] expected, float[] actual, double tolerance, String what) {
+        double max = maxError(expected, actual, what);
         assertTrue(max <= tolerance, what + ": max error " + max + " > " + tolerance);
     }
 
