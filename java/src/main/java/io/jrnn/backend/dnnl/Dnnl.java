@@ -9,6 +9,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_strides;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
@@ -82,6 +83,17 @@ final class Dnnl {
     static dnnl_memory_desc typedDesc(NativeScope scope, int dataType, int tag, long... dims) {
         try (PointerPointer<dnnl_memory_desc> out = new PointerPointer<>(1)) {
             check(dnnl_memory_desc_create_with_tag(out, dims.length, dims, dataType, tag), "dnnl_memory_desc_create_with_tag");
+            dnnl_memory_desc md = out.get(dnnl_memory_desc.class, 0);
+            scope.defer(() -> check(dnnl_memory_desc_destroy(md), "dnnl_memory_desc_destroy"));
+            return md;
+        }
+    }
+
+    /** A plain f32 memory descriptor with explicit strides (in elements), e.g. a column block of a wider matrix. */
+    static dnnl_memory_desc stridedDesc(NativeScope scope, long[] dims, long[] strides) {
+        try (PointerPointer<dnnl_memory_desc> out = new PointerPointer<>(1)) {
+            check(dnnl_memory_desc_create_with_strides(out, dims.length, dims, dnnl_f32, strides),
+                    "dnnl_memory_desc_create_with_strides");
             dnnl_memory_desc md = out.get(dnnl_memory_desc.class, 0);
             scope.defer(() -> check(dnnl_memory_desc_destroy(md), "dnnl_memory_desc_destroy"));
             return md;

@@ -1,6 +1,7 @@
 package io.jrnn.backend.dnnl;
 
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_get_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_get_memory_desc;
 
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
 /**
@@ -57,6 +59,24 @@ final class WeightCache implements AutoCloseable {
         BytePointer buffer = Dnnl.alignedBuffer(scope, (long) values.length * Float.BYTES);
         Dnnl.floats(buffer).put(values);
         return new Source(desc, Dnnl.memory(scope, desc, engine, buffer));
+    }
+
+    /**
+     * Columns {@code [from, from + cols)} of a row-major {@code [rows, width]} source: a source over the
+     * same native memory (no copy), with strides.
+     */
+    synchronized Source columns(Source source, long rows, long width, long from, long cols) {
+        if (from < 0 || cols < 1 || from + cols > width) {
+            throw new IllegalArgumentException("columns [" + from + ", " + (from + cols) + ") of a " + width + "-wide matrix");
+        }
+        dnnl_memory_desc desc = Dnnl.stridedDesc(scope, new long[] {rows, cols}, new long[] {width, 1});
+        Pointer base;
+        try (PointerPointer<Pointer> out = new PointerPointer<>(1)) {
+            Dnnl.check(dnnl_memory_get_data_handle(source.memory(), out), "dnnl_memory_get_data_handle");
+            base = out.get(0);
+        }
+        BytePointer data = new BytePointer(base).position(from * Float.BYTES);
+        return new Source(desc, Dnnl.memory(scope, desc, engine, data));
     }
 
     /**
