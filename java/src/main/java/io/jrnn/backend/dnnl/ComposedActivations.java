@@ -160,14 +160,27 @@ final class ComposedActivations {
         apply(sigma, a, 0, 2 * w);
         apply(phi, a, 2 * w, 3 * w);
         apply(sigma, a, 3 * w, 4 * w);
+        lstmUpdate(phi, a, 0, w, c, h, off, tmp);
+    }
+
+    /**
+     * The LSTM state update (spec §2.4) from one sample's activated gates i, f, c̃, o of {@code w}
+     * units each at {@code a[from, from + 4w)}: {@code c[off, off + w)} becomes {@code f·c + i·c̃}
+     * and {@code h[off, off + w)} becomes {@code o·φ(c)}; {@code tmp} holds at least {@code w}
+     * floats of scratch.
+     */
+    static void lstmUpdate(Activation phi, float[] a, int from, int w, float[] c, float[] h, int off, float[] tmp) {
+        int f = from + w;
+        int g = from + 2 * w;
+        int o = from + 3 * w;
         for (int j = 0; j < w; j++) {
-            float cj = a[w + j] * c[off + j] + a[j] * a[2 * w + j];
+            float cj = a[f + j] * c[off + j] + a[from + j] * a[g + j];
             c[off + j] = cj;
             tmp[j] = cj;
         }
         apply(phi, tmp, 0, w);
         for (int j = 0; j < w; j++) {
-            h[off + j] = a[3 * w + j] * tmp[j];
+            h[off + j] = a[o + j] * tmp[j];
         }
     }
 

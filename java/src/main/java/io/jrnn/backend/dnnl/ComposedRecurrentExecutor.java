@@ -7,9 +7,15 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ab;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_data_type_undef;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_sum;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
 
 import io.jrnn.Mask;
 import io.jrnn.Precision;
@@ -21,14 +27,18 @@ import io.jrnn.layers.MaskedOutput;
 import io.jrnn.layers.Activation;
 import io.jrnn.weights.KerasRnnWeights;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_post_ops;
 import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.BytePointer;
@@ -104,6 +114,12 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     private final WeightCache.Source recurrentKernel;
     /** GRU reset_after=false: {@code R_h [H, H]}; else null. */
     private final WeightCache.Source candidateKernel;
+    /**
+     * LSTM whose activations oneDNN has as eltwise post-ops ({@link #postOpEltwise}): the gate blocks
+     * {@code [i f]}, {@code [c̃]}, {@code [o]}, one step matmul each that also adds the input
+     * projection and activates (see {@link #activatedStepRuns}); else null.
+     */
+    private final GateBlock[] gateBlocks;
     private final ShapeCache<Shape, ShapePlan> plans = new ShapeCache<>(SHAPE_CACHE_CAPACITY, this::createPlan);
     private final AtomicInteger plansCreated = new AtomicInteger();
     private final CallGate gate = new CallGate();
@@ -114,6 +130,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     private final boolean javaStepExplicit;
     /** The execution path of a call whose step ran in Java (set with {@link #javaStep}). */
     private volatile String javaStepPath;
+    /** The execution path of a call whose step ran the {@link #gateBlocks} matmuls. */
+    private final String activatedPath;
     /** What the last call ran (the oneDNN step or the Java step). */
     private volatile String lastPath;
     /** The Java per-step product and gates for small batches; created with the first such plan. */
@@ -121,6 +139,14 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     private final NativeResources.Registration registration;
 
     private record Shape(int batch, int steps) {
+    }
+
+    /**
+     * Columns {@code [from, from + width)} of the gates: one step matmul with these columns of the
+     * recurrent kernel, added in place to the same columns of the input projection, then
+     * {@code eltwise} ({@link #postOpEltwise}).
+     */
+    private record GateBlock(int from, int width, float[] eltwise, WeightCache.Source kernel) {
     }
 
     /**
@@ -181,6 +207,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         this.projectionWidth = gates * h;
         this.recurrentWidth = kind == Kind.GRU ? 2 * h : gates * h;
         this.path = PATH_PREFIX + (bf16 ? "; bf16 matmuls, f32 accumulation and gates" : "") + "; " + reason + ")";
+        this.activatedPath = PATH_PREFIX + (bf16 ? "; bf16 matmuls, f32 accumulation and gates" : "")
+                + "; gate activations as matmul post-ops; " + reason + ")";
         this.closedMessage = spec.describe() + ": oneDNN composed executor is closed";
         this.stepThreads = stepThreads > 0 ? stepThreads : defaultStepThreads(spec.units());
         this.lastPath = path;
@@ -203,6 +231,14 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             } else {
                 this.recurrentKernel = userWeights(r, h, projectionWidth);
                 this.candidateKernel = null;
+            }
+            float[] sigmaOp = postOpEltwise(sigma);
+            float[] phiOp = postOpEltwise(phi);
+            if (kind == Kind.LSTM && sigmaOp != null && phiOp != null) {
+                this.gateBlocks = new GateBlock[] {gateBlock(0, 2 * h, sigmaOp), gateBlock(2 * h, h, phiOp),
+                        gateBlock(3 * h, h, sigmaOp)};
+            } else {
+                this.gateBlocks = null;
             }
             this.registration = NativeResources.register(this, scope::close);
         } catch (RuntimeException | Error e) {
@@ -230,19 +266,80 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         return weights.upload(values, dnnl_ab, rows, cols);
     }
 
-    /** A matmul {@code [m, k] · [k, n] (+ bias [1, n])} with weights in the layout oneDNN prefers. */
-    private dnnl_primitive_desc matmulDesc(NativeScope owner, long m, long k, long n, boolean withBias) {
+    private GateBlock gateBlock(int from, int width, float[] eltwise) {
+        return new GateBlock(from, width, eltwise,
+                weights.columns(recurrentKernel, hiddenSize, projectionWidth, from, width));
+    }
+
+    /**
+     * oneDNN's eltwise post-op (algorithm, alpha, beta) for a Keras activation, {@code {0}} for linear
+     * (none), or null where the step keeps the activation in Java: oneDNN has none, or relu, whose
+     * Keras form keeps NaN (oneDNN's may not).
+     */
+    static float[] postOpEltwise(Activation a) {
+        return a == Activation.RELU ? null : DnnlConvLstmExecutor.eltwiseFor(a);
+    }
+
+    /**
+     * Whether a plan's step runs the {@link #gateBlocks} matmuls (activations as post-ops, so on
+     * oneDNN's threads; only the state update in Java) instead of one matmul and a single-threaded
+     * Java gate pass: LSTM whose activations oneDNN has, from batch {@link #ACTIVATED_STEP_FROM_BATCH}.
+     * Paired medians, hard_sigmoid LSTM, 2-vCPU Zen 4 (docs/benchmarks.md): (512, 64, 25, 512)
+     * 41.4 → 36.8 ms at 2 threads, 69.4 → 68.4 at 1; at batch 8 and 16 within the noise either way;
+     * at batches 1–4 (sigmoid LSTM) three matmul calls per step cost more than the gate pass they
+     * save (batch 1, H = 1024: 14.6–15.1 against 17.3–20.4 ms at 1 thread).
+     */
+    boolean activatedStepRuns(int batch) {
+        return ACTIVATED_STEP_ENABLED && gateBlocks != null && batch >= ACTIVATED_STEP_FROM_BATCH
+                && !javaStepRuns(batch);
+    }
+
+    /** The smallest batch whose step runs the {@link #gateBlocks} matmuls. */
+    static final int ACTIVATED_STEP_FROM_BATCH = 16;
+
+    /** Whether the system property {@value #ACTIVATED_STEP_PROPERTY} leaves {@link #activatedStepRuns} on (default true). */
+    static final String ACTIVATED_STEP_PROPERTY = "jrnn.composed.activatedStep";
+    private static final boolean ACTIVATED_STEP_ENABLED =
+            !"false".equalsIgnoreCase(System.getProperty(ACTIVATED_STEP_PROPERTY));
+
+    /**
+     * A matmul {@code [m, k] · [k, n] (+ bias [1, n])} into {@code dst} with weights in the layout
+     * oneDNN prefers, and the post-ops of {@code attr}.
+     */
+    private dnnl_primitive_desc matmulDesc(NativeScope owner, long m, long k, long n, boolean withBias,
+            dnnl_memory_desc dst, dnnl_primitive_attr attr) {
         int low = bf16 ? dnnl_bf16 : dnnl_f32;
         dnnl_memory_desc src = Dnnl.typedDesc(owner, low, dnnl_ab, m, k);
         dnnl_memory_desc weights = Dnnl.typedDesc(owner, low, dnnl_format_tag_any, k, n);
         dnnl_memory_desc bias = withBias ? Dnnl.desc(owner, dnnl_ab, 1, n) : null;
-        dnnl_memory_desc dst = Dnnl.desc(owner, dnnl_ab, m, n);
         try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
-            Dnnl.check(dnnl_matmul_primitive_desc_create(out, engine, src, weights, bias, dst,
-                    Dnnl.userScratchpadAttr(owner)),
+            Dnnl.check(dnnl_matmul_primitive_desc_create(out, engine, src, weights, bias, dst, attr),
                     "dnnl_matmul_primitive_desc_create");
             return Dnnl.adopt(owner, out);
         }
+    }
+
+    /**
+     * A user scratchpad and the post-ops {@code dst = product + dst} (a sum: the step's gate columns of
+     * the input projection, updated in place), then {@code eltwise} unless linear.
+     */
+    private static dnnl_primitive_attr gateAttr(NativeScope owner, float[] eltwise) {
+        dnnl_post_ops ops;
+        try (PointerPointer<dnnl_post_ops> out = new PointerPointer<>(1)) {
+            Dnnl.check(dnnl_post_ops_create(out), "dnnl_post_ops_create");
+            ops = out.get(dnnl_post_ops.class, 0);
+        }
+        dnnl_post_ops created = ops;
+        owner.defer(() -> Dnnl.check(dnnl_post_ops_destroy(created), "dnnl_post_ops_destroy"));
+        Dnnl.check(dnnl_post_ops_append_sum(ops, 1f, 0, dnnl_data_type_undef), "dnnl_post_ops_append_sum");
+        if (eltwise.length == 3) {
+            Dnnl.check(dnnl_post_ops_append_eltwise(ops, (int) eltwise[0], eltwise[1], eltwise[2]),
+                    "dnnl_post_ops_append_eltwise");
+        }
+        dnnl_primitive_attr attr = Dnnl.userScratchpadAttr(owner);
+        // The attributes keep their own copy of the post-ops.
+        Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops");
+        return attr;
     }
 
     @Override
@@ -394,14 +491,35 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         final Dnnl.Reorder lowSource;
         /** The plan's own stream (the conversion runs on it too). */
         final dnnl_stream stream;
+        /** The implementation oneDNN chose, e.g. {@code brg_matmul:avx512_core}. */
+        final String implementation;
 
         /** {@code src [m, k] · weights [k, n] (+ bias)} into {@code dst}; src/dst handles are set by the caller. */
         Matmul(NativeScope owner, dnnl_stream stream, long m, long k, long n, WeightCache.Source matrix,
                 WeightCache.Source bias, Pointer srcData, Pointer dstData) {
+            this(owner, stream, m, k, n, matrix, bias, srcData, dstData, Dnnl.desc(owner, dnnl_ab, m, n),
+                    Dnnl.userScratchpadAttr(owner));
+        }
+
+        /**
+         * A gate block's step matmul {@code src [m, k] · block.kernel}, added in place to an
+         * {@code [m, block.width]} block of rows {@code rowStride} floats apart (the block's columns of
+         * one step of the input projection; the caller points {@link #dst} there), then activated.
+         */
+        Matmul(NativeScope owner, dnnl_stream stream, long m, long k, GateBlock block, long rowStride, Pointer srcData) {
+            this(owner, stream, m, k, block.width(), block.kernel(), null, srcData, null,
+                    Dnnl.stridedDesc(owner, new long[] {m, block.width()}, new long[] {rowStride, 1}),
+                    gateAttr(owner, block.eltwise()));
+        }
+
+        private Matmul(NativeScope owner, dnnl_stream stream, long m, long k, long n, WeightCache.Source matrix,
+                WeightCache.Source bias, Pointer srcData, Pointer dstData, dnnl_memory_desc dstDesc,
+                dnnl_primitive_attr attr) {
             this.stream = stream;
-            dnnl_primitive_desc pd = matmulDesc(owner, m, k, n, bias != null);
+            dnnl_primitive_desc pd = matmulDesc(owner, m, k, n, bias != null, dstDesc, attr);
             dnnl_memory w = weights.in(owner, matrix, Dnnl.queryArgDesc(pd, DNNL_ARG_WEIGHTS));
             this.primitive = Dnnl.primitive(owner, pd);
+            this.implementation = Dnnl.implInfo(pd);
             dnnl_memory primitiveSource;
             if (bf16) {
                 dnnl_memory_desc f32 = Dnnl.desc(owner, dnnl_ab, m, k);
@@ -441,11 +559,19 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         final int steps;
         final NativeScope planScope;
         final Matmul projection;
+        /** The step's product {@code h · R}, or null where {@link #gateMatmuls} run instead. */
         final Matmul recurrent;
+        /** {@link #activatedStepRuns}: one matmul per {@link #gateBlocks} entry, writing activated gates; else null. */
+        final Matmul[] gateMatmuls;
+        /** Per gate matmul, a pointer into the input projection moved to its columns of the step. */
+        final BytePointer[] gateTargets;
+        /** Where the input projection starts in its aligned buffer (the gate targets' base position). */
+        final long projectedStart;
         /** GRU reset_after=false: {@code (r ⊙ h) · R_h}. */
         final Matmul candidate;
         final FloatBuffer projected;
         final FloatBuffer hiddenNative;
+        /** The output of {@link #recurrent} (null with {@link #gateMatmuls}, which write into {@link #projected}). */
         final FloatBuffer recurrentOut;
         final FloatBuffer resetHiddenNative;
         final FloatBuffer candidateOut;
@@ -453,7 +579,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         final float[] h;
         final float[] c;
         final float[] previous;
-        /** One sample's gate row, the recurrent product of the step, and per-step GRU scratch. */
+        /** One sample's gate row, the recurrent product of the step (null with gate matmuls), and per-step GRU scratch. */
         final float[] row;
         final float[] hp;
         final float[] tmp;
@@ -475,17 +601,35 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             long rows = (long) n * steps;
             BytePointer xp = Dnnl.alignedBuffer(planScope, rows * projectionWidth * Float.BYTES);
             BytePointer hNative = Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES);
-            BytePointer hpNative = Dnnl.alignedBuffer(planScope, (long) n * recurrentWidth * Float.BYTES);
             this.projection = new Matmul(planScope, stream, rows, inputSize, projectionWidth, kernel, inputBias, null, xp);
-            this.recurrent = new Matmul(planScope, stream, n, hs, recurrentWidth, recurrentKernel, null, hNative, hpNative);
+            this.projectedStart = xp.position();
+            if (activatedStepRuns(n)) {
+                this.recurrent = null;
+                this.gateMatmuls = new Matmul[gateBlocks.length];
+                this.gateTargets = new BytePointer[gateBlocks.length];
+                for (int i = 0; i < gateBlocks.length; i++) {
+                    // Sample s's row of step t is row s·T + t of the projection.
+                    gateMatmuls[i] = new Matmul(planScope, stream, n, hs, gateBlocks[i], (long) steps * projectionWidth,
+                            hNative);
+                    gateTargets[i] = new BytePointer(xp);
+                }
+                this.recurrentOut = null;
+                this.hp = null;
+            } else {
+                BytePointer hpNative = Dnnl.alignedBuffer(planScope, (long) n * recurrentWidth * Float.BYTES);
+                this.recurrent = new Matmul(planScope, stream, n, hs, recurrentWidth, recurrentKernel, null, hNative,
+                        hpNative);
+                this.recurrentOut = Dnnl.floats(hpNative);
+                this.hp = new float[n * recurrentWidth];
+                this.gateMatmuls = null;
+                this.gateTargets = null;
+            }
             this.projected = Dnnl.floats(xp);
             this.hiddenNative = Dnnl.floats(hNative);
-            this.recurrentOut = Dnnl.floats(hpNative);
             this.h = new float[n * hs];
             this.c = kind == Kind.LSTM ? new float[n * hs] : null;
             this.previous = new float[n * hs];
             this.row = new float[projectionWidth];
-            this.hp = new float[n * recurrentWidth];
             this.tmp = new float[hs];
             if (javaStepRuns(n)) {
                 this.stepper = javaStep();
@@ -533,7 +677,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                     done = true;
                     return out;
                 }
-                lastPath = path;
+                lastPath = gateMatmuls != null ? activatedPath : path;
                 resetStates(initialStates);
                 // Without a mask the output is h itself.
                 float[] output = valid == null ? h : previous;
@@ -544,6 +688,11 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                     // go_backwards consumes x[T-1-k] at processing step k; the output stays at k (spec §3.1).
                     int t = spec.goBackwards() ? steps - 1 - k : k;
                     hiddenNative.put(0, h, 0, stateSize);
+                    if (gateMatmuls != null) {
+                        activatedLstmStep(t, valid);
+                        recordStep(valid, t, k, output, sequenceView);
+                        continue;
+                    }
                     recurrent.execute();
                     recurrentOut.get(0, hp, 0, n * recurrentWidth);
                     switch (kind) {
@@ -686,6 +835,25 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             }
         }
 
+        /**
+         * §2.4 with the {@link #gateMatmuls}: oneDNN writes the activated gates i, f, c̃, o of every
+         * sample (product, input projection and activation), Java updates c and h.
+         */
+        private void activatedLstmStep(int t, boolean[] valid) {
+            for (int i = 0; i < gateMatmuls.length; i++) {
+                // Aligned buffers start at their position.
+                gateTargets[i].position(projectedStart + ((long) t * projectionWidth + gateBlocks[i].from()) * Float.BYTES);
+                Dnnl.setHandle(gateMatmuls[i].dst, gateTargets[i]);
+                gateMatmuls[i].execute();
+            }
+            for (int s = 0; s < batch; s++) {
+                if (!masked(valid, s, t)) {
+                    readProjection(s, t);
+                    ComposedActivations.lstmUpdate(phi, row, 0, hiddenSize, c, h, s * hiddenSize, tmp);
+                }
+            }
+        }
+
         /** §2.2. */
         private void simpleStep(int t, boolean[] valid) {
             int hs = hiddenSize;
@@ -768,6 +936,25 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         @Override
         public void close() {
             planScope.close();
+        }
+    }
+
+    /**
+     * The implementations oneDNN chose for a shape's step matmuls (compiling the shape if needed), for
+     * tests: a {@code ref} one would run a thousand times slower.
+     */
+    List<String> stepImplementations(int batch, int steps) {
+        try (ShapeCache<Shape, ShapePlan>.Lease lease = plans.acquire(new Shape(batch, steps))) {
+            ShapePlan plan = lease.plan();
+            List<String> out = new ArrayList<>();
+            if (plan.gateMatmuls != null) {
+                for (Matmul m : plan.gateMatmuls) {
+                    out.add(m.implementation);
+                }
+            } else {
+                out.add(plan.recurrent.implementation);
+            }
+            return out;
         }
     }
 

@@ -182,6 +182,14 @@ class DnnlBf16Test {
     }
 
     @Test
+    void composedLstmAtLargeBatchesRunsItsBf16GateMatmulsWithActivationPostOps(TestReporter reporter) {
+        Size size = new Size(ComposedRecurrentExecutor.ACTIVATED_STEP_FROM_BATCH + 1, 6, 24, 32);
+        RecurrentSpec spec = spec(Cell.LSTM, Activation.HARD_SIGMOID_KERAS2, true, true, size, new SplittableRandom(29));
+        compare(spec, size, true, null, "bf16 matmuls, f32 accumulation and gates; gate activations as matmul post-ops",
+                reporter, "composed LSTM " + size);
+    }
+
+    @Test
     void composedSimpleRnnWithAnotherActivationRunsBf16Matmuls(TestReporter reporter) {
         Size size = SIZES.get(0);
         RecurrentSpec base = spec(Cell.SIMPLE_RNN_TANH, Activation.SIGMOID, false, true, size, new SplittableRandom(5));
