@@ -115,9 +115,10 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     /** GRU reset_after=false: {@code R_h [H, H]}; else null. */
     private final WeightCache.Source candidateKernel;
     /**
-     * LSTM whose activations oneDNN has as eltwise post-ops ({@link #postOpEltwise}): the gate blocks
-     * {@code [i f]}, {@code [c̃]}, {@code [o]}, one step matmul each that also adds the input
-     * projection and activates (see {@link #activatedStepRuns}); else null.
+     * LSTM or GRU reset_after=false whose activations oneDNN has as eltwise post-ops
+     * ({@link #postOpEltwise}): the gate blocks, one step matmul each that also adds the input
+     * projection and activates (see {@link #activatedStepRuns}): LSTM {@code [i f]}, {@code [c̃]},
+     * {@code [o]}; GRU {@code [z r]} from {@code h}, then {@code [h̃]} from {@code r ⊙ h}; else null.
      */
     private final GateBlock[] gateBlocks;
     private final ShapeCache<Shape, ShapePlan> plans = new ShapeCache<>(SHAPE_CACHE_CAPACITY, this::createPlan);
@@ -237,6 +238,10 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             if (kind == Kind.LSTM && sigmaOp != null && phiOp != null) {
                 this.gateBlocks = new GateBlock[] {gateBlock(0, 2 * h, sigmaOp), gateBlock(2 * h, h, phiOp),
                         gateBlock(3 * h, h, sigmaOp)};
+            } else if (kind == Kind.GRU && sigmaOp != null && phiOp != null) {
+                // z, r from h; the candidate from r ⊙ h, once r is known.
+                this.gateBlocks = new GateBlock[] {new GateBlock(0, 2 * h, sigmaOp, recurrentKernel),
+                        new GateBlock(2 * h, h, phiOp, candidateKernel)};
             } else {
                 this.gateBlocks = null;
             }
@@ -282,8 +287,9 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
 
     /**
      * Whether a plan's step runs the {@link #gateBlocks} matmuls (activations as post-ops, so on
-     * oneDNN's threads; only the state update in Java) instead of one matmul and a single-threaded
-     * Java gate pass: LSTM whose activations oneDNN has, from batch {@link #ACTIVATED_STEP_FROM_BATCH}.
+     * oneDNN's threads; only the state update in Java) instead of its matmul(s) and a single-threaded
+     * Java gate pass: LSTM and GRU reset_after=false whose activations oneDNN has, from batch
+     * {@link #ACTIVATED_STEP_FROM_BATCH}.
      * Paired medians, hard_sigmoid LSTM, 2-vCPU Zen 4 (docs/benchmarks.md): (512, 64, 25, 512)
      * 41.4 → 36.8 ms at 2 threads, 69.4 → 68.4 at 1; at batch 8 and 16 within the noise either way;
      * at batches 1–4 (sigmoid LSTM) three matmul calls per step cost more than the gate pass they
@@ -601,6 +607,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             long rows = (long) n * steps;
             BytePointer xp = Dnnl.alignedBuffer(planScope, rows * projectionWidth * Float.BYTES);
             BytePointer hNative = Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES);
+            // GRU reset_after=false: r ⊙ h, the source of the candidate's product.
+            BytePointer rhNative = kind == Kind.GRU ? Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES) : null;
             this.projection = new Matmul(planScope, stream, rows, inputSize, projectionWidth, kernel, inputBias, null, xp);
             this.projectedStart = xp.position();
             if (activatedStepRuns(n)) {
@@ -610,7 +618,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                 for (int i = 0; i < gateBlocks.length; i++) {
                     // Sample s's row of step t is row s·T + t of the projection.
                     gateMatmuls[i] = new Matmul(planScope, stream, n, hs, gateBlocks[i], (long) steps * projectionWidth,
-                            hNative);
+                            kind == Kind.GRU && i == 1 ? rhNative : hNative);
                     gateTargets[i] = new BytePointer(xp);
                 }
                 this.recurrentOut = null;
@@ -642,8 +650,15 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                 this.stepper = null;
                 this.javaTask = null;
             }
-            if (kind == Kind.GRU) {
-                BytePointer rhNative = Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES);
+            if (kind == Kind.GRU && gateMatmuls != null) {
+                this.candidate = null;
+                this.resetHiddenNative = Dnnl.floats(rhNative);
+                this.candidateOut = null;
+                this.z = null;
+                this.rh = new float[n * hs];
+                this.xh = null;
+                this.hph = null;
+            } else if (kind == Kind.GRU) {
                 BytePointer hphNative = Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES);
                 this.candidate = new Matmul(planScope, stream, n, hs, hs, candidateKernel, null, rhNative, hphNative);
                 this.resetHiddenNative = Dnnl.floats(rhNative);
@@ -689,7 +704,11 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                     int t = spec.goBackwards() ? steps - 1 - k : k;
                     hiddenNative.put(0, h, 0, stateSize);
                     if (gateMatmuls != null) {
-                        activatedLstmStep(t, valid);
+                        if (kind == Kind.GRU) {
+                            activatedGruStep(t, valid);
+                        } else {
+                            activatedLstmStep(t, valid);
+                        }
                         recordStep(valid, t, k, output, sequenceView);
                         continue;
                     }
@@ -841,15 +860,57 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
          */
         private void activatedLstmStep(int t, boolean[] valid) {
             for (int i = 0; i < gateMatmuls.length; i++) {
-                // Aligned buffers start at their position.
-                gateTargets[i].position(projectedStart + ((long) t * projectionWidth + gateBlocks[i].from()) * Float.BYTES);
-                Dnnl.setHandle(gateMatmuls[i].dst, gateTargets[i]);
-                gateMatmuls[i].execute();
+                runGateMatmul(i, t);
             }
             for (int s = 0; s < batch; s++) {
                 if (!masked(valid, s, t)) {
                     readProjection(s, t);
                     ComposedActivations.lstmUpdate(phi, row, 0, hiddenSize, c, h, s * hiddenSize, tmp);
+                }
+            }
+        }
+
+        /** Gate matmul {@code i} into its columns of step {@code t} of the input projection. */
+        private void runGateMatmul(int i, int t) {
+            // Aligned buffers start at their position.
+            gateTargets[i].position(projectedStart + ((long) t * projectionWidth + gateBlocks[i].from()) * Float.BYTES);
+            Dnnl.setHandle(gateMatmuls[i].dst, gateTargets[i]);
+            gateMatmuls[i].execute();
+        }
+
+        /**
+         * §2.3 reset_after=false with the {@link #gateMatmuls}: oneDNN writes the activated z, r; Java
+         * forms {@code r ⊙ h}; oneDNN writes the activated candidate; Java updates h.
+         */
+        private void activatedGruStep(int t, boolean[] valid) {
+            int hs = hiddenSize;
+            int gw = projectionWidth;
+            runGateMatmul(0, t);
+            for (int s = 0; s < batch; s++) {
+                int off = s * hs;
+                if (masked(valid, s, t)) {
+                    // Its candidate is discarded; keep the product's input defined.
+                    Arrays.fill(rh, off, off + hs, 0f);
+                    continue;
+                }
+                projected.get((s * steps + t) * gw + hs, row, 0, hs);
+                for (int j = 0; j < hs; j++) {
+                    rh[off + j] = row[j] * h[off + j];
+                }
+            }
+            resetHiddenNative.put(0, rh, 0, batch * hs);
+            runGateMatmul(1, t);
+            for (int s = 0; s < batch; s++) {
+                if (masked(valid, s, t)) {
+                    continue;
+                }
+                int off = s * hs;
+                int base = (s * steps + t) * gw;
+                projected.get(base, row, 0, hs);
+                projected.get(base + 2 * hs, tmp, 0, hs);
+                for (int j = 0; j < hs; j++) {
+                    float zj = row[j];
+                    h[off + j] = zj * h[off + j] + (1f - zj) * tmp[j];
                 }
             }
         }

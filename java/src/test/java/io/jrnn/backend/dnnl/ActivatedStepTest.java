@@ -23,10 +23,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The composed LSTM step whose activations run as oneDNN matmul post-ops (one matmul per gate block
- * {@code [i f]}, {@code [c̃]}, {@code [o]}, added in place to the input projection, then activated;
- * Java updates c and h): against the masked oracle (the reference backend step by step), and when
- * it runs.
+ * The composed step whose activations run as oneDNN matmul post-ops (one matmul per gate block, added
+ * in place to the input projection, then activated: LSTM {@code [i f]}, {@code [c̃]}, {@code [o]};
+ * GRU reset_after=false {@code [z r]}, then {@code [h̃]} from {@code r ⊙ h}; Java updates the states):
+ * against the masked oracle (the reference backend step by step), and when it runs.
  */
 class ActivatedStepTest {
     private static final DnnlBackend CPU = DnnlBackend.instance();
@@ -43,28 +43,35 @@ class ActivatedStepTest {
         List<Size> sizes = List.of(new Size(FROM + 1, 6, 9, 11), new Size(FROM + 4, 5, 7, 32));
         List<Arguments> cases = new ArrayList<>();
         int i = 0;
-        for (Activation[] pair : pairs) {
-            for (int bits = 0; bits < 16; bits++) {
-                cases.add(Arguments.of(pair[0], pair[1], (bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0,
-                        (bits & 8) != 0, sizes.get(i++ % 2)));
+        for (Kind kind : List.of(Kind.LSTM, Kind.GRU)) {
+            for (Activation[] pair : pairs) {
+                for (int bits = 0; bits < 16; bits++) {
+                    cases.add(Arguments.of(kind, pair[0], pair[1], (bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0,
+                            (bits & 8) != 0, sizes.get(i++ % 2)));
+                }
             }
         }
         return cases.stream();
     }
 
-    @ParameterizedTest(name = "{0}/{1} backwards={2} seq={3} mask={4} init={5} {6}")
+    @ParameterizedTest(name = "{0} {1}/{2} backwards={3} seq={4} mask={5} init={6} {7}")
     @MethodSource("cases")
-    void activatedStepMatchesTheOracle(Activation activation, Activation recurrent, boolean back, boolean sequences,
-            boolean masked, boolean initial, Size size) {
-        SplittableRandom rng = new SplittableRandom(activation.ordinal() * 101L + recurrent.ordinal() * 7L
-                + (back ? 1 : 0) + (sequences ? 2 : 0) + (masked ? 4 : 0) + (initial ? 8 : 0));
-        RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(Kind.LSTM, activation, recurrent, true, back, sequences,
+    void activatedStepMatchesTheOracle(Kind kind, Activation activation, Activation recurrent, boolean back,
+            boolean sequences, boolean masked, boolean initial, Size size) {
+        SplittableRandom rng = new SplittableRandom(kind.ordinal() * 1009L + activation.ordinal() * 101L
+                + recurrent.ordinal() * 7L + (back ? 1 : 0) + (sequences ? 2 : 0) + (masked ? 4 : 0) + (initial ? 8 : 0));
+        RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(kind, activation, recurrent, true, back, sequences,
                 size, rng);
         int n = size.batch();
         int t = size.steps();
         Mask mask = masked ? ComposedRecurrentExecutorTest.mixedMask(n, t, rng) : null;
-        Tensor[] init = initial ? new Tensor[] {random(rng, 1f, n, size.units()), random(rng, 1f, n, size.units())}
-                : null;
+        Tensor[] init = null;
+        if (initial) {
+            init = new Tensor[spec.stateCount()];
+            for (int s = 0; s < init.length; s++) {
+                init[s] = random(rng, 1f, n, size.units());
+            }
+        }
         try (Tensor x = random(rng, 1f, n, t, size.features());
                 ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), spec, "test")) {
             assertTrue(executor.activatedStepRuns(n));
@@ -96,7 +103,7 @@ class ActivatedStepTest {
     }
 
     @Test
-    void runsFromItsBatchWithActivationsOneDnnHasAndOnlyForLstm() {
+    void runsFromItsBatchWithActivationsOneDnnHasForLstmAndGruResetBefore() {
         SplittableRandom rng = new SplittableRandom(31);
         Size size = new Size(FROM, 3, 4, 5);
         RecurrentSpec hard = ComposedRecurrentExecutorTest.spec(Kind.LSTM, Activation.TANH,
@@ -114,7 +121,7 @@ class ActivatedStepTest {
         // softsign and selu: no oneDNN eltwise; relu: Keras keeps NaN, oneDNN's relu may not.
         for (Activation javaOnly : List.of(Activation.SOFTSIGN, Activation.SELU, Activation.RELU)) {
             for (boolean asRecurrent : new boolean[] {false, true}) {
-                RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(Kind.LSTM,
+                RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(asRecurrent ? Kind.GRU : Kind.LSTM,
                         asRecurrent ? Activation.TANH : javaOnly, asRecurrent ? javaOnly : Activation.SIGMOID, true,
                         false, false, size, rng);
                 try (ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), spec, "test")) {
@@ -124,7 +131,13 @@ class ActivatedStepTest {
                 }
             }
         }
-        for (Kind other : List.of(Kind.GRU, Kind.GRU_RESET_AFTER, Kind.SIMPLE_RNN)) {
+        RecurrentSpec gru = ComposedRecurrentExecutorTest.spec(Kind.GRU, Activation.TANH,
+                Activation.HARD_SIGMOID_KERAS2, true, false, false, size, rng);
+        try (ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), gru, "test")) {
+            assertTrue(executor.activatedStepRuns(FROM));
+            assertFalse(executor.activatedStepRuns(FROM - 1));
+        }
+        for (Kind other : List.of(Kind.GRU_RESET_AFTER, Kind.SIMPLE_RNN)) {
             RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(other, Activation.TANH, Activation.SIGMOID, true,
                     false, false, size, rng);
             try (ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), spec, "test")) {
@@ -154,19 +167,24 @@ class ActivatedStepTest {
         }
     }
 
+    static Stream<Arguments> gatedKinds() {
+        return Stream.of(Arguments.of(Kind.LSTM, 3), Arguments.of(Kind.GRU, 2));
+    }
+
     /**
      * oneDNN accepts a matmul whose post-ops it cannot run fast and runs it on its reference
      * implementation, about a thousand times slower (a binary-add post-op on a strided addend did
      * this). The gate matmuls must get an optimised one.
      */
-    @Test
-    void gateMatmulsRunAnOptimisedImplementation() {
+    @ParameterizedTest
+    @MethodSource("gatedKinds")
+    void gateMatmulsRunAnOptimisedImplementation(Kind kind, int matmuls) {
         SplittableRandom rng = new SplittableRandom(41);
-        RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(Kind.LSTM, Activation.TANH,
+        RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(kind, Activation.TANH,
                 Activation.HARD_SIGMOID_KERAS2, true, false, true, new Size(64, 25, 48, 64), rng);
         try (ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), spec, "test")) {
             List<String> implementations = executor.stepImplementations(64, 25);
-            assertEquals(3, implementations.size(), implementations.toString());
+            assertEquals(matmuls, implementations.size(), implementations.toString());
             for (String implementation : implementations) {
                 assertFalse(implementation.startsWith("ref"), implementations.toString());
             }

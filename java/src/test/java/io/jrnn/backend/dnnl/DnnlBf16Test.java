@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -181,12 +182,13 @@ class DnnlBf16Test {
         compare(spec, size, true, null, "bf16 matmuls", reporter, "composed " + cell + " backwards=" + backwards);
     }
 
-    @Test
-    void composedLstmAtLargeBatchesRunsItsBf16GateMatmulsWithActivationPostOps(TestReporter reporter) {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = Cell.class, names = {"LSTM", "GRU"})
+    void composedLayersAtLargeBatchesRunTheirBf16GateMatmulsWithActivationPostOps(Cell cell, TestReporter reporter) {
         Size size = new Size(ComposedRecurrentExecutor.ACTIVATED_STEP_FROM_BATCH + 1, 6, 24, 32);
-        RecurrentSpec spec = spec(Cell.LSTM, Activation.HARD_SIGMOID_KERAS2, true, true, size, new SplittableRandom(29));
+        RecurrentSpec spec = spec(cell, Activation.HARD_SIGMOID_KERAS2, true, true, size, new SplittableRandom(29));
         compare(spec, size, true, null, "bf16 matmuls, f32 accumulation and gates; gate activations as matmul post-ops",
-                reporter, "composed LSTM " + size);
+                reporter, "composed " + cell + " " + size);
     }
 
     @Test
