@@ -56,6 +56,10 @@ import org.bytedeco.javacpp.PointerPointer;
  * </ol>
  * GRU {@code reset_after=false} needs {@code (r ⊙ h)·R_h} once {@code r} is known: its recurrent
  * kernel is split into {@code R_zr [H, 2H]} and {@code R_h [H, H]}, two matmuls per step.
+ * From batch {@link #ACTIVATED_STEP_FROM_BATCH}, an LSTM or GRU {@code reset_after=false} whose
+ * activations oneDNN has runs one matmul per gate block instead, each summed in place into the input
+ * projection and activated by oneDNN post-ops; Java keeps only the state update
+ * ({@link #activatedStepRuns}).
  *
  * <p>Masks follow the canonical Keras rule (spec §3.3): at a masked step every state is carried and
  * the output is the previous processed output (zeros before any valid step), or zeros with
