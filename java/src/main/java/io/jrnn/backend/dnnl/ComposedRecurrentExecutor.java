@@ -7,15 +7,9 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ab;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_data_type_undef;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_sum;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
 
 import io.jrnn.Mask;
 import io.jrnn.Precision;
@@ -36,7 +30,6 @@ import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc;
-import org.bytedeco.dnnl.dnnl_post_ops;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
@@ -329,29 +322,6 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         }
     }
 
-    /**
-     * A user scratchpad and the post-ops {@code dst = product + dst} (a sum: the step's gate columns of
-     * the input projection, updated in place), then {@code eltwise} unless linear.
-     */
-    private static dnnl_primitive_attr gateAttr(NativeScope owner, float[] eltwise) {
-        dnnl_post_ops ops;
-        try (PointerPointer<dnnl_post_ops> out = new PointerPointer<>(1)) {
-            Dnnl.check(dnnl_post_ops_create(out), "dnnl_post_ops_create");
-            ops = out.get(dnnl_post_ops.class, 0);
-        }
-        dnnl_post_ops created = ops;
-        owner.defer(() -> Dnnl.check(dnnl_post_ops_destroy(created), "dnnl_post_ops_destroy"));
-        Dnnl.check(dnnl_post_ops_append_sum(ops, 1f, 0, dnnl_data_type_undef), "dnnl_post_ops_append_sum");
-        if (eltwise.length == 3) {
-            Dnnl.check(dnnl_post_ops_append_eltwise(ops, (int) eltwise[0], eltwise[1], eltwise[2]),
-                    "dnnl_post_ops_append_eltwise");
-        }
-        dnnl_primitive_attr attr = Dnnl.userScratchpadAttr(owner);
-        // The attributes keep their own copy of the post-ops.
-        Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops");
-        return attr;
-    }
-
     @Override
     public String executionPath() {
         return lastPath;
@@ -519,7 +489,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         Matmul(NativeScope owner, dnnl_stream stream, long m, long k, GateBlock block, long rowStride, Pointer srcData) {
             this(owner, stream, m, k, block.width(), block.kernel(), null, srcData, null,
                     Dnnl.stridedDesc(owner, new long[] {m, block.width()}, new long[] {rowStride, 1}),
-                    gateAttr(owner, block.eltwise()));
+                    Dnnl.sumAttr(owner, block.eltwise()));
         }
 
         private Matmul(NativeScope owner, dnnl_stream stream, long m, long k, long n, WeightCache.Source matrix,

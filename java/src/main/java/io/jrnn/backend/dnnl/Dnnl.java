@@ -1,5 +1,11 @@
 package io.jrnn.backend.dnnl;
 
+import static org.bytedeco.dnnl.global.dnnl.dnnl_data_type_undef;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_sum;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
@@ -38,6 +44,7 @@ import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_post_ops;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
@@ -161,6 +168,30 @@ final class Dnnl {
         scope.defer(() -> check(dnnl_primitive_attr_destroy(a), "dnnl_primitive_attr_destroy"));
         check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
                 "dnnl_primitive_attr_set_scratchpad_mode");
+        return attr;
+    }
+
+    /**
+     * {@link #userScratchpadAttr} with the post-ops {@code dst = result + dst} (a {@code sum}: the
+     * primitive adds to what its destination holds), then the eltwise {@code {algorithm, alpha, beta}}
+     * unless {@code eltwise} is null or shorter (linear: none).
+     */
+    static dnnl_primitive_attr sumAttr(NativeScope scope, float[] eltwise) {
+        dnnl_post_ops ops;
+        try (PointerPointer<dnnl_post_ops> out = new PointerPointer<>(1)) {
+            check(dnnl_post_ops_create(out), "dnnl_post_ops_create");
+            ops = out.get(dnnl_post_ops.class, 0);
+        }
+        dnnl_post_ops created = ops;
+        scope.defer(() -> check(dnnl_post_ops_destroy(created), "dnnl_post_ops_destroy"));
+        check(dnnl_post_ops_append_sum(ops, 1f, 0, dnnl_data_type_undef), "dnnl_post_ops_append_sum");
+        if (eltwise != null && eltwise.length == 3) {
+            check(dnnl_post_ops_append_eltwise(ops, (int) eltwise[0], eltwise[1], eltwise[2]),
+                    "dnnl_post_ops_append_eltwise");
+        }
+        dnnl_primitive_attr attr = userScratchpadAttr(scope);
+        // The attributes keep their own copy of the post-ops.
+        check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops");
         return attr;
     }
 

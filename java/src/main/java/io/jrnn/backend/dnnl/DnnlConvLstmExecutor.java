@@ -3,24 +3,15 @@ package io.jrnn.backend.dnnl;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_data_type_undef;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_elu;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_forward_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_hardsigmoid;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_logistic;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_relu;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_tanh;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_sum;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_direct;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_forward_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
@@ -42,7 +33,6 @@ import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc;
-import org.bytedeco.dnnl.dnnl_post_ops;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
@@ -252,7 +242,7 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
             dnnl_memory_desc bDesc = withBias ? Dnnl.desc(owner, dnnl_a, outChannels) : null;
             dnnl_memory_desc dstDesc = Dnnl.desc(owner, dnnl_nhwc, images, outChannels, outR, outCols);
             this.stream = stream;
-            dnnl_primitive_attr attr = accumulate ? sumAttr(owner) : Dnnl.userScratchpadAttr(owner);
+            dnnl_primitive_attr attr = accumulate ? Dnnl.sumAttr(owner, null) : Dnnl.userScratchpadAttr(owner);
             dnnl_primitive_desc pd;
             try (PointerPointer<dnnl_primitive_desc> out = new PointerPointer<>(1)) {
                 Dnnl.check(dnnl_convolution_forward_primitive_desc_create(out, engine, dnnl_forward_inference,
@@ -278,29 +268,6 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
         void execute() {
             Dnnl.execute(primitive, stream, argCount, args);
         }
-    }
-
-    /** Attributes with a {@code sum} post-op (the convolution adds to what its destination holds) and a user scratchpad. */
-    private static dnnl_primitive_attr sumAttr(NativeScope owner) {
-        dnnl_post_ops ops;
-        try (PointerPointer<dnnl_post_ops> out = new PointerPointer<>(1)) {
-            Dnnl.check(dnnl_post_ops_create(out), "dnnl_post_ops_create");
-            ops = out.get(dnnl_post_ops.class, 0);
-        }
-        dnnl_post_ops po = ops;
-        owner.defer(() -> Dnnl.check(dnnl_post_ops_destroy(po), "dnnl_post_ops_destroy"));
-        Dnnl.check(dnnl_post_ops_append_sum(ops, 1f, 0, dnnl_data_type_undef), "dnnl_post_ops_append_sum");
-        dnnl_primitive_attr attr;
-        try (PointerPointer<dnnl_primitive_attr> out = new PointerPointer<>(1)) {
-            Dnnl.check(dnnl_primitive_attr_create(out), "dnnl_primitive_attr_create");
-            attr = out.get(dnnl_primitive_attr.class, 0);
-        }
-        dnnl_primitive_attr a = attr;
-        owner.defer(() -> Dnnl.check(dnnl_primitive_attr_destroy(a), "dnnl_primitive_attr_destroy"));
-        Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops");
-        Dnnl.check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
-                "dnnl_primitive_attr_set_scratchpad_mode");
-        return attr;
     }
 
     /**

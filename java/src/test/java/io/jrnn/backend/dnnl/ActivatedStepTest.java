@@ -84,13 +84,7 @@ class ActivatedStepTest {
                 Tensor[] actual = executor.run(x, init, mask);
                 try {
                     assertTrue(executor.executionPath().contains(POST_OPS), executor.executionPath());
-                    assertEquals(expected.length, actual.length);
-                    for (int o = 0; o < expected.length; o++) {
-                        int[] shape = o == 0 && sequences ? new int[] {n, t, size.units()} : new int[] {n, size.units()};
-                        try (Tensor e = Tensor.of(expected[o], shape)) {
-                            assertClose(e, actual[o], "call " + call + " output " + o);
-                        }
-                    }
+                    ComposedRecurrentExecutorTest.assertOutputsClose(expected, actual, sequences, size, "call " + call + " ");
                 } finally {
                     Arrays.stream(actual).forEach(Tensor::close);
                 }

@@ -197,24 +197,25 @@ class ComposedRecurrentExecutorTest {
             float[][] expected = maskedOracle(spec, x, init, mask, zeroOutput);
             Tensor[] actual = executor.run(x, init, mask);
             try {
-                assertEquals(expected.length, actual.length);
-                int[][] shapes = new int[expected.length][];
-                shapes[0] = sequences ? new int[] {size.batch(), size.steps(), size.units()}
-                        : new int[] {size.batch(), size.units()};
-                for (int s = 1; s < shapes.length; s++) {
-                    shapes[s] = new int[] {size.batch(), size.units()};
-                }
-                for (int o = 0; o < expected.length; o++) {
-                    try (Tensor e = Tensor.of(expected[o], shapes[o])) {
-                        assertClose(e, actual[o], "output " + o);
-                    }
-                }
+                assertOutputsClose(expected, actual, sequences, size, "");
             } finally {
                 Arrays.stream(actual).forEach(Tensor::close);
             }
         } finally {
             if (init != null) {
                 Arrays.stream(init).forEach(Tensor::close);
+            }
+        }
+    }
+
+    /** {@code actual} (output, then states) within the backends' tolerance of the oracle's {@code expected}. */
+    static void assertOutputsClose(float[][] expected, Tensor[] actual, boolean sequences, Size size, String label) {
+        assertEquals(expected.length, actual.length);
+        for (int o = 0; o < expected.length; o++) {
+            int[] shape = o == 0 && sequences ? new int[] {size.batch(), size.steps(), size.units()}
+                    : new int[] {size.batch(), size.units()};
+            try (Tensor e = Tensor.of(expected[o], shape)) {
+                assertClose(e, actual[o], label + "output " + o);
             }
         }
     }
