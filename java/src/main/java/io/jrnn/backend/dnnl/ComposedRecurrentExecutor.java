@@ -288,7 +288,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
      * Java gate pass: LSTM and GRU reset_after=false whose activations oneDNN has, from batch
      * {@link #ACTIVATED_STEP_FROM_BATCH}.
      * Paired medians, hard_sigmoid LSTM, 2-vCPU Zen 4 (docs/benchmarks.md): (512, 64, 25, 512)
-     * 41.4 → 36.8 ms at 2 threads, 69.4 → 68.4 at 1; at batch 8 and 16 within the noise either way;
+     * 41.4 → 36.8 ms at 2 threads, 69.4 → 68.4 at 1 (GRU: 32.6 → 29.5 at 2 threads); at batch 8
+     * and 16 within the noise either way;
      * at batches 1–4 (sigmoid LSTM) three matmul calls per step cost more than the gate pass they
      * save (batch 1, H = 1024: 14.6–15.1 against 17.3–20.4 ms at 1 thread).
      */
@@ -975,8 +976,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     }
 
     /**
-     * The implementations oneDNN chose for a shape's step matmuls (compiling the shape if needed), for
-     * tests: a {@code ref} one would run a thousand times slower.
+     * The implementations oneDNN chose for a shape's gate matmuls, or for its one recurrent matmul
+     * (compiling the shape if needed), for tests: a {@code ref} one would run a thousand times slower.
      */
     List<String> stepImplementations(int batch, int steps) {
         try (ShapeCache<Shape, ShapePlan>.Lease lease = plans.acquire(new Shape(batch, steps))) {
