@@ -49,8 +49,8 @@ import org.bytedeco.javacpp.PointerPointer;
  * </ol>
  * GRU {@code reset_after=false} needs {@code (r ⊙ h)·R_h} once {@code r} is known: its recurrent
  * kernel is split into {@code R_zr [H, 2H]} and {@code R_h [H, H]}, two matmuls per step.
- * From batch {@link #ACTIVATED_STEP_FROM_BATCH}, an LSTM or GRU {@code reset_after=false} whose
- * activations oneDNN has runs one matmul per gate block instead, each summed in place into the input
+ * From batch {@link #ACTIVATED_STEP_FROM_BATCH}, an LSTM, GRU {@code reset_after=false} or SimpleRNN
+ * whose activations oneDNN has runs one matmul per gate block instead, each summed in place into the input
  * projection and activated by oneDNN post-ops; Java keeps only the state update
  * ({@link #activatedStepRuns}).
  *
@@ -112,10 +112,11 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     /** GRU reset_after=false: {@code R_h [H, H]}; else null. */
     private final WeightCache.Source candidateKernel;
     /**
-     * LSTM or GRU reset_after=false whose activations oneDNN has as eltwise post-ops
+     * LSTM, GRU reset_after=false or SimpleRNN whose activations oneDNN has as eltwise post-ops
      * ({@link #postOpEltwise}): the gate blocks, one step matmul each that also adds the input
      * projection and activates (see {@link #activatedStepRuns}): LSTM {@code [i f]}, {@code [c̃]},
-     * {@code [o]}; GRU {@code [z r]} from {@code h}, then {@code [h̃]} from {@code r ⊙ h}; else null.
+     * {@code [o]}; GRU {@code [z r]} from {@code h}, then {@code [h̃]} from {@code r ⊙ h}; SimpleRNN
+     * {@code [h]}; else null.
      */
     private final GateBlock[] gateBlocks;
     private final ShapeCache<Shape, ShapePlan> plans = new ShapeCache<>(SHAPE_CACHE_CAPACITY, this::createPlan);
@@ -239,6 +240,9 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                 // z, r from h; the candidate from r ⊙ h, once r is known.
                 this.gateBlocks = new GateBlock[] {new GateBlock(0, 2 * h, sigmaOp, recurrentKernel),
                         new GateBlock(2 * h, h, phiOp, candidateKernel)};
+            } else if (kind == Kind.SIMPLE_RNN && phiOp != null) {
+                // The activated block is the new h.
+                this.gateBlocks = new GateBlock[] {new GateBlock(0, h, phiOp, recurrentKernel)};
             } else {
                 this.gateBlocks = null;
             }
@@ -285,13 +289,15 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     /**
      * Whether a plan's step runs the {@link #gateBlocks} matmuls (activations as post-ops, so on
      * oneDNN's threads; only the state update in Java) instead of its matmul(s) and a single-threaded
-     * Java gate pass: LSTM and GRU reset_after=false whose activations oneDNN has, from batch
-     * {@link #ACTIVATED_STEP_FROM_BATCH}.
+     * Java gate pass: LSTM, GRU reset_after=false and SimpleRNN whose activations oneDNN has, from
+     * batch {@link #ACTIVATED_STEP_FROM_BATCH}.
      * Paired medians, hard_sigmoid LSTM, 2-vCPU Zen 4 (docs/benchmarks.md): (512, 64, 25, 512)
-     * 41.4 → 36.8 ms at 2 threads, 69.4 → 68.4 at 1 (GRU: 32.6 → 29.5 at 2 threads); at batch 8
-     * and 16 within the noise either way;
+     * 41.4 → 36.8 ms at 2 threads, 69.4 → 68.4 at 1 (GRU: 32.6 → 29.5 at 2 threads; elu SimpleRNN:
+     * 21.1 → 11.2 at 2 threads, 25.6 → 18.2 at 1); at batch 8 and 16 within the noise either way;
      * at batches 1–4 (sigmoid LSTM) three matmul calls per step cost more than the gate pass they
-     * save (batch 1, H = 1024: 14.6–15.1 against 17.3–20.4 ms at 1 thread).
+     * save (batch 1, H = 1024: 14.6–15.1 against 17.3–20.4 ms at 1 thread), and a tanh SimpleRNN's
+     * one post-op matmul at batch 1 was slower than its plain one and the Java tanh (1.5 against
+     * 0.8–1.0 ms at (256, 1, 150, 256), 1 thread).
      */
     boolean activatedStepRuns(int batch) {
         return ACTIVATED_STEP_ENABLED && gateBlocks != null && batch >= ACTIVATED_STEP_FROM_BATCH
@@ -679,10 +685,11 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                     int t = spec.goBackwards() ? steps - 1 - k : k;
                     hiddenNative.put(0, h, 0, stateSize);
                     if (gateMatmuls != null) {
-                        if (kind == Kind.GRU) {
-                            activatedGruStep(t, valid);
-                        } else {
-                            activatedLstmStep(t, valid);
+                        switch (kind) {
+                            case LSTM -> activatedLstmStep(t, valid);
+                            case GRU -> activatedGruStep(t, valid);
+                            case SIMPLE_RNN -> activatedSimpleStep(t, valid);
+                            case GRU_RESET_AFTER -> throw new IllegalStateException("GRU reset_after has no gate matmuls");
                         }
                         recordStep(valid, t, k, output, sequenceView);
                         continue;
@@ -841,6 +848,17 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                 if (!masked(valid, s, t)) {
                     readProjection(s, t);
                     ComposedActivations.lstmUpdate(phi, row, 0, hiddenSize, c, h, s * hiddenSize, tmp);
+                }
+            }
+        }
+
+        /** §2.2 with the {@link #gateMatmuls}: oneDNN writes the activated {@code h} of every sample. */
+        private void activatedSimpleStep(int t, boolean[] valid) {
+            int hs = hiddenSize;
+            runGateMatmul(0, t);
+            for (int s = 0; s < batch; s++) {
+                if (!masked(valid, s, t)) {
+                    projected.get((s * steps + t) * projectionWidth, h, s * hs, hs);
                 }
             }
         }

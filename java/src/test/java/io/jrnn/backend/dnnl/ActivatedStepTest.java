@@ -25,7 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The composed step whose activations run as oneDNN matmul post-ops (one matmul per gate block, added
  * in place to the input projection, then activated: LSTM {@code [i f]}, {@code [c̃]}, {@code [o]};
- * GRU reset_after=false {@code [z r]}, then {@code [h̃]} from {@code r ⊙ h}; Java updates the states):
+ * GRU reset_after=false {@code [z r]}, then {@code [h̃]} from {@code r ⊙ h}; SimpleRNN {@code [h]};
+ * Java updates the states):
  * against the masked oracle (the reference backend step by step), and when it runs.
  */
 class ActivatedStepTest {
@@ -43,7 +44,7 @@ class ActivatedStepTest {
         List<Size> sizes = List.of(new Size(FROM + 1, 6, 9, 11), new Size(FROM + 4, 5, 7, 32));
         List<Arguments> cases = new ArrayList<>();
         int i = 0;
-        for (Kind kind : List.of(Kind.LSTM, Kind.GRU)) {
+        for (Kind kind : List.of(Kind.LSTM, Kind.GRU, Kind.SIMPLE_RNN)) {
             for (Activation[] pair : pairs) {
                 for (int bits = 0; bits < 16; bits++) {
                     cases.add(Arguments.of(kind, pair[0], pair[1], (bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0,
@@ -97,7 +98,7 @@ class ActivatedStepTest {
     }
 
     @Test
-    void runsFromItsBatchWithActivationsOneDnnHasForLstmAndGruResetBefore() {
+    void runsFromItsBatchWithActivationsOneDnnHasForLstmGruResetBeforeAndSimpleRnn() {
         SplittableRandom rng = new SplittableRandom(31);
         Size size = new Size(FROM, 3, 4, 5);
         RecurrentSpec hard = ComposedRecurrentExecutorTest.spec(Kind.LSTM, Activation.TANH,
@@ -131,12 +132,21 @@ class ActivatedStepTest {
             assertTrue(executor.activatedStepRuns(FROM));
             assertFalse(executor.activatedStepRuns(FROM - 1));
         }
-        for (Kind other : List.of(Kind.GRU_RESET_AFTER, Kind.SIMPLE_RNN)) {
-            RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(other, Activation.TANH, Activation.SIGMOID, true,
-                    false, false, size, rng);
-            try (ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), spec, "test")) {
-                assertFalse(executor.activatedStepRuns(64), other.toString());
-            }
+        RecurrentSpec elu = ComposedRecurrentExecutorTest.spec(Kind.SIMPLE_RNN, Activation.ELU, Activation.SOFTMAX, true,
+                false, false, size, rng);
+        try (ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), elu, "test")) {
+            // A SimpleRNN has no recurrent activation: whatever the spec carries there does not matter.
+            assertTrue(executor.activatedStepRuns(FROM));
+        }
+        RecurrentSpec softsign = ComposedRecurrentExecutorTest.spec(Kind.SIMPLE_RNN, Activation.SOFTSIGN,
+                Activation.SIGMOID, true, false, false, size, rng);
+        try (ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), softsign, "test")) {
+            assertFalse(executor.activatedStepRuns(64));
+        }
+        RecurrentSpec resetAfter = ComposedRecurrentExecutorTest.spec(Kind.GRU_RESET_AFTER, Activation.TANH,
+                Activation.SIGMOID, true, false, false, size, rng);
+        try (ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), resetAfter, "test")) {
+            assertFalse(executor.activatedStepRuns(64));
         }
     }
 
@@ -162,7 +172,7 @@ class ActivatedStepTest {
     }
 
     static Stream<Arguments> gatedKinds() {
-        return Stream.of(Arguments.of(Kind.LSTM, 3), Arguments.of(Kind.GRU, 2));
+        return Stream.of(Arguments.of(Kind.LSTM, 3), Arguments.of(Kind.GRU, 2), Arguments.of(Kind.SIMPLE_RNN, 1));
     }
 
     /**
