@@ -283,7 +283,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
      * Keras form keeps NaN (oneDNN's may not).
      */
     static float[] postOpEltwise(Activation a) {
-        return a == Activation.RELU ? null : DnnlConvLstmExecutor.eltwiseFor(a);
+        return a == Activation.RELU ? null : Dnnl.eltwiseFor(a);
     }
 
     /**

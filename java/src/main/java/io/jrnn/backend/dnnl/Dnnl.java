@@ -1,18 +1,14 @@
 package io.jrnn.backend.dnnl;
 
-import static org.bytedeco.dnnl.global.dnnl.dnnl_data_type_undef;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_sum;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_FROM;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_data_type_undef;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_elu;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_hardsigmoid;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_logistic;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_relu;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_tanh;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_strides;
@@ -21,6 +17,14 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_eltwise;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_append_sum;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_post_ops_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scratchpad_mode;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
@@ -30,6 +34,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_exec_arg_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_impl_info_str;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_scratchpad_mode_user;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_destroy;
@@ -37,6 +42,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_wait;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
 
 import io.jrnn.NativeException;
+import io.jrnn.layers.Activation;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import org.bytedeco.dnnl.dnnl_engine;
@@ -193,6 +199,23 @@ final class Dnnl {
         // The attributes keep their own copy of the post-ops.
         check(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops");
         return attr;
+    }
+
+    /**
+     * oneDNN's eltwise algorithm and (alpha, beta) for a Keras activation, or {@code null} when
+     * oneDNN has none (those run in Java, {@link ComposedActivations}). Linear is {@code {0}}: nothing to run.
+     */
+    static float[] eltwiseFor(Activation a) {
+        return switch (a) {
+            case LINEAR -> new float[] {0};
+            case TANH -> new float[] {dnnl_eltwise_tanh, 0, 0};
+            case SIGMOID -> new float[] {dnnl_eltwise_logistic, 0, 0};
+            case HARD_SIGMOID_KERAS2 -> new float[] {dnnl_eltwise_hardsigmoid, 0.2f, 0.5f};
+            case HARD_SIGMOID_KERAS3 -> new float[] {dnnl_eltwise_hardsigmoid, 1f / 6f, 0.5f};
+            case RELU -> new float[] {dnnl_eltwise_relu, 0, 0};
+            case ELU -> new float[] {dnnl_eltwise_elu, 1, 0};
+            default -> null;
+        };
     }
 
     /** A scratchpad memory of the size {@code pd} asks for (a primitive created with {@link #userScratchpadAttr}). */

@@ -6,12 +6,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCRATCHPAD;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_elu;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_forward_primitive_desc_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_hardsigmoid;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_logistic;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_relu;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_tanh;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_direct;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_forward_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
@@ -156,9 +151,9 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
 
     @Override
     public String executionPath() {
-        boolean allNative = eltwiseFor(sigma) != null && eltwiseFor(phi) != null;
+        boolean allNative = Dnnl.eltwiseFor(sigma) != null && Dnnl.eltwiseFor(phi) != null;
         return (inputConvPerStep ? PER_STEP_PATH : PATH) + (allNative ? ", oneDNN eltwise activations"
-                : ", activations in Java (" + (eltwiseFor(sigma) == null ? sigma : phi).kerasName()
+                : ", activations in Java (" + (Dnnl.eltwiseFor(sigma) == null ? sigma : phi).kerasName()
                         + " has no oneDNN eltwise)") + ", state update in Java)";
     }
 
@@ -270,22 +265,6 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
         }
     }
 
-    /**
-     * oneDNN's eltwise algorithm and (alpha, beta) for a Keras activation, or {@code null} when
-     * oneDNN has none (those run in Java, {@link ComposedActivations}). Linear is {@code {0}}: nothing to run.
-     */
-    static float[] eltwiseFor(Activation a) {
-        return switch (a) {
-            case LINEAR -> new float[] {0};
-            case TANH -> new float[] {dnnl_eltwise_tanh, 0, 0};
-            case SIGMOID -> new float[] {dnnl_eltwise_logistic, 0, 0};
-            case HARD_SIGMOID_KERAS2 -> new float[] {dnnl_eltwise_hardsigmoid, 0.2f, 0.5f};
-            case HARD_SIGMOID_KERAS3 -> new float[] {dnnl_eltwise_hardsigmoid, 1f / 6f, 0.5f};
-            case RELU -> new float[] {dnnl_eltwise_relu, 0, 0};
-            case ELU -> new float[] {dnnl_eltwise_elu, 1, 0};
-            default -> null;
-        };
-    }
 
     /** An in-place oneDNN eltwise over a dense buffer of {@code size} floats. */
     private final class Eltwise {
@@ -404,8 +383,8 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
                     one, none, rPadL, rPadR, hN, gS, true);
             this.recurrentCandidateConv = new Conv(planScope, stream, batch, f, outR, outC, outR, outC, f, recurrentCandidate, null,
                     one, none, rPadL, rPadR, hN, gC, true);
-            float[] sigmaAlg = eltwiseFor(sigma);
-            float[] phiAlg = eltwiseFor(phi);
+            float[] sigmaAlg = Dnnl.eltwiseFor(sigma);
+            float[] phiAlg = Dnnl.eltwiseFor(phi);
             this.sigmaActivation = sigmaAlg != null && sigmaAlg.length > 1
                     ? new Eltwise(planScope, stream, sigmaAlg, (long) batch * sigmaBlock, gS) : null;
             this.candidateActivation = phiAlg != null && phiAlg.length > 1
