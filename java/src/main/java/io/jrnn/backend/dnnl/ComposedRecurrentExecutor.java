@@ -231,8 +231,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                 this.recurrentKernel = userWeights(r, h, projectionWidth);
                 this.candidateKernel = null;
             }
-            float[] sigmaOp = postOpEltwise(sigma);
-            float[] phiOp = postOpEltwise(phi);
+            float[] sigmaOp = postOpEltwise(sigma, false);
+            float[] phiOp = postOpEltwise(phi, true);
             if (kind == Kind.LSTM && sigmaOp != null && phiOp != null) {
                 this.gateBlocks = new GateBlock[] {gateBlock(0, 2 * h, sigmaOp), gateBlock(2 * h, h, phiOp),
                         gateBlock(3 * h, h, sigmaOp)};
@@ -279,11 +279,19 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
 
     /**
      * oneDNN's eltwise post-op (algorithm, alpha, beta) for a Keras activation, {@code {0}} for linear
-     * (none), or null where the step keeps the activation in Java: oneDNN has none, or relu, whose
-     * Keras form keeps NaN (oneDNN's may not).
+     * (none), or null where the step keeps the activation in Java: oneDNN has none, or, for the
+     * activation whose output carries the state ({@code carriesState}: the candidate, SimpleRNN's h),
+     * oneDNN's form turns NaN into a number where Keras keeps it (relu gives 0, hard_sigmoid 1). Gate
+     * activations may clamp NaN: a NaN reaching a gate's pre-activation reaches the candidate's too
+     * (the same input row, or the same h through the recurrent product), and the candidate carries it.
+     * relu stays in Java as a gate too (not measured).
      */
-    static float[] postOpEltwise(Activation a) {
-        return a == Activation.RELU ? null : Dnnl.eltwiseFor(a);
+    static float[] postOpEltwise(Activation a, boolean carriesState) {
+        if (a == Activation.RELU
+                || carriesState && (a == Activation.HARD_SIGMOID_KERAS2 || a == Activation.HARD_SIGMOID_KERAS3)) {
+            return null;
+        }
+        return Dnnl.eltwiseFor(a);
     }
 
     /**

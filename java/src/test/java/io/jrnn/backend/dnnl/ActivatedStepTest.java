@@ -230,6 +230,73 @@ class ActivatedStepTest {
         }
     }
 
+    static Stream<Arguments> nonFiniteCases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Kind kind : List.of(Kind.LSTM, Kind.GRU, Kind.SIMPLE_RNN)) {
+            for (Activation activation : List.of(Activation.TANH, Activation.SIGMOID, Activation.HARD_SIGMOID_KERAS2,
+                    Activation.HARD_SIGMOID_KERAS3, Activation.ELU, Activation.LINEAR)) {
+                for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                    cases.add(Arguments.of(kind, activation, bad));
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    /**
+     * NaN and ±Inf in the input and in an initial state land where the reference backend puts them
+     * (docs/reliability.md): oneDNN's hard_sigmoid turns NaN into 1, so it may gate (the candidate
+     * carries the NaN) but not produce the state itself.
+     */
+    @ParameterizedTest(name = "{0} activation={1} {2}")
+    @MethodSource("nonFiniteCases")
+    void nonFiniteValuesLandWhereTheReferencePutsThem(Kind kind, Activation activation, float bad) {
+        SplittableRandom rng = new SplittableRandom(47);
+        Size size = new Size(FROM, 3, 4, 5);
+        RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(kind, activation, Activation.HARD_SIGMOID_KERAS2, true,
+                false, true, size, rng);
+        float[] values;
+        float[] state;
+        try (Tensor x = random(rng, 1f, size.batch(), size.steps(), size.features());
+                Tensor h0 = random(rng, 1f, size.batch(), size.units())) {
+            values = x.toArray();
+            state = h0.toArray();
+        }
+        values[0] = bad;
+        state[size.units() + 2] = bad;
+        Tensor[] init = new Tensor[spec.stateCount()];
+        init[0] = Tensor.of(state, size.batch(), size.units());
+        for (int s = 1; s < init.length; s++) {
+            init[s] = Tensor.zeros(size.batch(), size.units());
+        }
+        boolean[] all = new boolean[size.batch() * size.steps()];
+        Arrays.fill(all, true);
+        try (Tensor x = Tensor.of(values, size.batch(), size.steps(), size.features());
+                ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), spec, "test")) {
+            float[][] expected = ComposedRecurrentExecutorTest.maskedOracle(spec, x, init,
+                    Mask.of(all, size.batch(), size.steps()), false);
+            Tensor[] actual = executor.run(x, init);
+            try {
+                for (int o = 0; o < expected.length; o++) {
+                    float[] a = actual[o].toArray();
+                    for (int j = 0; j < a.length; j++) {
+                        float e = expected[o][j];
+                        String where = "output " + o + " element " + j + ": expected " + e + ", got " + a[j];
+                        if (Float.isNaN(e) || Float.isInfinite(e)) {
+                            assertEquals(e, a[j], where);
+                        } else {
+                            assertTrue(Math.abs(e - a[j]) <= 1e-5, where);
+                        }
+                    }
+                }
+            } finally {
+                Arrays.stream(actual).forEach(Tensor::close);
+            }
+        } finally {
+            Arrays.stream(init).forEach(Tensor::close);
+        }
+    }
+
     private static void run(ComposedRecurrentExecutor executor, int batch, Size size) {
         try (Tensor x = random(new SplittableRandom(batch), 1f, batch, size.steps(), size.features())) {
             Arrays.stream(executor.run(x, null)).forEach(Tensor::close);
