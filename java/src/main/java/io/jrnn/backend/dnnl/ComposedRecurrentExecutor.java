@@ -281,14 +281,11 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
      * oneDNN's eltwise post-op (algorithm, alpha, beta) for a Keras activation, {@code {0}} for linear
      * (none), or null where the step keeps the activation in Java: oneDNN has none, or, for the
      * activation whose output carries the state ({@code carriesState}: the candidate, SimpleRNN's h),
-     * oneDNN's form turns NaN into a number where Keras keeps it (relu gives 0, hard_sigmoid 1). Gate
-     * activations may clamp NaN: a NaN reaching a gate's pre-activation reaches the candidate's too
-     * (the same input row, or the same h through the recurrent product), and the candidate carries it.
-     * relu stays in Java as a gate too (not measured).
+     * oneDNN's loses NaN ({@link Dnnl#eltwiseKeepsNaN}). relu stays in Java as a gate too, as it
+     * always has on the composed path.
      */
     static float[] postOpEltwise(Activation a, boolean carriesState) {
-        if (a == Activation.RELU
-                || carriesState && (a == Activation.HARD_SIGMOID_KERAS2 || a == Activation.HARD_SIGMOID_KERAS3)) {
+        if (a == Activation.RELU || carriesState && !Dnnl.eltwiseKeepsNaN(a)) {
             return null;
         }
         return Dnnl.eltwiseFor(a);

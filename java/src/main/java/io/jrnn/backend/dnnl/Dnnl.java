@@ -218,6 +218,17 @@ final class Dnnl {
         };
     }
 
+    /**
+     * Whether oneDNN's eltwise for {@code a} keeps NaN as Keras does. relu computes max(x, 0) and
+     * turns NaN into 0; hard_sigmoid clamps it to 1 (measured: {@code ActivatedStepTest},
+     * {@code DnnlConvLstmExecutorTest}). An activation whose output carries the state runs in Java
+     * when this is false; a gate may still use oneDNN's, because a NaN that reaches a gate reaches the
+     * candidate too, and the candidate carries it.
+     */
+    static boolean eltwiseKeepsNaN(Activation a) {
+        return a != Activation.RELU && a != Activation.HARD_SIGMOID_KERAS2 && a != Activation.HARD_SIGMOID_KERAS3;
+    }
+
     /** A scratchpad memory of the size {@code pd} asks for (a primitive created with {@link #userScratchpadAttr}). */
     static dnnl_memory scratchpad(NativeScope scope, dnnl_primitive_desc pd, dnnl_engine engine) {
         dnnl_memory_desc md = queryArgDesc(pd, DNNL_ARG_SCRATCHPAD);

@@ -151,10 +151,20 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
 
     @Override
     public String executionPath() {
-        boolean allNative = Dnnl.eltwiseFor(sigma) != null && Dnnl.eltwiseFor(phi) != null;
+        boolean allNative = Dnnl.eltwiseFor(sigma) != null && stateEltwise(phi) != null;
+        Activation inJava = Dnnl.eltwiseFor(sigma) == null ? sigma : phi;
         return (inputConvPerStep ? PER_STEP_PATH : PATH) + (allNative ? ", oneDNN eltwise activations"
-                : ", activations in Java (" + (Dnnl.eltwiseFor(sigma) == null ? sigma : phi).kerasName()
-                        + " has no oneDNN eltwise)") + ", state update in Java)";
+                : ", activations in Java (" + inJava.kerasName()
+                        + (Dnnl.eltwiseFor(inJava) == null ? " has no oneDNN eltwise" : ": oneDNN's loses NaN") + ")")
+                + ", state update in Java)";
+    }
+
+    /**
+     * oneDNN's eltwise for the activation of the candidate and of the cell state, whose outputs carry
+     * the state: null where oneDNN has none or its form loses NaN ({@link Dnnl#eltwiseKeepsNaN}).
+     */
+    static float[] stateEltwise(Activation phi) {
+        return Dnnl.eltwiseKeepsNaN(phi) ? Dnnl.eltwiseFor(phi) : null;
     }
 
     @Override
@@ -384,7 +394,7 @@ final class DnnlConvLstmExecutor implements ConvLstmExecutor {
             this.recurrentCandidateConv = new Conv(planScope, stream, batch, f, outR, outC, outR, outC, f, recurrentCandidate, null,
                     one, none, rPadL, rPadR, hN, gC, true);
             float[] sigmaAlg = Dnnl.eltwiseFor(sigma);
-            float[] phiAlg = Dnnl.eltwiseFor(phi);
+            float[] phiAlg = stateEltwise(phi);
             this.sigmaActivation = sigmaAlg != null && sigmaAlg.length > 1
                     ? new Eltwise(planScope, stream, sigmaAlg, (long) batch * sigmaBlock, gS) : null;
             this.candidateActivation = phiAlg != null && phiAlg.length > 1

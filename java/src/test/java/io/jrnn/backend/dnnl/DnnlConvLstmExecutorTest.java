@@ -8,9 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jrnn.Tensor;
 import io.jrnn.backend.ConvLstmExecutor;
 import io.jrnn.backend.ConvLstmSpec;
+import io.jrnn.backend.reference.ReferenceBackend;
 import io.jrnn.layers.Activation;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class DnnlConvLstmExecutorTest {
     private static float[] random(int n, long seed) {
@@ -81,6 +88,61 @@ class DnnlConvLstmExecutorTest {
             assertTrue(b.executionPath().contains("activations in Java (softsign has no oneDNN eltwise)"),
                     b.executionPath());
         }
+    }
+
+    /**
+     * NaN and ±Inf in the input land where the reference backend puts them (docs/reliability.md).
+     * oneDNN's relu and hard_sigmoid turn NaN into a number, so as the activation of the candidate
+     * and the cell state they run in Java; hard_sigmoid gates may stay in oneDNN.
+     */
+    @ParameterizedTest(name = "activation={0} {1}")
+    @MethodSource("nonFiniteCases")
+    void nonFiniteInputsLandWhereTheReferencePutsThem(Activation activation, float bad) {
+        ConvLstmSpec s = spec();
+        ConvLstmSpec spec = new ConvLstmSpec("conv", 2, 3, 3, 3, 1, 1, 1, 1, true, activation,
+                Activation.HARD_SIGMOID_KERAS2, false, true, s.kernel(), s.recurrentKernel(), s.bias());
+        float[] values = random(2 * 3 * 4 * 5 * 2, 11);
+        values[10] = bad;
+        try (ConvLstmExecutor jrnn = DnnlBackend.instance().compileConvLstm(spec);
+                ConvLstmExecutor reference = ReferenceBackend.instance().compileConvLstm(spec);
+                Tensor x = Tensor.of(values, 2, 3, 4, 5, 2)) {
+            if (!Dnnl.eltwiseKeepsNaN(activation)) {
+                assertTrue(jrnn.executionPath().contains("activations in Java (" + activation.kerasName()
+                        + ": oneDNN's loses NaN)"), jrnn.executionPath());
+            }
+            Tensor[] a = jrnn.run(x, null, null);
+            Tensor[] e = reference.run(x, null, null);
+            try {
+                for (int o = 0; o < e.length; o++) {
+                    float[] got = a[o].toArray();
+                    float[] want = e[o].toArray();
+                    for (int j = 0; j < want.length; j++) {
+                        String where = "output " + o + " element " + j + ": expected " + want[j] + ", got " + got[j];
+                        if (Float.isNaN(want[j]) || Float.isInfinite(want[j])) {
+                            assertEquals(want[j], got[j], where);
+                        } else {
+                            assertTrue(Math.abs(want[j] - got[j]) <= 1e-5, where);
+                        }
+                    }
+                }
+            } finally {
+                for (int o = 0; o < a.length; o++) {
+                    a[o].close();
+                    e[o].close();
+                }
+            }
+        }
+    }
+
+    static Stream<Arguments> nonFiniteCases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Activation activation : List.of(Activation.TANH, Activation.RELU, Activation.HARD_SIGMOID_KERAS2,
+                Activation.HARD_SIGMOID_KERAS3, Activation.ELU, Activation.SIGMOID)) {
+            for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                cases.add(Arguments.of(activation, bad));
+            }
+        }
+        return cases.stream();
     }
 
     @Test
