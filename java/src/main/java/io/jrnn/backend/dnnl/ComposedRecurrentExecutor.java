@@ -205,9 +205,9 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         int gates = spec.cellType().gateCount();
         this.projectionWidth = gates * h;
         this.recurrentWidth = kind == Kind.GRU ? 2 * h : gates * h;
-        this.path = PATH_PREFIX + (bf16 ? "; bf16 matmuls, f32 accumulation and gates" : "") + "; " + reason + ")";
-        this.activatedPath = PATH_PREFIX + (bf16 ? "; bf16 matmuls, f32 accumulation and gates" : "")
-                + "; gate activations as matmul post-ops; " + reason + ")";
+        String head = PATH_PREFIX + (bf16 ? "; bf16 matmuls, f32 accumulation and gates" : "");
+        this.path = head + "; " + reason + ")";
+        this.activatedPath = head + "; gate activations as matmul post-ops; " + reason + ")";
         this.closedMessage = spec.describe() + ": oneDNN composed executor is closed";
         this.stepThreads = stepThreads > 0 ? stepThreads : defaultStepThreads(spec.units());
         this.lastPath = path;
@@ -555,9 +555,9 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         final Matmul recurrent;
         /** {@link #activatedStepRuns}: one matmul per {@link #gateBlocks} entry, writing activated gates; else null. */
         final Matmul[] gateMatmuls;
-        /** Per gate matmul, a pointer into the input projection moved to its columns of the step. */
-        final BytePointer[] gateTargets;
-        /** Where the input projection starts in its aligned buffer (the gate targets' base position). */
+        /** A pointer into the input projection, moved to a gate matmul's columns of the step before it runs. */
+        final BytePointer gateTarget;
+        /** Where the input projection starts in its aligned buffer (the gate target's base position). */
         final long projectedStart;
         /** GRU reset_after=false: {@code (r ⊙ h) · R_h}. */
         final Matmul candidate;
@@ -600,12 +600,11 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             if (activatedStepRuns(n)) {
                 this.recurrent = null;
                 this.gateMatmuls = new Matmul[gateBlocks.length];
-                this.gateTargets = new BytePointer[gateBlocks.length];
+                this.gateTarget = new BytePointer(xp);
                 for (int i = 0; i < gateBlocks.length; i++) {
                     // Sample s's row of step t is row s·T + t of the projection.
                     gateMatmuls[i] = new Matmul(planScope, stream, n, hs, gateBlocks[i], (long) steps * projectionWidth,
                             kind == Kind.GRU && i == 1 ? rhNative : hNative);
-                    gateTargets[i] = new BytePointer(xp);
                 }
                 this.recurrentOut = null;
                 this.hp = null;
@@ -616,7 +615,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                 this.recurrentOut = Dnnl.floats(hpNative);
                 this.hp = new float[n * recurrentWidth];
                 this.gateMatmuls = null;
-                this.gateTargets = null;
+                this.gateTarget = null;
             }
             this.projected = Dnnl.floats(xp);
             this.hiddenNative = Dnnl.floats(hNative);
@@ -871,8 +870,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         /** Gate matmul {@code i} into its columns of step {@code t} of the input projection. */
         private void runGateMatmul(int i, int t) {
             // Aligned buffers start at their position.
-            gateTargets[i].position(projectedStart + ((long) t * projectionWidth + gateBlocks[i].from()) * Float.BYTES);
-            Dnnl.setHandle(gateMatmuls[i].dst, gateTargets[i]);
+            gateTarget.position(projectedStart + ((long) t * projectionWidth + gateBlocks[i].from()) * Float.BYTES);
+            Dnnl.setHandle(gateMatmuls[i].dst, gateTarget);
             gateMatmuls[i].execute();
         }
 

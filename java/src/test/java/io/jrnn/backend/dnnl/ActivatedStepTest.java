@@ -76,10 +76,8 @@ class ActivatedStepTest {
         try (Tensor x = random(rng, 1f, n, t, size.features());
                 ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), spec, "test")) {
             assertTrue(executor.activatedStepRuns(n));
-            boolean[] all = new boolean[n * t];
-            Arrays.fill(all, true);
             float[][] expected = ComposedRecurrentExecutorTest.maskedOracle(spec, x, init,
-                    mask != null ? mask : Mask.of(all, n, t), false);
+                    mask != null ? mask : allValid(n, t), false);
             for (int call = 0; call < 2; call++) {
                 // The gate matmuls write into the input projection; the second call recomputes it.
                 Tensor[] actual = executor.run(x, init, mask);
@@ -156,12 +154,10 @@ class ActivatedStepTest {
         Size size = new Size(FROM + 2, 4, 6, 9);
         RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(Kind.LSTM, Activation.SOFTSIGN,
                 Activation.HARD_SIGMOID_KERAS2, true, false, true, size, rng);
-        boolean[] all = new boolean[size.batch() * size.steps()];
-        Arrays.fill(all, true);
         try (Tensor x = random(rng, 1f, size.batch(), size.steps(), size.features());
                 ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), spec, "test")) {
             float[] expected = ComposedRecurrentExecutorTest.maskedOracle(spec, x, null,
-                    Mask.of(all, size.batch(), size.steps()), false)[0];
+                    allValid(size.batch(), size.steps()), false)[0];
             Tensor[] actual = executor.run(x, null);
             try (Tensor e = Tensor.of(expected, size.batch(), size.steps(), size.units())) {
                 assertClose(e, actual[0], "output");
@@ -269,12 +265,10 @@ class ActivatedStepTest {
         for (int s = 1; s < init.length; s++) {
             init[s] = Tensor.zeros(size.batch(), size.units());
         }
-        boolean[] all = new boolean[size.batch() * size.steps()];
-        Arrays.fill(all, true);
         try (Tensor x = Tensor.of(values, size.batch(), size.steps(), size.features());
                 ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), spec, "test")) {
             float[][] expected = ComposedRecurrentExecutorTest.maskedOracle(spec, x, init,
-                    Mask.of(all, size.batch(), size.steps()), false);
+                    allValid(size.batch(), size.steps()), false);
             Tensor[] actual = executor.run(x, init);
             try {
                 for (int o = 0; o < expected.length; o++) {
@@ -295,6 +289,13 @@ class ActivatedStepTest {
         } finally {
             Arrays.stream(init).forEach(Tensor::close);
         }
+    }
+
+    /** The oracle's mask for an unmasked run. */
+    private static Mask allValid(int batch, int steps) {
+        boolean[] all = new boolean[batch * steps];
+        Arrays.fill(all, true);
+        return Mask.of(all, batch, steps);
     }
 
     private static void run(ComposedRecurrentExecutor executor, int batch, Size size) {
