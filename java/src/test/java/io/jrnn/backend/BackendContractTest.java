@@ -94,13 +94,19 @@ public abstract class BackendContractTest {
          * Weight scale keeping the recurrence contractive. A gate activation with values outside [-1, 1]
          * (relu, exponential, …) lets the states grow geometrically (GRU's h = z·h + …, LSTM's c = f·c + …),
          * and so does an exponential activation; at full scale float32 reassociation differences grow with
-         * them and the comparison would measure chaos, not correctness. Those cases use weights ×0.1.
+         * them and the comparison would measure chaos, not correctness. Those cases use weights ×0.1, and
+         * ×0.03 with exponential gates: at ×0.1 GRU tanh/exponential (N2 T11 C3 H7, stateful, second call)
+         * reached |h| ≈ 1e6, where a 2e-6 relative difference in an earlier step grew past the 1e-5
+         * relative bound, and whether it did changed with what else the JVM had run before.
          */
         public float weightScale() {
             boolean boundedGates = cell.gateCount() == 1 || switch (recurrent) {
                 case SIGMOID, HARD_SIGMOID_KERAS2, HARD_SIGMOID_KERAS3, TANH, SOFTSIGN -> true;
                 default -> false;
             };
+            if (cell.gateCount() > 1 && recurrent == Activation.EXPONENTIAL) {
+                return 0.03f;
+            }
             return boundedGates && activation != Activation.EXPONENTIAL ? 1f : 0.1f;
         }
 
