@@ -4,6 +4,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.lang.module.ModuleFinder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,7 +73,9 @@ public final class BenchRunner {
         }
         bar.done();
         String env = "OMP_WAIT_POLICY=" + env("OMP_WAIT_POLICY", "ACTIVE") + ", GOMP_SPINCOUNT="
-                + env("GOMP_SPINCOUNT", SPIN_COUNT) + ", OMP_NUM_THREADS = the thread count (one child JVM each)";
+                + env("GOMP_SPINCOUNT", SPIN_COUNT) + ", OMP_NUM_THREADS = the thread count (one child JVM each)"
+                + (childVectorApi() ? "; child JVMs with --add-modules " + VECTOR_MODULE
+                        + " (jrnn's batch-1 Java step multiplies with the Vector API)" : "; child JVMs without the Vector API");
         return new BenchResults.Report(LocalDate.now().toString(), plan.commandLine(), Machine.cpuModel(),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.version"), env, runs);
     }
@@ -82,12 +85,37 @@ public final class BenchRunner {
         return v == null || v.isBlank() ? fallback : v;
     }
 
-    /** The child's command: same JVM, same classpath. */
+    /**
+     * The child's command: same JVM, same classpath, and the Vector API module ({@link #childVectorApi}),
+     * which jrnn's batch-1 Java step uses for its product when the JVM has it (docs/bench.md).
+     */
     static List<String> childCommand(Path planFile, Path resultFile) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return List.of(java, "-Xmx3g", "-cp", System.getProperty("java.class.path"), BenchChild.MAIN_CLASS,
-                planFile.toString(), resultFile.toString());
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx3g"));
+        if (childVectorApi()) {
+            command.addAll(List.of("--add-modules", VECTOR_MODULE));
+        } else if (System.getProperty(VECTOR_PROPERTY) != null) {
+            command.add("-D" + VECTOR_PROPERTY + "=" + System.getProperty(VECTOR_PROPERTY));
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchChild.MAIN_CLASS,
+                planFile.toString(), resultFile.toString()));
+        return command;
     }
+
+    /**
+     * Whether the children run with {@code --add-modules jdk.incubator.vector}: the JDK has the module
+     * and {@code -Djrnn.composed.vectorProduct=false} was not given (JRNN_JAVA_OPTS passes it).
+     */
+    static boolean childVectorApi() {
+        return !"false".equalsIgnoreCase(System.getProperty(VECTOR_PROPERTY, "true"))
+                && ModuleFinder.ofSystem().find(VECTOR_MODULE).isPresent();
+    }
+
+    static final String VECTOR_MODULE = "jdk.incubator.vector";
+    /** The property that turns jrnn's Vector API product off (io.jrnn.backend.dnnl.JavaRecurrentStep). */
+    static final String VECTOR_PROPERTY = "jrnn.composed.vectorProduct";
+    /** The JVM's one-line notice on stderr for an incubator module; not a message of the child's. */
+    static final String INCUBATOR_WARNING = "WARNING: Using incubator modules";
 
     /** The child's environment settings: thread count fixed at process start, active waiting. */
     static Map<String, String> childEnvironment(int threads) {
@@ -115,7 +143,7 @@ public final class BenchRunner {
             for (String line; (line = r.readLine()) != null; ) {
                 if (line.startsWith(BenchChild.PROGRESS)) {
                     bar.step(line.substring(BenchChild.PROGRESS.length()));
-                } else if (!line.isBlank()) {
+                } else if (!line.isBlank() && !line.startsWith(INCUBATOR_WARNING)) {
                     lastLine = line;
                     bar.message(line);
                 }

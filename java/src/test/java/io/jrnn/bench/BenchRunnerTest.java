@@ -2,6 +2,7 @@ package io.jrnn.bench;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -116,6 +117,17 @@ class BenchRunnerTest {
     }
 
     @Test
+    void theJvmsIncubatorNoticeIsNotAChildMessage(@TempDir Path dir) {
+        BenchResults.ChildPlan plan = new BenchResults.ChildPlan(1, List.of(), List.of(), TINY, 5, null);
+        StringWriter err = new StringWriter();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> BenchRunner.runChild(plan, dir,
+                new BenchRunner.ProgressBar(1, new PrintWriter(err)), List.of("sh", "-c",
+                        "echo boom >&2; echo 'WARNING: Using incubator modules: jdk.incubator.vector' >&2; exit 3")));
+        assertEquals("benchmark child for 1 thread(s) failed (exit 3): boom", e.getMessage());
+        assertFalse(err.toString().contains("incubator"), err.toString());
+    }
+
+    @Test
     void childEnvironmentFixesThreadsAndWaitPolicy() {
         Map<String, String> env = BenchRunner.childEnvironment(2);
         assertEquals("2", env.get("OMP_NUM_THREADS"));
@@ -123,6 +135,23 @@ class BenchRunnerTest {
         List<String> cmd = BenchRunner.childCommand(Path.of("p.json"), Path.of("r.json"));
         assertEquals(List.of(BenchChild.MAIN_CLASS, "p.json", "r.json"), cmd.subList(cmd.size() - 3, cmd.size()));
         assertEquals(System.getProperty("java.class.path"), cmd.get(cmd.indexOf("-cp") + 1));
+        // JDK 17+ has the incubator module: the children multiply with the Vector API unless told not to.
+        assertTrue(BenchRunner.childVectorApi());
+        assertEquals(BenchRunner.VECTOR_MODULE, cmd.get(cmd.indexOf("--add-modules") + 1));
+        String before = System.getProperty(BenchRunner.VECTOR_PROPERTY);
+        System.setProperty(BenchRunner.VECTOR_PROPERTY, "false");
+        try {
+            assertFalse(BenchRunner.childVectorApi());
+            cmd = BenchRunner.childCommand(Path.of("p.json"), Path.of("r.json"));
+            assertFalse(cmd.contains("--add-modules"), cmd.toString());
+            assertTrue(cmd.contains("-D" + BenchRunner.VECTOR_PROPERTY + "=false"), cmd.toString());
+        } finally {
+            if (before == null) {
+                System.clearProperty(BenchRunner.VECTOR_PROPERTY);
+            } else {
+                System.setProperty(BenchRunner.VECTOR_PROPERTY, before);
+            }
+        }
     }
 
     @Test

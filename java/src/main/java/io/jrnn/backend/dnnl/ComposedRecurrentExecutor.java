@@ -135,6 +135,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
     private volatile String lastPath;
     /** The Java per-step product and gates for small batches; created with the first such plan. */
     private volatile JavaRecurrentStep javaStep;
+    /** Whether the Java step's product runs on the Vector API ({@link JavaRecurrentStep#VECTOR}). */
+    private volatile boolean vectorProduct = JavaRecurrentStep.VECTOR;
     private final NativeResources.Registration registration;
 
     private record Shape(int batch, int steps) {
@@ -440,18 +442,31 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                     case GRU, SIMPLE_RNN -> throw new IllegalStateException(kind + " has no Java step");
                 };
                 JavaRecurrentStep created = new JavaRecurrentStep(k, hiddenSize, sigma, phi,
-                        spec.weights().recurrentKernel(), recurrentBias, stepThreads, "jrnn-step-" + spec.layerName());
+                        spec.weights().recurrentKernel(), recurrentBias, stepThreads, vectorProduct,
+                        "jrnn-step-" + spec.layerName());
                 try {
                     scope.defer(created::close);
                 } catch (RuntimeException | Error e) {
                     created.close();
                     throw e;
                 }
-                javaStepPath = PATH_PREFIX + "; recurrent product and gates in Java, " + created.chunks() + " thread(s); " + reason + ")";
+                javaStepPath = PATH_PREFIX + "; recurrent product and gates in Java" + (created.vector() ? " (Vector API)" : "")
+                        + ", " + created.chunks() + " thread(s); " + reason + ")";
                 javaStep = created;
             }
             return javaStep;
         }
+    }
+
+    /**
+     * Tests: the Java step's product on the Vector API or not (default {@link JavaRecurrentStep#VECTOR});
+     * before the first call that creates the step.
+     */
+    void vectorProductForTests(boolean vector) {
+        if (javaStep != null) {
+            throw new IllegalStateException("the Java step already exists");
+        }
+        this.vectorProduct = vector;
     }
 
     /** The Java step if one was created, for tests. */

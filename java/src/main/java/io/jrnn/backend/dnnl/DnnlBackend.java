@@ -496,7 +496,9 @@ public final class DnnlBackend implements Backend {
                         + " weights 'any'; ConvLSTM2D in fp32)" : "") + "; weight formats: "
                 + "lstm_forward 'any' (blocked, one reorder per layout), lbr_gru_forward and vanilla_rnn_forward 'any' "
                 + "below batch " + WeightFormat.PLAIN_FROM_BATCH + " and 'ldigo' from it, gru_forward 'ldigo'; "
-                + WeightFormat.COMPOSED_RULE + "; up to "
+                + WeightFormat.COMPOSED_RULE + "; batch-1 Java step product "
+                + (JavaRecurrentStep.VECTOR ? "on the Vector API"
+                        : "auto-vectorised (the Vector API needs --add-modules jdk.incubator.vector)") + "; up to "
                 + DnnlRecurrentExecutor.SHAPE_CACHE_CAPACITY + " input shapes compiled per layer";
     }
 

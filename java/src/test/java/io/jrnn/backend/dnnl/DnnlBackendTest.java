@@ -325,6 +325,7 @@ class DnnlBackendTest {
         assertEquals("cpu", cpu.name());
         String d = cpu.describe();
         assertTrue(d.startsWith("oneDNN 3."), d);
-        assertTrue(d.contains("ISA ") && d.contains("threads ") && d.contains("weight formats"), d);
+        assertTrue(d.contains("ISA ") && d.contains("threads ") && d.contains("weight formats")
+                && d.contains("batch-1 Java step product on the Vector API"), d);
     }
 }

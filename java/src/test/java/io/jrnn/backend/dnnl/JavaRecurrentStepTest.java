@@ -38,7 +38,9 @@ class JavaRecurrentStepTest {
             for (int batch : new int[] {1, 3, 4}) {
                 for (int threads : new int[] {1, 3}) {
                     for (int units : new int[] {5, 40}) {
-                        cases.add(Arguments.of(kind, batch, threads, units));
+                        for (boolean vector : new boolean[] {false, true}) {
+                            cases.add(Arguments.of(kind, batch, threads, units, vector));
+                        }
                     }
                 }
             }
@@ -46,9 +48,10 @@ class JavaRecurrentStepTest {
         return cases.stream();
     }
 
-    @ParameterizedTest(name = "{0} N{1} threads={2} H{3}")
+    /** {@code vector}: the product on the Vector API (the test JVM has the module: pom.xml's argLine). */
+    @ParameterizedTest(name = "{0} N{1} threads={2} H{3} vector={4}")
     @MethodSource("cases")
-    void matchesTheReferenceBackendWithAndWithoutMasks(Kind kind, int batch, int threads, int units) {
+    void matchesTheReferenceBackendWithAndWithoutMasks(Kind kind, int batch, int threads, int units, boolean vector) {
         SplittableRandom rng = new SplittableRandom(kind.ordinal() * 100L + batch * 10L + threads + units);
         Size size = new Size(batch, 7, 6, units);
         for (int variant = 0; variant < 4; variant++) {
@@ -66,8 +69,11 @@ class JavaRecurrentStepTest {
                     ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), spec, "test",
                             threads);
                     RecurrentExecutor reference = ReferenceBackend.instance().compile(spec)) {
+                executor.vectorProductForTests(vector);
                 assertTrue(executor.javaStepRuns(batch));
                 compare(reference.run(x, init), executor.run(x, init), "unmasked variant " + variant);
+                assertEquals(vector, executor.javaStepForTests().vector());
+                assertEquals(vector, executor.executionPath().contains("Java (Vector API)"), executor.executionPath());
                 assertTrue(executor.executionPath().contains("recurrent product and gates in Java"),
                         executor.executionPath());
                 assertEquals(executor.javaStepForTests().chunks(), units == 40 ? Math.min(threads, 3) : 1);

@@ -1,0 +1,124 @@
+package io.jrnn.backend.dnnl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jrnn.layers.Activation;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The Java step's Vector API product: packing, padding, both sweep directions, and when it is available. */
+class VectorProductTest {
+    /** Surefire starts the test JVM with --add-modules jdk.incubator.vector; FMA and AVX2 or better are given here. */
+    @Test
+    void theTestJvmHasTheVectorApi() {
+        assertTrue(JavaRecurrentStep.FMA, "this project's machines have FMA3");
+        assertTrue(JavaRecurrentStep.VECTOR, "the test JVM lacks jdk.incubator.vector (pom.xml argLine)");
+        assertTrue(VectorProduct.LANES >= 8, "lanes " + VectorProduct.LANES);
+        assertEquals(4 * VectorProduct.LANES, VectorProduct.BLOCK);
+    }
+
+    /**
+     * One unit range of a [rows, gates·hidden] kernel, packed and multiplied, against the
+     * auto-vectorised four-row product's arithmetic (the same fused multiply-adds in the same row
+     * order: equal to the bit) and against double precision.
+     */
+    @ParameterizedTest(name = "rows {0} hidden {1} gates {2} from {3} width {4}")
+    @CsvSource({"7, 7, 4, 0, 7", "40, 40, 3, 16, 16", "40, 40, 3, 32, 8", "256, 256, 4, 128, 128", "33, 96, 3, 0, 96"})
+    void matchesTheFourRowProductBitForBitAndDoublePrecision(int rows, int hidden, int gates, int from, int width) {
+        SplittableRandom rng = new SplittableRandom(rows * 31L + width);
+        int gh = gates * hidden;
+        float[] kernel = new float[rows * gh];
+        for (int i = 0; i < kernel.length; i++) {
+            kernel[i] = (float) rng.nextDouble(-1, 1);
+        }
+        float[] h = new float[rows + 3];
+        for (int i = 0; i < h.length; i++) {
+            h[i] = (float) rng.nextDouble(-2, 2);
+        }
+        int gw = gates * width;
+        int padded = VectorProduct.padded(gw);
+        assertEquals(0, padded % VectorProduct.BLOCK);
+        assertTrue(padded >= gw && padded < gw + VectorProduct.BLOCK);
+        float[] packed = VectorProduct.pack(kernel, rows, hidden, gates, from, width);
+        assertEquals(rows * padded, packed.length);
+        float[] start = new float[padded];
+        for (int j = 0; j < gw; j++) {
+            start[j] = (float) rng.nextDouble(-1, 1);
+        }
+        int hOffset = 3; // the row of a later batch entry
+        float[] forward = start.clone();
+        VectorProduct.product(packed, rows, padded, h, hOffset, forward, false);
+        float[] backward = start.clone();
+        VectorProduct.product(packed, rows, padded, h, hOffset, backward, true);
+        assertArrayEquals(forward, backward, "the block order does not change a column's sum");
+
+        // The scalar path's arithmetic: a = fma(h_i, r_i, a) for rows i in order.
+        float[] scalar = start.clone();
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < gw; j++) {
+                float w = kernel[i * gh + (j / width) * hidden + from + j % width];
+                scalar[j] = Math.fma(h[hOffset + i], w, scalar[j]);
+            }
+        }
+        for (int j = 0; j < gw; j++) {
+            assertEquals(scalar[j], forward[j], 0f, "column " + j);
+            double expected = start[j];
+            for (int i = 0; i < rows; i++) {
+                expected += (double) h[hOffset + i] * kernel[i * gh + (j / width) * hidden + from + j % width];
+            }
+            assertEquals(expected, forward[j], 1e-5 * rows, "column " + j + " in double precision");
+        }
+        for (int j = gw; j < padded; j++) {
+            assertEquals(0f, forward[j], "padding column " + j + " (zero weights, zero start)");
+        }
+    }
+
+    @Test
+    void eachStepUsesTheProductItWasBuiltFor() {
+        for (boolean vector : new boolean[] {false, true}) {
+            try (JavaRecurrentStep step = new JavaRecurrentStep(JavaRecurrentStep.Kind.LSTM, 16, Activation.SIGMOID,
+                    Activation.TANH, new float[16 * 64], null, 1, vector, "test")) {
+                assertEquals(vector, step.vector());
+            }
+        }
+    }
+
+    /**
+     * A JVM without the module (or with {@code -Djrnn.composed.vectorProduct=false}) runs the
+     * auto-vectorised product, says so in the execution path, refuses a Vector API step by name, and
+     * gets the reference backend's numbers ({@link VectorlessMain}).
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"without the module, ''", "property false, -Djrnn.composed.vectorProduct=false"})
+    void aJvmWithoutTheVectorApiRunsTheScalarProduct(String name, String option) throws Exception {
+        String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(javaBinary, "-Xmx512m"));
+        if (!option.isEmpty()) {
+            command.addAll(List.of("--add-modules", "jdk.incubator.vector", option));
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), VectorlessMain.class.getName()));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertTrue(out.contains("VECTOR=false"), out);
+        assertTrue(out.contains("refused: the Vector API product needs a JVM started with --add-modules jdk.incubator.vector"), out);
+        assertTrue(out.contains("recurrent product and gates in Java, 1 thread(s)"), out);
+        assertTrue(out.contains("batch-1 Java step product auto-vectorised (the Vector API needs --add-modules "
+                + "jdk.incubator.vector)"), out);
+        Matcher m = Pattern.compile("max abs diff ([0-9.eE+-]+)").matcher(out);
+        assertTrue(m.find(), out);
+        double diff = Double.parseDouble(m.group(1));
+        assertTrue(diff < 1e-5, out);
+    }
+}
