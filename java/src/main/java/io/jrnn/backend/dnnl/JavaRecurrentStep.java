@@ -278,9 +278,7 @@ final class JavaRecurrentStep implements AutoCloseable {
         }
         boolean backwards = (task.t & 1) != 0;
         if (k.packed != null) {
-            for (int b = 0; b < n; b++) {
-                VectorProduct.product(k.packed, h, k.accWidth, task.h, b * h, s.acc[b], backwards);
-            }
+            VectorProduct.product(k.packed, h, k.accWidth, task.h, n, s.acc, backwards);
         } else {
             product(k.panel, task.h, s.acc, n, gw, backwards);
         }

@@ -47,31 +47,42 @@ final class VectorProduct {
     }
 
     /**
-     * {@code acc[0..padded) += h[hOffset .. hOffset + rows) · panel} over a {@link #pack packed} panel;
-     * blocks in reverse order when {@code backwards} (see {@link JavaRecurrentStep}'s product).
+     * {@code acc[b][0..padded) += h[b·rows .. (b+1)·rows) · panel} for each batch row {@code b < n}
+     * over a {@link #pack packed} panel; blocks in reverse order when {@code backwards} (see
+     * {@link JavaRecurrentStep}'s product). Batch rows one after the other: the Java step runs
+     * batch 1 by default, and kernels holding several batch rows' accumulators (measured for batches
+     * 2 and 4) were slower than oneDNN's step at batch 4 and only faster at batch 2 with H = 256.
      */
-    static void product(float[] packed, int rows, int paddedWidth, float[] h, int hOffset, float[] acc,
+    static void product(float[] packed, int rows, int paddedWidth, float[] h, int n, float[][] acc,
             boolean backwards) {
-        int blocks = paddedWidth / BLOCK;
-        int stride = rows * BLOCK;
-        for (int q = 0; q < blocks; q++) {
-            int blk = backwards ? blocks - 1 - q : q;
-            int a = blk * BLOCK;
-            FloatVector c0 = FloatVector.fromArray(SPECIES, acc, a);
-            FloatVector c1 = FloatVector.fromArray(SPECIES, acc, a + LANES);
-            FloatVector c2 = FloatVector.fromArray(SPECIES, acc, a + 2 * LANES);
-            FloatVector c3 = FloatVector.fromArray(SPECIES, acc, a + 3 * LANES);
-            for (int i = 0, o = blk * stride; i < rows; i++, o += BLOCK) {
-                FloatVector hv = FloatVector.broadcast(SPECIES, h[hOffset + i]);
-                c0 = FloatVector.fromArray(SPECIES, packed, o).fma(hv, c0);
-                c1 = FloatVector.fromArray(SPECIES, packed, o + LANES).fma(hv, c1);
-                c2 = FloatVector.fromArray(SPECIES, packed, o + 2 * LANES).fma(hv, c2);
-                c3 = FloatVector.fromArray(SPECIES, packed, o + 3 * LANES).fma(hv, c3);
-            }
-            c0.intoArray(acc, a);
-            c1.intoArray(acc, a + LANES);
-            c2.intoArray(acc, a + 2 * LANES);
-            c3.intoArray(acc, a + 3 * LANES);
+        if (n < 1 || n > JavaRecurrentStep.MAX_BATCH || h.length < n * rows || acc.length < n) {
+            throw new IllegalArgumentException("batch " + n + " (1.." + JavaRecurrentStep.MAX_BATCH + ")");
         }
+        int blocks = paddedWidth / BLOCK;
+        for (int b = 0; b < n; b++) {
+            for (int q = 0; q < blocks; q++) {
+                int blk = backwards ? blocks - 1 - q : q;
+                block(packed, blk * rows * BLOCK, rows, h, b * rows, acc[b], blk * BLOCK);
+            }
+        }
+    }
+
+    /** One batch row ({@code h} from {@code hOffset}), one block at {@code o}: four accumulators. */
+    private static void block(float[] p, int o, int rows, float[] h, int hOffset, float[] acc, int a) {
+        FloatVector c0 = FloatVector.fromArray(SPECIES, acc, a);
+        FloatVector c1 = FloatVector.fromArray(SPECIES, acc, a + LANES);
+        FloatVector c2 = FloatVector.fromArray(SPECIES, acc, a + 2 * LANES);
+        FloatVector c3 = FloatVector.fromArray(SPECIES, acc, a + 3 * LANES);
+        for (int i = 0; i < rows; i++, o += BLOCK) {
+            FloatVector hv = FloatVector.broadcast(SPECIES, h[hOffset + i]);
+            c0 = FloatVector.fromArray(SPECIES, p, o).fma(hv, c0);
+            c1 = FloatVector.fromArray(SPECIES, p, o + LANES).fma(hv, c1);
+            c2 = FloatVector.fromArray(SPECIES, p, o + 2 * LANES).fma(hv, c2);
+            c3 = FloatVector.fromArray(SPECIES, p, o + 3 * LANES).fma(hv, c3);
+        }
+        c0.intoArray(acc, a);
+        c1.intoArray(acc, a + LANES);
+        c2.intoArray(acc, a + 2 * LANES);
+        c3.intoArray(acc, a + 3 * LANES);
     }
 }

@@ -29,22 +29,18 @@ class VectorProductTest {
     }
 
     /**
-     * One unit range of a [rows, gates·hidden] kernel, packed and multiplied, against the
-     * auto-vectorised four-row product's arithmetic (the same fused multiply-adds in the same row
-     * order: equal to the bit) and against double precision.
+     * One unit range of a [rows, gates·hidden] kernel, packed and multiplied for 1 to 4 batch rows,
+     * against the scalar product's arithmetic (the same fused multiply-adds in the same row order:
+     * equal to the bit) and against double precision.
      */
     @ParameterizedTest(name = "rows {0} hidden {1} gates {2} from {3} width {4}")
-    @CsvSource({"7, 7, 4, 0, 7", "40, 40, 3, 16, 16", "40, 40, 3, 32, 8", "256, 256, 4, 128, 128", "33, 96, 3, 0, 96"})
-    void matchesTheFourRowProductBitForBitAndDoublePrecision(int rows, int hidden, int gates, int from, int width) {
+    @CsvSource({"7, 7, 4, 0, 7", "40, 40, 3, 16, 16", "40, 40, 3, 32, 8", "256, 256, 4, 128, 128", "96, 96, 3, 0, 96"})
+    void matchesTheScalarProductBitForBitAndDoublePrecision(int rows, int hidden, int gates, int from, int width) {
         SplittableRandom rng = new SplittableRandom(rows * 31L + width);
         int gh = gates * hidden;
         float[] kernel = new float[rows * gh];
         for (int i = 0; i < kernel.length; i++) {
             kernel[i] = (float) rng.nextDouble(-1, 1);
-        }
-        float[] h = new float[rows + 3];
-        for (int i = 0; i < h.length; i++) {
-            h[i] = (float) rng.nextDouble(-2, 2);
         }
         int gw = gates * width;
         int padded = VectorProduct.padded(gw);
@@ -52,36 +48,51 @@ class VectorProductTest {
         assertTrue(padded >= gw && padded < gw + VectorProduct.BLOCK);
         float[] packed = VectorProduct.pack(kernel, rows, hidden, gates, from, width);
         assertEquals(rows * padded, packed.length);
-        float[] start = new float[padded];
-        for (int j = 0; j < gw; j++) {
-            start[j] = (float) rng.nextDouble(-1, 1);
+        for (int n = 1; n <= 4; n++) {
+            float[] h = new float[n * rows];
+            for (int i = 0; i < h.length; i++) {
+                h[i] = (float) rng.nextDouble(-2, 2);
+            }
+            float[][] start = new float[n][padded];
+            for (float[] row : start) {
+                for (int j = 0; j < gw; j++) {
+                    row[j] = (float) rng.nextDouble(-1, 1);
+                }
+            }
+            float[][] forward = copy(start);
+            VectorProduct.product(packed, rows, padded, h, n, forward, false);
+            float[][] backward = copy(start);
+            VectorProduct.product(packed, rows, padded, h, n, backward, true);
+            for (int b = 0; b < n; b++) {
+                String where = "batch " + n + " row " + b;
+                assertArrayEquals(forward[b], backward[b], where + ": the block order does not change a column's sum");
+                for (int j = 0; j < gw; j++) {
+                    // The scalar path's arithmetic: a = fma(h_i, r_i, a) for rows i in order.
+                    float scalar = start[b][j];
+                    double expected = start[b][j];
+                    for (int i = 0; i < rows; i++) {
+                        float w = kernel[i * gh + (j / width) * hidden + from + j % width];
+                        scalar = Math.fma(h[b * rows + i], w, scalar);
+                        expected += (double) h[b * rows + i] * w;
+                    }
+                    assertEquals(scalar, forward[b][j], 0f, where + " column " + j);
+                    assertEquals(expected, forward[b][j], 1e-5 * rows, where + " column " + j + " in double precision");
+                }
+                for (int j = gw; j < padded; j++) {
+                    assertEquals(0f, forward[b][j], where + " padding column " + j + " (zero weights, zero start)");
+                }
+            }
         }
-        int hOffset = 3; // the row of a later batch entry
-        float[] forward = start.clone();
-        VectorProduct.product(packed, rows, padded, h, hOffset, forward, false);
-        float[] backward = start.clone();
-        VectorProduct.product(packed, rows, padded, h, hOffset, backward, true);
-        assertArrayEquals(forward, backward, "the block order does not change a column's sum");
+        assertThrows(IllegalArgumentException.class,
+                () -> VectorProduct.product(packed, rows, padded, new float[5 * rows], 5, new float[5][padded], false));
+    }
 
-        // The scalar path's arithmetic: a = fma(h_i, r_i, a) for rows i in order.
-        float[] scalar = start.clone();
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < gw; j++) {
-                float w = kernel[i * gh + (j / width) * hidden + from + j % width];
-                scalar[j] = Math.fma(h[hOffset + i], w, scalar[j]);
-            }
+    private static float[][] copy(float[][] a) {
+        float[][] c = new float[a.length][];
+        for (int i = 0; i < a.length; i++) {
+            c[i] = a[i].clone();
         }
-        for (int j = 0; j < gw; j++) {
-            assertEquals(scalar[j], forward[j], 0f, "column " + j);
-            double expected = start[j];
-            for (int i = 0; i < rows; i++) {
-                expected += (double) h[hOffset + i] * kernel[i * gh + (j / width) * hidden + from + j % width];
-            }
-            assertEquals(expected, forward[j], 1e-5 * rows, "column " + j + " in double precision");
-        }
-        for (int j = gw; j < padded; j++) {
-            assertEquals(0f, forward[j], "padding column " + j + " (zero weights, zero start)");
-        }
+        return c;
     }
 
     @Test
