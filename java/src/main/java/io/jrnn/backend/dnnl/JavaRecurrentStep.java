@@ -2,6 +2,7 @@ package io.jrnn.backend.dnnl;
 
 import io.jrnn.layers.Activation;
 import java.nio.FloatBuffer;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -25,7 +26,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * range owns its columns of {@code R} (all gate blocks of its units) as its own panel, so with two
  * threads each core reads only its half of the weights (its own L2). The caller runs range 0;
  * ranges 1.. run on worker threads owned by this object, started once and ended by {@link #close}.
- * Workers spin briefly between steps, then park. Only one call at a time uses the workers (a call
+ * Workers spin briefly between steps, then park; a range whose worker has not started by the time
+ * the caller has finished its own is run by the caller ({@link Worker#claim}): a parked worker
+ * woke up to 0.3 ms late at the first step of a call (after the input projection, on oneDNN's
+ * threads). Only one call at a time uses the workers (a call
  * that finds them busy runs every range itself); per-call scratch is the caller's ({@link Scratch}).
  *
  * <p>Holds no reference to its executor, so an unclosed executor can still be collected (its
@@ -60,6 +64,10 @@ final class JavaRecurrentStep implements AutoCloseable {
     private Task current;
     private volatile int phase;
     private volatile boolean closed;
+    /** Worker ranges the caller ran itself (written only by the call holding {@link #workersLock}). */
+    private volatile long rangesTakenOver;
+    /** Tests: while set, workers wait on it before they take a step, so the caller runs their ranges. */
+    private volatile java.util.concurrent.CountDownLatch holdWorkersForTests;
 
     /** One range of hidden units with its panel of {@code R} (and of the GRU recurrent bias). */
     private static final class Chunk {
@@ -181,6 +189,16 @@ final class JavaRecurrentStep implements AutoCloseable {
         return chunks[0].packed != null;
     }
 
+    /** Worker ranges the calling thread ran itself because their worker had not started the step. */
+    long rangesTakenOver() {
+        return rangesTakenOver;
+    }
+
+    /** Tests: workers wait on {@code latch} (null: no more) before they take a step. */
+    void holdWorkersForTests(java.util.concurrent.CountDownLatch latch) {
+        holdWorkersForTests = latch;
+    }
+
     /** Unit ranges (1: the caller does all). */
     int chunks() {
         return chunks.length;
@@ -239,6 +257,13 @@ final class JavaRecurrentStep implements AutoCloseable {
         }
         run(chunks[0], task.scratch[0], task);
         for (Worker w : workers) {
+            if (w.claim(p)) {
+                // The worker has not started this step (asleep, or not yet on a core): run its range here
+                // rather than wait for it.
+                run(chunks[w.index], task.scratch[w.index], task);
+                rangesTakenOver++;
+                continue;
+            }
             int spins = 0;
             while (w.done != p) {
                 if (closed) {
@@ -418,6 +443,8 @@ final class JavaRecurrentStep implements AutoCloseable {
         final int index;
         final Thread thread;
         volatile int done;
+        /** The last phase whose range someone (this worker or the caller) took. */
+        private final AtomicInteger claimed = new AtomicInteger();
         volatile boolean parked;
         volatile Throwable failure;
 
@@ -438,6 +465,17 @@ final class JavaRecurrentStep implements AutoCloseable {
                     return;
                 }
                 seen = p;
+                java.util.concurrent.CountDownLatch hold = holdWorkersForTests;
+                if (hold != null) {
+                    try {
+                        hold.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+                if (!claim(p)) {
+                    continue; // the caller ran this step's range
+                }
                 Task task = current;
                 try {
                     if (task != null) {
@@ -448,6 +486,18 @@ final class JavaRecurrentStep implements AutoCloseable {
                 }
                 done = p;
             }
+        }
+
+        /**
+         * Takes this worker's range for phase {@code p}; false when it was taken for {@code p} (or a
+         * later phase) already. The worker and the caller both try, so a worker that wakes late (a
+         * parked thread takes tens to hundreds of µs to get a core back on a busy machine) never
+         * holds the step up, and a worker that reads a stale phase never runs it twice. Phases
+         * wrap around, so "later" is a signed difference.
+         */
+        boolean claim(int p) {
+            int c = claimed.get();
+            return p - c > 0 && claimed.compareAndSet(c, p);
         }
 
         /** The next phase after {@code seen}, or {@code seen} once closed. */

@@ -211,6 +211,42 @@ class JavaRecurrentStepTest {
         }
     }
 
+    /**
+     * A worker that has not started a step (parked, or off its core) has its range run by the caller:
+     * held on a latch, every step's range is taken over and the output is still the reference's;
+     * let go, the worker finds its stale steps taken and joins the next call.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kinds")
+    @org.junit.jupiter.api.Timeout(value = 30, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD) // without the take-over the caller would wait for the held worker for ever
+    void theCallerRunsTheRangeOfAWorkerThatHasNotStarted(Kind kind) throws Exception {
+        SplittableRandom rng = new SplittableRandom(21 + kind.ordinal());
+        RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(kind, Activation.TANH, Activation.SIGMOID, true,
+                false, true, new Size(1, 9, 5, 40), rng);
+        try (ComposedRecurrentExecutor executor = new ComposedRecurrentExecutor(CPU.engine(), spec, "test", 2);
+                RecurrentExecutor reference = ReferenceBackend.instance().compile(spec);
+                Tensor x = random(rng, 1f, 1, 9, 5)) {
+            compare(reference.run(x, null), executor.run(x, null), "first call");
+            JavaRecurrentStep step = executor.javaStepForTests();
+            assertEquals(2, step.chunks());
+            java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+            step.holdWorkersForTests(hold);
+            long before = step.rangesTakenOver();
+            compare(reference.run(x, null), executor.run(x, null), "worker held");
+            assertEquals(9, step.rangesTakenOver() - before, "every step's second range ran on the caller");
+            step.holdWorkersForTests(null);
+            hold.countDown();
+            for (int i = 0; i < 3; i++) {
+                compare(reference.run(x, null), executor.run(x, null), "worker let go, call " + i);
+            }
+            assertEquals(1, step.liveWorkers());
+        }
+    }
+
+    static Stream<Kind> kinds() {
+        return Stream.of(Kind.LSTM, Kind.GRU_RESET_AFTER);
+    }
+
     /** By default (one OpenMP thread) only batch 1 with a recurrent kernel of at most 1 MiB: (1024, 4) lost 1.6×. */
     @Test
     void byDefaultOnlyBatchOneWithASmallRecurrentKernel() {
