@@ -2,6 +2,7 @@ package io.jrnn.backend.dnnl;
 
 import io.jrnn.layers.Activation;
 import java.nio.FloatBuffer;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -17,8 +18,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * loads and the accumulator share one index, which C2 auto-vectorises with AVX-512), followed at
  * once by the gates of the same units. In a JVM started with {@code --add-modules
  * jdk.incubator.vector} ({@link #VECTOR}) the product runs on the Vector API instead
- * ({@link VectorProduct}: accumulators in registers, the panel in column blocks), 1.2–1.5× faster
- * where the panel is read from L2 (two threads at H = 256). Both make the same fused multiply-adds;
+ * ({@link VectorProduct}: accumulators in registers, the panel in column blocks): 5.0 against
+ * 7.4 µs for a 0.5 MiB half panel read from L2 (two threads at H = 256) in a probe. Both make the same fused multiply-adds;
  * on odd steps the scalar product takes its row groups in reverse (its cache trick), the vector one
  * its column blocks, so only the scalar one's sums change order from step to step.
  *
@@ -67,7 +68,7 @@ final class JavaRecurrentStep implements AutoCloseable {
     /** Worker ranges the caller ran itself (written only by the call holding {@link #workersLock}). */
     private volatile long rangesTakenOver;
     /** Tests: while set, workers wait on it before they take a step, so the caller runs their ranges. */
-    private volatile java.util.concurrent.CountDownLatch holdWorkersForTests;
+    private volatile CountDownLatch holdWorkersForTests;
 
     /** One range of hidden units with its panel of {@code R} (and of the GRU recurrent bias). */
     private static final class Chunk {
@@ -195,7 +196,7 @@ final class JavaRecurrentStep implements AutoCloseable {
     }
 
     /** Tests: workers wait on {@code latch} (null: no more) before they take a step. */
-    void holdWorkersForTests(java.util.concurrent.CountDownLatch latch) {
+    void holdWorkersForTests(CountDownLatch latch) {
         holdWorkersForTests = latch;
     }
 
@@ -374,7 +375,8 @@ final class JavaRecurrentStep implements AutoCloseable {
 
     /**
      * Whether the product runs on the Vector API ({@link VectorProduct}): the JVM was started with
-     * {@code --add-modules jdk.incubator.vector} (the {@code jrnn} launcher does), has FMA, its
+     * {@code --add-modules jdk.incubator.vector} ({@code jrnn bench}'s child JVMs are; the {@code ./jrnn}
+     * launcher adds it only through {@code JRNN_JAVA_OPTS}), has FMA, its
      * preferred vectors hold at least 8 floats, and {@link #VECTOR_PROPERTY} is not false.
      */
     static final boolean VECTOR = vectorAvailable();
@@ -465,7 +467,7 @@ final class JavaRecurrentStep implements AutoCloseable {
                     return;
                 }
                 seen = p;
-                java.util.concurrent.CountDownLatch hold = holdWorkersForTests;
+                CountDownLatch hold = holdWorkersForTests;
                 if (hold != null) {
                     try {
                         hold.await();
