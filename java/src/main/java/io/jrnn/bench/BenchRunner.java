@@ -111,9 +111,9 @@ public final class BenchRunner {
                 && ModuleFinder.ofSystem().find(VECTOR_MODULE).isPresent();
     }
 
-    static final String VECTOR_MODULE = "jdk.incubator.vector";
-    /** The property that turns jrnn's Vector API product off (io.jrnn.backend.dnnl.JavaRecurrentStep). */
-    static final String VECTOR_PROPERTY = "jrnn.composed.vectorProduct";
+    // Compile-time constants: reading them does not initialise DnnlBackend (the parent loads no native code).
+    static final String VECTOR_MODULE = io.jrnn.backend.dnnl.DnnlBackend.VECTOR_MODULE;
+    static final String VECTOR_PROPERTY = io.jrnn.backend.dnnl.DnnlBackend.VECTOR_PRODUCT_PROPERTY;
     /** The JVM's one-line notice on stderr for an incubator module; not a message of the child's. */
     static final String INCUBATOR_WARNING = "WARNING: Using incubator modules";
 

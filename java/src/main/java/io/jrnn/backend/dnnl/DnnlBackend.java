@@ -57,6 +57,14 @@ import org.bytedeco.javacpp.PointerPointer;
  * }</pre>
  */
 public final class DnnlBackend implements Backend {
+    /**
+     * The module jrnn's batch-1 Java step multiplies with when the JVM was started with it
+     * ({@code --add-modules jdk.incubator.vector}; docs/bench.md, "The Vector API").
+     */
+    public static final String VECTOR_MODULE = "jdk.incubator.vector";
+    /** {@code -Djrnn.composed.vectorProduct=false} keeps that product off even with the module. */
+    public static final String VECTOR_PRODUCT_PROPERTY = "jrnn.composed.vectorProduct";
+
     private static final System.Logger LOG = System.getLogger("io.jrnn.backend.dnnl");
     private static final Set<String> LOGGED_REASONS = ConcurrentHashMap.newKeySet();
     private static volatile DnnlBackend instance;

@@ -371,7 +371,7 @@ final class JavaRecurrentStep implements AutoCloseable {
     static final boolean FMA = hotSpotFlag("UseFMA");
 
     /** The property that turns the {@link VectorProduct} off ({@code -Djrnn.composed.vectorProduct=false}). */
-    static final String VECTOR_PROPERTY = "jrnn.composed.vectorProduct";
+    static final String VECTOR_PROPERTY = DnnlBackend.VECTOR_PRODUCT_PROPERTY;
 
     /**
      * Whether the product runs on the Vector API ({@link VectorProduct}): the JVM was started with
@@ -383,7 +383,7 @@ final class JavaRecurrentStep implements AutoCloseable {
 
     private static boolean vectorAvailable() {
         if (!FMA || !Boolean.parseBoolean(System.getProperty(VECTOR_PROPERTY, "true"))
-                || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+                || ModuleLayer.boot().findModule(DnnlBackend.VECTOR_MODULE).isEmpty()) {
             return false;
         }
         try {

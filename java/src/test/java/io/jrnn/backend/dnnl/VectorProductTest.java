@@ -116,7 +116,7 @@ class VectorProductTest {
         String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(javaBinary, "-Xmx512m"));
         if (!option.isEmpty()) {
-            command.addAll(List.of("--add-modules", "jdk.incubator.vector", option));
+            command.addAll(List.of("--add-modules", DnnlBackend.VECTOR_MODULE, option));
         }
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), VectorlessMain.class.getName()));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -1,5 +1,6 @@
 package io.jrnn.backend.dnnl;
 
+import io.jrnn.Accuracy;
 import io.jrnn.Tensor;
 import io.jrnn.backend.BackendContractTest;
 import io.jrnn.backend.RecurrentExecutor;
@@ -8,6 +9,7 @@ import io.jrnn.backend.dnnl.ComposedRecurrentExecutorTest.Kind;
 import io.jrnn.backend.dnnl.ComposedRecurrentExecutorTest.Size;
 import io.jrnn.backend.reference.ReferenceBackend;
 import io.jrnn.layers.Activation;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -39,16 +41,9 @@ public final class VectorlessMain {
             Tensor[] expected = reference.run(x, null);
             Tensor[] actual = executor.run(x, null);
             System.out.println(executor.executionPath());
-            double diff = 0;
-            for (int o = 0; o < expected.length; o++) {
-                float[] e = expected[o].toArray();
-                float[] a = actual[o].toArray();
-                for (int i = 0; i < e.length; i++) {
-                    diff = Math.max(diff, Math.abs(e[i] - a[i]));
-                }
-                expected[o].close();
-                actual[o].close();
-            }
+            double diff = Accuracy.maxAbsError(expected, actual);
+            Arrays.stream(expected).forEach(Tensor::close);
+            Arrays.stream(actual).forEach(Tensor::close);
             System.out.println("max abs diff " + diff);
         }
     }
