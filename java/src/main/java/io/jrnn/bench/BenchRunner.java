@@ -86,17 +86,18 @@ public final class BenchRunner {
     }
 
     /**
-     * The child's command: same JVM, same classpath, and the Vector API module ({@link #childVectorApi}),
-     * which jrnn's batch-1 Java step uses for its product when the JVM has it (docs/bench.md).
+     * The child's command: same JVM, same classpath, the Vector API module ({@link #childVectorApi}),
+     * which jrnn's batch-1 Java step uses when the JVM has it (docs/bench.md), and the composed path's
+     * switches ({@value #FORWARDED_PREFIX}…) given to this JVM, e.g. through {@code JRNN_JAVA_OPTS}.
      */
     static List<String> childCommand(Path planFile, Path resultFile) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java, "-Xmx3g"));
         if (childVectorApi()) {
             command.addAll(List.of("--add-modules", VECTOR_MODULE));
-        } else if (System.getProperty(VECTOR_PROPERTY) != null) {
-            command.add("-D" + VECTOR_PROPERTY + "=" + System.getProperty(VECTOR_PROPERTY));
         }
+        System.getProperties().stringPropertyNames().stream().filter(n -> n.startsWith(FORWARDED_PREFIX)).sorted()
+                .forEach(n -> command.add("-D" + n + "=" + System.getProperty(n)));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchChild.MAIN_CLASS,
                 planFile.toString(), resultFile.toString()));
         return command;
@@ -112,6 +113,8 @@ public final class BenchRunner {
     }
 
     // Compile-time constants: reading them does not initialise DnnlBackend (the parent loads no native code).
+    /** System properties with this prefix (the composed path's switches) are passed on to the children. */
+    static final String FORWARDED_PREFIX = "jrnn.composed.";
     static final String VECTOR_MODULE = io.jrnn.backend.dnnl.DnnlBackend.VECTOR_MODULE;
     static final String VECTOR_PROPERTY = io.jrnn.backend.dnnl.DnnlBackend.VECTOR_PRODUCT_PROPERTY;
     /** The JVM's one-line notice on stderr for an incubator module; not a message of the child's. */

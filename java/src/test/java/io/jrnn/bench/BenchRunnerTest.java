@@ -154,6 +154,27 @@ class BenchRunnerTest {
         }
     }
 
+    /** The composed path's switches reach the children (a before/after run); the JVM's own properties do not. */
+    @Test
+    void childrenGetTheComposedPathSwitches() {
+        String property = "jrnn.composed.javaProjection";
+        String before = System.getProperty(property);
+        System.setProperty(property, "false");
+        try {
+            List<String> cmd = BenchRunner.childCommand(Path.of("p.json"), Path.of("r.json"));
+            assertTrue(cmd.contains("-D" + property + "=false"), cmd.toString());
+            assertTrue(cmd.indexOf("-D" + property + "=false") < cmd.indexOf(BenchChild.MAIN_CLASS), cmd.toString());
+            assertFalse(cmd.stream().anyMatch(a -> a.startsWith("-Djava.")), // java.class.path and the like stay here
+                    cmd.toString());
+        } finally {
+            if (before == null) {
+                System.clearProperty(property);
+            } else {
+                System.setProperty(property, before);
+            }
+        }
+    }
+
     @Test
     void missingPeersSayWhy() {
         assertNull(BenchChild.peer("dl4j"), "dl4j is compiled only with -Pdl4j");
