@@ -405,6 +405,30 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         return javaStepByDefault(batch, (long) hiddenSize * recurrentWidth * Float.BYTES);
     }
 
+    /** Whether the system property {@value #JAVA_PROJECTION_PROPERTY} leaves the Java input projection on (default true). */
+    static final String JAVA_PROJECTION_PROPERTY = "jrnn.composed.javaProjection";
+    private static final boolean JAVA_PROJECTION_ENABLED =
+            !"false".equalsIgnoreCase(System.getProperty(JAVA_PROJECTION_PROPERTY));
+
+    /** The largest input kernel ({@code C·G·H} floats) the Java step projects itself. */
+    static final long JAVA_PROJECTION_MAX_INPUT_BYTES = 1L << 20;
+
+    /**
+     * Whether a Java step also computes the input projection ({@link JavaRecurrentStep#project}) instead
+     * of oneDNN's matmul: on the Vector API, with at least two step threads, an input kernel of at most
+     * {@link #JAVA_PROJECTION_MAX_INPUT_BYTES}, and {@value #JAVA_PROJECTION_PROPERTY} not false. With two
+     * threads, oneDNN's projection is followed by its second OpenMP thread spinning on the core the
+     * step's worker needs (up to {@code GOMP_SPINCOUNT}), and the worker spinning between calls slows
+     * the projection: LSTM (256, 1, 150, 256) measured 0.45–0.49 ms for oneDNN's projection inside a call
+     * against 0.36 ms alone, and a Java projection on the step's own two threads 0.35 ms alone
+     * (docs/benchmarks.md, "The input projection on the step's threads"). At one thread the two
+     * matmuls are as fast as each other, and oneDNN's stays.
+     */
+    static boolean javaProjectionRuns(boolean vector, int stepThreads, long inputKernelBytes) {
+        return JAVA_PROJECTION_ENABLED && vector && stepThreads >= 2
+                && inputKernelBytes <= JAVA_PROJECTION_MAX_INPUT_BYTES;
+    }
+
     /** The default size rule of {@link #javaStepRuns}: batch 1, recurrent kernel of at most 1 MiB. */
     static boolean javaStepByDefault(int batch, long recurrentBytes) {
         return batch == 1 && recurrentBytes <= JAVA_STEP_MAX_RECURRENT_BYTES;
@@ -441,9 +465,14 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                     case GRU_RESET_AFTER -> JavaRecurrentStep.Kind.GRU_RESET_AFTER;
                     case GRU, SIMPLE_RNN -> throw new IllegalStateException(kind + " has no Java step");
                 };
+                boolean project = javaProjectionRuns(vectorProduct, stepThreads,
+                        (long) inputSize * projectionWidth * Float.BYTES);
+                KerasRnnWeights w = spec.weights();
+                float[] inputBias = !project ? null
+                        : w.hasBias() ? Arrays.copyOf(w.bias(), projectionWidth) : new float[projectionWidth];
                 JavaRecurrentStep created = new JavaRecurrentStep(k, hiddenSize, sigma, phi,
-                        spec.weights().recurrentKernel(), recurrentBias, stepThreads, vectorProduct,
-                        "jrnn-step-" + spec.layerName());
+                        w.recurrentKernel(), recurrentBias, project ? w.kernel() : null, inputBias, inputSize,
+                        stepThreads, vectorProduct, "jrnn-step-" + spec.layerName());
                 try {
                     scope.defer(created::close);
                 } catch (RuntimeException | Error e) {
@@ -451,7 +480,8 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                     throw e;
                 }
                 javaStepPath = PATH_PREFIX + "; recurrent product and gates in Java" + (created.vector() ? " (Vector API)" : "")
-                        + ", " + created.chunks() + " thread(s); " + reason + ")";
+                        + ", " + created.chunks() + " thread(s)"
+                        + (created.projects() ? ", input projection in Java too" : "") + "; " + reason + ")";
                 javaStep = created;
             }
             return javaStep;
@@ -685,8 +715,13 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             Tensor[] result = new Tensor[1 + spec.stateCount()];
             boolean done = false;
             try {
-                Dnnl.setHandle(projection.src, input.pointer());
-                projection.execute();
+                if (javaTask != null && javaTask.input != null) {
+                    // The Java step computes the projection itself (JavaRecurrentStep#project).
+                    input.view().get(0, javaTask.input, 0, javaTask.input.length);
+                } else {
+                    Dnnl.setHandle(projection.src, input.pointer());
+                    projection.execute();
+                }
                 if (javaTask != null) {
                     Tensor[] out = runJava(initialStates, valid, result);
                     done = true;
@@ -752,6 +787,9 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             task.valid = valid;
             boolean parallel = stepper.acquireWorkers();
             try {
+                if (task.input != null) {
+                    stepper.project(task, parallel);
+                }
                 for (int k = 0; k < steps; k++) {
                     int t = spec.goBackwards() ? steps - 1 - k : k;
                     task.t = t;

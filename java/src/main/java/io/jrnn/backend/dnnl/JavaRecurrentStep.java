@@ -33,6 +33,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * threads). Only one call at a time uses the workers (a call
  * that finds them busy runs every range itself); per-call scratch is the caller's ({@link Scratch}).
  *
+ * <p>Built with the input kernel ({@link #projects}; on the Vector API with two or more threads by
+ * default), each range also computes its own columns of the input projection before the first step
+ * ({@link #project}, {@link VectorProduct#project}), on the same threads, so a call runs no oneDNN
+ * primitive and leaves no OpenMP thread spinning on a core a worker needs.
+ *
  * <p>Holds no reference to its executor, so an unclosed executor can still be collected (its
  * cleaner closes this).
  */
@@ -60,6 +65,8 @@ final class JavaRecurrentStep implements AutoCloseable {
     private final Activation phi;
     private final Chunk[] chunks;
     private final Worker[] workers;
+    /** The input size {@code C} when this step also computes the input projection ({@link #projects}); else 0. */
+    private final int inputSize;
     private final ReentrantLock workersLock = new ReentrantLock();
     /** The step the workers run next; written before {@link #phase}. */
     private Task current;
@@ -82,14 +89,21 @@ final class JavaRecurrentStep implements AutoCloseable {
         final int accWidth;
         /** GRU reset_after: {@code b_h} for these columns; else null. */
         final float[] bias;
+        /** With the {@link #projects input projection}: these columns of the input kernel, packed like {@link #packed}; else null. */
+        final float[] inputPacked;
+        /** With the input projection: the input bias of these columns, {@link #accWidth} long; else null. */
+        final float[] inputBias;
 
-        Chunk(int from, int width, float[][] panel, float[] packed, int accWidth, float[] bias) {
+        Chunk(int from, int width, float[][] panel, float[] packed, int accWidth, float[] bias, float[] inputPacked,
+                float[] inputBias) {
             this.from = from;
             this.width = width;
             this.panel = panel;
             this.packed = packed;
             this.accWidth = accWidth;
             this.bias = bias;
+            this.inputPacked = inputPacked;
+            this.inputBias = inputBias;
         }
     }
 
@@ -98,11 +112,14 @@ final class JavaRecurrentStep implements AutoCloseable {
         final float[][] acc;
         final float[][] x;
         final float[] tmp;
+        /** With the input projection: this range's columns of it, {@code [N·T][gateWidth]}; else null. */
+        final float[] projected;
 
-        Scratch(int batch, int gateWidth, int width) {
+        Scratch(int batch, int gateWidth, int width, int projectedRows) {
             this.acc = new float[batch][gateWidth];
             this.x = new float[batch][gateWidth];
             this.tmp = new float[width];
+            this.projected = projectedRows > 0 ? new float[projectedRows * gateWidth] : null;
         }
     }
 
@@ -111,6 +128,11 @@ final class JavaRecurrentStep implements AutoCloseable {
         final Scratch[] scratch;
         final int batch;
         final int steps;
+        /** With the input projection: the call's input {@code [N, T, C]}, which the caller fills; else null. */
+        final float[] input;
+        /** Set while {@link #project} runs: the ranges compute their projection instead of a step. */
+        boolean projecting;
+        /** Without the input projection: oneDNN's, {@code [N·T, G·H]}. */
         FloatBuffer projected;
         float[] h;
         float[] next;
@@ -122,9 +144,11 @@ final class JavaRecurrentStep implements AutoCloseable {
             this.batch = batch;
             this.steps = steps;
             this.scratch = new Scratch[owner.chunks.length];
+            boolean projects = owner.projects();
+            this.input = projects ? new float[batch * steps * owner.inputSize] : null;
             for (int i = 0; i < scratch.length; i++) {
                 Chunk k = owner.chunks[i];
-                scratch[i] = new Scratch(batch, k.accWidth, k.width);
+                scratch[i] = new Scratch(batch, k.accWidth, k.width, projects ? batch * steps : 0);
             }
         }
     }
@@ -137,6 +161,31 @@ final class JavaRecurrentStep implements AutoCloseable {
      */
     JavaRecurrentStep(Kind kind, int hidden, Activation sigma, Activation phi, float[] recurrentKernel,
             float[] recurrentBias, int threads, boolean vector, String threadName) {
+        this(kind, hidden, sigma, phi, recurrentKernel, recurrentBias, null, null, 0, threads, vector, threadName);
+    }
+
+    /**
+     * A step that also computes the input projection ({@link #project}) when {@code inputKernel} is
+     * given: each unit range multiplies the input by its own columns of the kernel, on the Vector API.
+     *
+     * @param inputKernel Keras's {@code [C, G·H]} row-major kernel, or null: the caller supplies the
+     *     projection ({@link Task#projected})
+     * @param inputBias the input bias {@code [G·H]} (with {@code inputKernel})
+     * @param inputSize {@code C} (with {@code inputKernel})
+     */
+    JavaRecurrentStep(Kind kind, int hidden, Activation sigma, Activation phi, float[] recurrentKernel,
+            float[] recurrentBias, float[] inputKernel, float[] inputBias, int inputSize, int threads, boolean vector,
+            String threadName) {
+        if (inputKernel != null && !vector) {
+            throw new IllegalArgumentException("the Java input projection runs on the Vector API only");
+        }
+        if (inputKernel != null && (inputSize < 1 || inputKernel.length != inputSize * kind.gates * hidden
+                || inputBias == null || inputBias.length != kind.gates * hidden)) {
+            throw new IllegalArgumentException("input kernel of " + inputKernel.length + " floats and bias of "
+                    + (inputBias == null ? "none" : inputBias.length + " floats") + " do not fit C = " + inputSize
+                    + ", " + kind.gates + " gates of " + hidden + " units");
+        }
+        this.inputSize = inputKernel != null ? inputSize : 0;
         if (vector && !VECTOR) {
             throw new IllegalArgumentException("the Vector API product needs a JVM started with --add-modules "
                     + "jdk.incubator.vector (and " + VECTOR_PROPERTY + " not false)");
@@ -174,7 +223,16 @@ final class JavaRecurrentStep implements AutoCloseable {
                     System.arraycopy(recurrentBias, b * hidden + from, bias, b * w, w);
                 }
             }
-            chunks[i] = new Chunk(from, w, panel, packed, accWidth, bias);
+            float[] inputPacked = null;
+            float[] inputColumns = null;
+            if (inputKernel != null) {
+                inputPacked = VectorProduct.pack(inputKernel, inputSize, hidden, g, from, w);
+                inputColumns = new float[accWidth];
+                for (int b = 0; b < g; b++) {
+                    System.arraycopy(inputBias, b * hidden + from, inputColumns, b * w, w);
+                }
+            }
+            chunks[i] = new Chunk(from, w, panel, packed, accWidth, bias, inputPacked, inputColumns);
         }
         this.workers = new Worker[count - 1];
         for (int i = 0; i < workers.length; i++) {
@@ -188,6 +246,11 @@ final class JavaRecurrentStep implements AutoCloseable {
     /** Whether the product runs on the Vector API. */
     boolean vector() {
         return chunks[0].packed != null;
+    }
+
+    /** Whether this step computes the input projection too ({@link #project}). */
+    boolean projects() {
+        return inputSize > 0;
     }
 
     /** Worker ranges the calling thread ran itself because their worker had not started the step. */
@@ -240,6 +303,24 @@ final class JavaRecurrentStep implements AutoCloseable {
         workersLock.unlock();
     }
 
+    /**
+     * The input projection of every step, {@code x · K + b} from {@code task.input}: each unit range
+     * computes its own columns on the thread that runs its steps, before the first step (only where
+     * {@link #projects}). Then no oneDNN call runs in a Java-step call, so no OpenMP thread
+     * spins on a core the step's workers need.
+     */
+    void project(Task task, boolean parallel) {
+        if (!projects()) {
+            throw new IllegalStateException("this Java step takes the input projection from its caller");
+        }
+        task.projecting = true;
+        try {
+            step(task, parallel);
+        } finally {
+            task.projecting = false;
+        }
+    }
+
     /** One step: {@code task.next} (and {@code task.c}) from {@code task.h} at input step {@code task.t}. */
     void step(Task task, boolean parallel) {
         if (!parallel) {
@@ -290,13 +371,23 @@ final class JavaRecurrentStep implements AutoCloseable {
         int from = k.from;
         int h = hidden;
         int pw = kind.gates * h;
+        if (task.projecting) {
+            VectorProduct.project(task.input, n * task.steps, inputSize, k.inputPacked, k.inputBias, k.accWidth,
+                    s.projected);
+            return;
+        }
         FloatBuffer xp = task.projected;
         // Accumulators start at the input projection (LSTM) or at b_h (GRU: x kept apart).
         for (int b = 0; b < n; b++) {
-            int base = (b * task.steps + task.t) * pw + from;
             float[] dst = kind == Kind.GRU_RESET_AFTER ? s.x[b] : s.acc[b];
-            for (int g = 0; g < kind.gates; g++) {
-                xp.get(base + g * h, dst, g * w, w);
+            if (s.projected != null) {
+                // This range's own columns, already in the accumulators' order.
+                System.arraycopy(s.projected, (b * task.steps + task.t) * k.accWidth, dst, 0, gw);
+            } else {
+                int base = (b * task.steps + task.t) * pw + from;
+                for (int g = 0; g < kind.gates; g++) {
+                    xp.get(base + g * h, dst, g * w, w);
+                }
             }
             if (kind == Kind.GRU_RESET_AFTER) {
                 System.arraycopy(k.bias, 0, s.acc[b], 0, gw);

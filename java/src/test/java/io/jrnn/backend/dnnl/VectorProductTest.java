@@ -87,6 +87,56 @@ class VectorProductTest {
                 () -> VectorProduct.product(packed, rows, padded, new float[5 * rows], 5, new float[5][padded], false));
     }
 
+    /**
+     * The input projection of one unit range: rows in sixes and the remainder one by one (1, 6, 7, 13
+     * rows), against the same fused multiply-adds in input order from the bias (equal to the bit) and
+     * against double precision; padding columns hold the zero bias.
+     */
+    @ParameterizedTest(name = "rows {0} inputs {1} hidden {2} gates {3} from {4} width {5}")
+    @CsvSource({"1, 5, 7, 4, 0, 7", "6, 3, 40, 3, 16, 16", "7, 9, 40, 3, 32, 8", "13, 33, 24, 4, 0, 24",
+            "150, 256, 256, 4, 128, 128"})
+    void projectsEveryRowLikeTheScalarSumAndDoublePrecision(int rows, int inputs, int hidden, int gates, int from,
+            int width) {
+        SplittableRandom rng = new SplittableRandom(rows * 17L + inputs);
+        int gh = gates * hidden;
+        float[] kernel = new float[inputs * gh];
+        for (int i = 0; i < kernel.length; i++) {
+            kernel[i] = (float) rng.nextDouble(-1, 1);
+        }
+        int gw = gates * width;
+        int padded = VectorProduct.padded(gw);
+        float[] bias = new float[padded];
+        for (int j = 0; j < gw; j++) {
+            bias[j] = (float) rng.nextDouble(-1, 1);
+        }
+        float[] x = new float[rows * inputs];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rng.nextDouble(-2, 2);
+        }
+        float[] packed = VectorProduct.pack(kernel, inputs, hidden, gates, from, width);
+        float[] out = new float[rows * padded];
+        java.util.Arrays.fill(out, Float.NaN);
+        VectorProduct.project(x, rows, inputs, packed, bias, padded, out);
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < gw; j++) {
+                float scalar = bias[j];
+                double expected = bias[j];
+                for (int i = 0; i < inputs; i++) {
+                    float w = kernel[i * gh + (j / width) * hidden + from + j % width];
+                    scalar = Math.fma(x[r * inputs + i], w, scalar);
+                    expected += (double) x[r * inputs + i] * w;
+                }
+                assertEquals(scalar, out[r * padded + j], 0f, "row " + r + " column " + j);
+                assertEquals(expected, out[r * padded + j], 1e-5 * inputs, "row " + r + " column " + j + " in double");
+            }
+            for (int j = gw; j < padded; j++) {
+                assertEquals(0f, out[r * padded + j], "row " + r + " padding column " + j);
+            }
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> VectorProduct.project(x, rows + 1, inputs, packed, bias, padded, new float[(rows + 1) * padded]));
+    }
+
     private static float[][] copy(float[][] a) {
         float[][] c = new float[a.length][];
         for (int i = 0; i < a.length; i++) {
