@@ -595,6 +595,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         final int batch;
         final int steps;
         final NativeScope planScope;
+        /** oneDNN's input projection; null when the Java step computes it ({@link JavaRecurrentStep#projects}). */
         final Matmul projection;
         /** The step's product {@code h · R}, or null where {@link #gateMatmuls} run instead. */
         final Matmul recurrent;
@@ -636,11 +637,15 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             int n = batch;
             int hs = hiddenSize;
             long rows = (long) n * steps;
-            BytePointer xp = Dnnl.alignedBuffer(planScope, rows * projectionWidth * Float.BYTES);
+            boolean javaRuns = javaStepRuns(n);
+            // A Java step that projects the input itself needs neither oneDNN's projection nor its buffer.
+            boolean javaProjects = javaRuns && javaStep().projects();
+            BytePointer xp = Dnnl.alignedBuffer(planScope, (javaProjects ? 1 : rows * projectionWidth) * Float.BYTES);
             BytePointer hNative = Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES);
             // GRU reset_after=false: r ⊙ h, the source of the candidate's product.
             BytePointer rhNative = kind == Kind.GRU ? Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES) : null;
-            this.projection = new Matmul(planScope, stream, rows, inputSize, projectionWidth, kernel, inputBias, null, xp);
+            this.projection = javaProjects ? null
+                    : new Matmul(planScope, stream, rows, inputSize, projectionWidth, kernel, inputBias, null, xp);
             this.projectedStart = xp.position();
             if (activatedStepRuns(n)) {
                 this.recurrent = null;
@@ -669,13 +674,13 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             this.previous = new float[n * hs];
             this.row = new float[projectionWidth];
             this.tmp = new float[hs];
-            if (javaStepRuns(n)) {
+            if (javaRuns) {
                 this.stepper = javaStep();
                 this.javaTask = stepper.task(n, steps);
                 javaTask.h = h;
                 javaTask.next = new float[n * hs];
                 javaTask.c = c;
-                javaTask.projected = projected;
+                javaTask.projected = javaProjects ? null : projected;
             } else {
                 this.stepper = null;
                 this.javaTask = null;
@@ -715,7 +720,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             Tensor[] result = new Tensor[1 + spec.stateCount()];
             boolean done = false;
             try {
-                if (javaTask != null && javaTask.input != null) {
+                if (projection == null) {
                     // The Java step computes the projection itself (JavaRecurrentStep#project).
                     input.view().get(0, javaTask.input, 0, javaTask.input.length);
                 } else {
