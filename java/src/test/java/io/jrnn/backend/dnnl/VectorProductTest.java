@@ -2,6 +2,8 @@ package io.jrnn.backend.dnnl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -153,6 +155,35 @@ class VectorProductTest {
                 assertEquals(vector, step.vector());
             }
         }
+    }
+
+    /** A step that projects the input needs the Vector API and an input kernel and bias that fit C, G and H. */
+    @Test
+    void aProjectingStepChecksItsInputKernel() {
+        JavaRecurrentStep.Kind lstm = JavaRecurrentStep.Kind.LSTM;
+        float[] recurrent = new float[16 * 64];
+        try (JavaRecurrentStep step = new JavaRecurrentStep(lstm, 16, Activation.SIGMOID, Activation.TANH, recurrent,
+                null, new float[3 * 64], new float[64], 3, 2, true, "test")) {
+            assertTrue(step.projects());
+        }
+        try (JavaRecurrentStep step = new JavaRecurrentStep(lstm, 16, Activation.SIGMOID, Activation.TANH, recurrent,
+                null, 2, true, "test")) {
+            assertFalse(step.projects());
+            JavaRecurrentStep.Task task = step.task(1, 3);
+            assertNull(task.input);
+            assertThrows(IllegalStateException.class, () -> step.project(task, false));
+        }
+        IllegalArgumentException scalar = assertThrows(IllegalArgumentException.class,
+                () -> new JavaRecurrentStep(lstm, 16, Activation.SIGMOID, Activation.TANH, recurrent, null,
+                        new float[3 * 64], new float[64], 3, 2, false, "test"));
+        assertTrue(scalar.getMessage().contains("Vector API"), scalar.getMessage());
+        IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
+                () -> new JavaRecurrentStep(lstm, 16, Activation.SIGMOID, Activation.TANH, recurrent, null,
+                        new float[4 * 64], new float[64], 3, 2, true, "test"));
+        assertTrue(size.getMessage().contains("C = 3") && size.getMessage().contains("256 floats"), size.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> new JavaRecurrentStep(lstm, 16, Activation.SIGMOID, Activation.TANH, recurrent, null,
+                        new float[3 * 64], null, 3, 2, true, "test"));
     }
 
     /**
