@@ -40,10 +40,7 @@ class VectorProductTest {
     void matchesTheScalarProductBitForBitAndDoublePrecision(int rows, int hidden, int gates, int from, int width) {
         SplittableRandom rng = new SplittableRandom(rows * 31L + width);
         int gh = gates * hidden;
-        float[] kernel = new float[rows * gh];
-        for (int i = 0; i < kernel.length; i++) {
-            kernel[i] = (float) rng.nextDouble(-1, 1);
-        }
+        float[] kernel = uniform(rng, rows * gh, 1);
         int gw = gates * width;
         int padded = VectorProduct.padded(gw);
         assertEquals(0, padded % VectorProduct.BLOCK);
@@ -101,20 +98,14 @@ class VectorProductTest {
             int width) {
         SplittableRandom rng = new SplittableRandom(rows * 17L + inputs);
         int gh = gates * hidden;
-        float[] kernel = new float[inputs * gh];
-        for (int i = 0; i < kernel.length; i++) {
-            kernel[i] = (float) rng.nextDouble(-1, 1);
-        }
+        float[] kernel = uniform(rng, inputs * gh, 1);
         int gw = gates * width;
         int padded = VectorProduct.padded(gw);
         float[] bias = new float[padded];
         for (int j = 0; j < gw; j++) {
             bias[j] = (float) rng.nextDouble(-1, 1);
         }
-        float[] x = new float[rows * inputs];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) rng.nextDouble(-2, 2);
-        }
+        float[] x = uniform(rng, rows * inputs, 2);
         float[] packed = VectorProduct.pack(kernel, inputs, hidden, gates, from, width);
         float[] out = new float[rows * padded];
         java.util.Arrays.fill(out, Float.NaN);
@@ -137,6 +128,15 @@ class VectorProductTest {
         }
         assertThrows(IllegalArgumentException.class,
                 () -> VectorProduct.project(x, rows + 1, inputs, packed, bias, padded, new float[(rows + 1) * padded]));
+    }
+
+    /** {@code n} floats uniform in {@code [-bound, bound)}. */
+    private static float[] uniform(SplittableRandom rng, int n, double bound) {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = (float) rng.nextDouble(-bound, bound);
+        }
+        return out;
     }
 
     private static float[][] copy(float[][] a) {
