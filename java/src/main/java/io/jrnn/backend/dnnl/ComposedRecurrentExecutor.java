@@ -607,6 +607,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
         final long projectedStart;
         /** GRU reset_after=false: {@code (r ⊙ h) · R_h}. */
         final Matmul candidate;
+        /** oneDNN's input projection {@code [N·T, G·H]}; null when the Java step computes its own. */
         final FloatBuffer projected;
         final FloatBuffer hiddenNative;
         /** The output of {@link #recurrent} (null with {@link #gateMatmuls}, which write into {@link #projected}). */
@@ -640,13 +641,13 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
             boolean javaRuns = javaStepRuns(n);
             // A Java step that projects the input itself needs neither oneDNN's projection nor its buffer.
             boolean javaProjects = javaRuns && javaStep().projects();
-            BytePointer xp = Dnnl.alignedBuffer(planScope, (javaProjects ? 1 : rows * projectionWidth) * Float.BYTES);
+            BytePointer xp = javaProjects ? null : Dnnl.alignedBuffer(planScope, rows * projectionWidth * Float.BYTES);
             BytePointer hNative = Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES);
             // GRU reset_after=false: r ⊙ h, the source of the candidate's product.
             BytePointer rhNative = kind == Kind.GRU ? Dnnl.alignedBuffer(planScope, (long) n * hs * Float.BYTES) : null;
             this.projection = javaProjects ? null
                     : new Matmul(planScope, stream, rows, inputSize, projectionWidth, kernel, inputBias, null, xp);
-            this.projectedStart = xp.position();
+            this.projectedStart = javaProjects ? 0 : xp.position();
             if (activatedStepRuns(n)) {
                 this.recurrent = null;
                 this.gateMatmuls = new Matmul[gateBlocks.length];
@@ -667,7 +668,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                 this.gateMatmuls = null;
                 this.gateTarget = null;
             }
-            this.projected = Dnnl.floats(xp);
+            this.projected = javaProjects ? null : Dnnl.floats(xp);
             this.hiddenNative = Dnnl.floats(hNative);
             this.h = new float[n * hs];
             this.c = kind == Kind.LSTM ? new float[n * hs] : null;
@@ -680,7 +681,7 @@ final class ComposedRecurrentExecutor implements RecurrentExecutor {
                 javaTask.h = h;
                 javaTask.next = new float[n * hs];
                 javaTask.c = c;
-                javaTask.projected = javaProjects ? null : projected;
+                javaTask.projected = projected;
             } else {
                 this.stepper = null;
                 this.javaTask = null;
