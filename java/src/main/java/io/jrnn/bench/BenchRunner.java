@@ -108,7 +108,7 @@ public final class BenchRunner {
      * and {@code -Djrnn.composed.vectorProduct=false} was not given (JRNN_JAVA_OPTS passes it).
      */
     static boolean childVectorApi() {
-        return Boolean.parseBoolean(System.getProperty(VECTOR_PROPERTY, "true"))
+        return !"false".equalsIgnoreCase(System.getProperty(VECTOR_PROPERTY))
                 && ModuleFinder.ofSystem().find(VECTOR_MODULE).isPresent();
     }
 

@@ -139,8 +139,13 @@ class BenchRunnerTest {
         assertTrue(BenchRunner.childVectorApi());
         assertEquals(BenchRunner.VECTOR_MODULE, cmd.get(cmd.indexOf("--add-modules") + 1));
         String before = System.getProperty(BenchRunner.VECTOR_PROPERTY);
-        System.setProperty(BenchRunner.VECTOR_PROPERTY, "false");
         try {
+            // Like the other jrnn.composed switches, only "false" (any case) turns it off.
+            System.setProperty(BenchRunner.VECTOR_PROPERTY, "yes");
+            assertTrue(BenchRunner.childVectorApi());
+            System.setProperty(BenchRunner.VECTOR_PROPERTY, "FALSE");
+            assertFalse(BenchRunner.childVectorApi());
+            System.setProperty(BenchRunner.VECTOR_PROPERTY, "false");
             assertFalse(BenchRunner.childVectorApi());
             cmd = BenchRunner.childCommand(Path.of("p.json"), Path.of("r.json"));
             assertFalse(cmd.contains("--add-modules"), cmd.toString());

@@ -473,7 +473,7 @@ final class JavaRecurrentStep implements AutoCloseable {
     static final boolean VECTOR = vectorAvailable();
 
     private static boolean vectorAvailable() {
-        if (!FMA || !Boolean.parseBoolean(System.getProperty(VECTOR_PROPERTY, "true"))
+        if (!FMA || "false".equalsIgnoreCase(System.getProperty(VECTOR_PROPERTY))
                 || ModuleLayer.boot().findModule(DnnlBackend.VECTOR_MODULE).isEmpty()) {
             return false;
         }
