@@ -87,8 +87,9 @@ public final class BenchRunner {
 
     /**
      * The child's command: same JVM, same classpath, the Vector API module ({@link #childVectorApi}),
-     * which jrnn's batch-1 Java step uses when the JVM has it (docs/bench.md), and the composed path's
-     * switches ({@value #FORWARDED_PREFIX}…) given to this JVM, e.g. through {@code JRNN_JAVA_OPTS}.
+     * which jrnn's batch-1 Java step uses when the JVM has it (docs/bench.md), and the oneDNN backend's
+     * switches ({@code jrnn.composed.…}, {@code jrnn.dnnl.…}: {@link #FORWARDED_PREFIXES}) given to this
+     * JVM, e.g. through {@code JRNN_JAVA_OPTS}.
      */
     static List<String> childCommand(Path planFile, Path resultFile) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -96,7 +97,8 @@ public final class BenchRunner {
         if (childVectorApi()) {
             command.addAll(List.of("--add-modules", VECTOR_MODULE));
         }
-        System.getProperties().stringPropertyNames().stream().filter(n -> n.startsWith(FORWARDED_PREFIX)).sorted()
+        System.getProperties().stringPropertyNames().stream()
+                .filter(n -> FORWARDED_PREFIXES.stream().anyMatch(n::startsWith)).sorted()
                 .forEach(n -> command.add("-D" + n + "=" + System.getProperty(n)));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchChild.MAIN_CLASS,
                 planFile.toString(), resultFile.toString()));
@@ -113,8 +115,11 @@ public final class BenchRunner {
     }
 
     // Compile-time constants: reading them does not initialise DnnlBackend (the parent loads no native code).
-    /** System properties with this prefix (the composed path's switches) are passed on to the children. */
-    static final String FORWARDED_PREFIX = "jrnn.composed.";
+    /**
+     * System properties with these prefixes (the composed path's switches and the batch split's,
+     * {@code jrnn.dnnl.batchSplit}) are passed on to the children.
+     */
+    static final List<String> FORWARDED_PREFIXES = List.of("jrnn.composed.", "jrnn.dnnl.");
     static final String VECTOR_MODULE = io.jrnn.backend.dnnl.DnnlBackend.VECTOR_MODULE;
     static final String VECTOR_PROPERTY = io.jrnn.backend.dnnl.DnnlBackend.VECTOR_PRODUCT_PROPERTY;
     /** The JVM's one-line notice on stderr for an incubator module; not a message of the child's. */

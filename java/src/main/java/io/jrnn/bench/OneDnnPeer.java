@@ -12,7 +12,12 @@ import org.bytedeco.dnnl.global.dnnl;
  * above 1 is then the gain).
  */
 final class OneDnnPeer implements Peer {
-    private static final Pattern PATH = Pattern.compile("^oneDNN (\\w+) \\(.*, weights (any|ldigo)\\)$");
+    /**
+     * A fused primitive, also when jrnn splits the batch over threads ({@code BatchSplit}: the suffix
+     * {@code ", batch split: …"}); the peer then runs the whole batch as one primitive on the OpenMP
+     * threads, with the weight format of jrnn's parts.
+     */
+    private static final Pattern PATH = Pattern.compile("^oneDNN (\\w+) \\(.*, weights (any|ldigo)\\)(, batch split: .*)?$");
     /**
      * A small batch jrnn runs composed because it measured faster than the fused primitive
      * ({@code WeightFormat.composedFaster}): the peer runs that primitive, with the weight format jrnn

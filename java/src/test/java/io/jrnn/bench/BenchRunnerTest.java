@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The parent/child protocol, peers that are missing, the sampler and the progress bar. */
 class BenchRunnerTest {
@@ -159,10 +161,10 @@ class BenchRunnerTest {
         }
     }
 
-    /** The composed path's switches reach the children (a before/after run); the JVM's own properties do not. */
-    @Test
-    void childrenGetTheComposedPathSwitches() {
-        String property = "jrnn.composed.javaProjection";
+    /** The oneDNN backend's switches reach the children (a before/after run); the JVM's own properties do not. */
+    @ParameterizedTest
+    @ValueSource(strings = {"jrnn.composed.javaProjection", "jrnn.dnnl.batchSplit"})
+    void childrenGetTheBackendSwitches(String property) {
         String before = System.getProperty(property);
         System.setProperty(property, "false");
         try {

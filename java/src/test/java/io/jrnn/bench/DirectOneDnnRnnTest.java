@@ -42,6 +42,11 @@ class DirectOneDnnRnnTest {
         assertEquals(false, p[1]);
         assertEquals(true, OneDnnPeer.parsePath("oneDNN lstm_forward (ref:any, weights any)")[1]);
         assertNull(OneDnnPeer.parsePath("oneDNN composed (matmul + gates)"));
+        // jrnn splits the batch over threads: the peer runs the whole batch on one primitive.
+        Object[] split = OneDnnPeer.parsePath("oneDNN vanilla_rnn_forward (brgemm:avx512_core, weights any), batch "
+                + "split: 2 parts of 16 rows on 2 threads, one OpenMP thread each");
+        assertEquals(DirectOneDnnRnn.Primitive.VANILLA_RNN, split[0]);
+        assertEquals(true, split[1]);
         // A small batch jrnn runs composed because it beat the fused primitive: the peer runs that primitive.
         Object[] lbr = OneDnnPeer.parsePath("oneDNN composed (matmul input projection + fused gates; small batch: "
                 + "measured faster than lbr_gru_forward at this batch and weight size (WeightFormat.composedFaster))");

@@ -506,7 +506,8 @@ public final class DnnlBackend implements Backend {
                 + "below batch " + WeightFormat.PLAIN_FROM_BATCH + " and 'ldigo' from it, gru_forward 'ldigo'; "
                 + WeightFormat.COMPOSED_RULE + "; batch-1 Java step product "
                 + (JavaRecurrentStep.VECTOR ? "on the Vector API"
-                        : "auto-vectorised (the Vector API needs --add-modules jdk.incubator.vector)") + "; up to "
+                        : "auto-vectorised (the Vector API needs --add-modules jdk.incubator.vector)") + "; "
+                + BatchSplit.describe() + "; up to "
                 + DnnlRecurrentExecutor.SHAPE_CACHE_CAPACITY + " input shapes compiled per layer";
     }
 

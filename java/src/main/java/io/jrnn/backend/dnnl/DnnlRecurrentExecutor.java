@@ -121,6 +121,9 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     private final AtomicInteger primitivesCreated = new AtomicInteger();
     private volatile String executionPath;
     private final CallGate gate = new CallGate();
+    /** Tests: the batch split's workers to use instead of {@link BatchSplit#shared()} (when {@link #splitOverridden}). */
+    private volatile BatchSplit splitForTests;
+    private volatile boolean splitOverridden;
     private final String closedMessage;
     /** Releases {@link #scope} (weights, and the plans still open) if this executor is collected unclosed. */
     private final NativeResources.Registration registration;
@@ -262,11 +265,94 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             executionPath = faster.executionPath();
             return faster.run(input, initialStates);
         }
+        BatchSplit split = splitOverridden ? splitForTests : BatchSplit.shared();
+        int parts = layers == 1 && split != null ? splitParts(shape.batch(), split.workers() + 1) : 1;
+        if (parts > 1) {
+            if (split.tryAcquire()) {
+                try {
+                    return runSplit(split, parts, input, initialStates, shape);
+                } finally {
+                    split.release();
+                }
+            }
+        }
         try (ShapeCache<Shape, ShapePlan>.Lease lease = plans.acquire(shape)) {
             ShapePlan plan = lease.plan();
             executionPath = plan.path;
             return plan.run(input, initialStates);
         }
+    }
+
+    /**
+     * How many parts an unmasked single-layer call of {@code batch} rows runs as with {@code threads}
+     * threads ({@link BatchSplit}):
+     * 1 unless {@link BatchSplit#parts} splits it and every part still runs the fused primitive on
+     * one OpenMP thread.
+     */
+    int splitParts(int batch, int threads) {
+        int parts = BatchSplit.parts(kind, batch, inputSize, hiddenSize, precision, threads);
+        if (parts > 1 && WeightFormat.composedFaster(kind, BatchSplit.rows(batch, parts, parts - 1), inputSize,
+                hiddenSize, precision, 1)) {
+            return 1;
+        }
+        return parts;
+    }
+
+    /**
+     * Runs the batch as {@code parts} parts of consecutive rows, each on its own plan (the fused
+     * primitive compiled for the part's rows) and thread ({@link BatchSplit#run}), reading its rows
+     * of the caller's tensors and writing its rows of the result in place.
+     */
+    private Tensor[] runSplit(BatchSplit split, int parts, Tensor input, Tensor[] initialStates, Shape shape) {
+        int n = shape.batch();
+        int t = shape.steps();
+        int h = hiddenSize;
+        List<ShapeCache<Shape, ShapePlan>.Lease> leases = new ArrayList<>(parts);
+        Tensor[] result = new Tensor[1 + spec.stateCount()];
+        boolean done = false;
+        try {
+            // Every part writes every element of its rows: no zero-fill needed.
+            for (int s = 1; s < result.length; s++) {
+                result[s] = Tensor.uninitialized(n, h);
+            }
+            result[0] = spec.returnSequences() ? Tensor.uninitialized(n, t, h) : Tensor.uninitialized(n, h);
+            Runnable[] tasks = new Runnable[parts];
+            for (int i = 0; i < parts; i++) {
+                ShapeCache<Shape, ShapePlan>.Lease lease = plans.acquire(new Shape(BatchSplit.rows(n, parts, i), t));
+                leases.add(lease);
+                ShapePlan plan = lease.plan();
+                int firstRow = BatchSplit.firstRow(n, parts, i);
+                tasks[i] = () -> plan.runRows(input, initialStates, result, firstRow);
+            }
+            split.run(tasks);
+            executionPath = leases.get(0).plan().path + ", batch split: " + parts + " parts of " + BatchSplit.rows(n,
+                    parts, parts - 1) + (n % parts == 0 ? "" : "-" + BatchSplit.rows(n, parts, 0))
+                    + " rows on " + parts + " threads, one OpenMP thread each";
+            done = true;
+            return result;
+        } finally {
+            for (ShapeCache<Shape, ShapePlan>.Lease lease : leases) {
+                lease.close();
+            }
+            if (!done) {
+                for (Tensor r : result) {
+                    if (r != null) {
+                        r.close();
+                    }
+                }
+            }
+        }
+    }
+
+    /** Tests: split batches over {@code split}'s workers whatever this process's settings; {@code null}: never split. */
+    void batchSplitForTests(BatchSplit split) {
+        this.splitForTests = split;
+        this.splitOverridden = true;
+    }
+
+    /** A pointer {@code bytes} into {@code tensor}'s data (no copy). */
+    private static Pointer rows(Tensor tensor, long bytes) {
+        return new BytePointer(tensor.pointer()).position(bytes);
     }
 
     /**
@@ -666,6 +752,44 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                             r.close();
                         }
                     }
+                }
+            }
+        }
+
+        /**
+         * Runs this plan's {@code N} rows of a larger batch, from row {@code firstRow}: reads them from
+         * the caller's {@code input} ({@code [B, T, C]}) and {@code initialStates} ({@code [B, H]} each,
+         * {@code null} for zeros) and writes them into {@code result}, allocated for the whole batch
+         * (output {@code [B, T, H]} or {@code [B, H]}, then the final states). One layer only.
+         */
+        void runRows(Tensor input, Tensor[] initialStates, Tensor[] result, int firstRow) {
+            int n = shape.batch();
+            int t = shape.steps();
+            int h = hiddenSize;
+            long stateBytes = (long) firstRow * h * Float.BYTES;
+            long sequenceBytes = stateBytes * t;
+            Tensor sequence = sequenceScratch == null ? result[0] : null;
+            Dnnl.setHandle(srcLayer, rows(input, (long) firstRow * t * inputSize * Float.BYTES));
+            Dnnl.setHandle(srcIter, initialStates != null ? rows(initialStates[0], stateBytes) : zeroState);
+            Dnnl.setHandle(dstLayer, sequence != null ? rows(sequence, sequenceBytes) : sequenceScratch);
+            Dnnl.setHandle(dstIter, rows(result[1], stateBytes));
+            if (srcIterC != null) {
+                Dnnl.setHandle(srcIterC, initialStates != null ? rows(initialStates[1], stateBytes) : zeroState);
+                Dnnl.setHandle(dstIterC, rows(result[2], stateBytes));
+            }
+            executeAll();
+            if (sequence == null) {
+                FloatBuffer to = result[0].view();
+                if (spec.returnSequences()) {
+                    // go_backwards: flip oneDNN's input-time order.
+                    FloatBuffer from = Dnnl.floats(sequenceScratch);
+                    for (int sample = 0; sample < n; sample++) {
+                        for (int k = 0; k < t; k++) {
+                            to.put(((firstRow + sample) * t + k) * h, from, (sample * t + (t - 1 - k)) * h, h);
+                        }
+                    }
+                } else {
+                    to.put(firstRow * h, result[1].view(), firstRow * h, n * h);
                 }
             }
         }

@@ -53,9 +53,16 @@ class DnnlBackendTest {
             return Device.cpu();
         }
 
+        /**
+         * The tests below count one primitive per shape and read the paths of whole batches: their
+         * executors never split a batch (BatchSplitTest covers the split's plans and paths).
+         */
         @Override
         public RecurrentExecutor compile(RecurrentSpec spec) {
             RecurrentExecutor e = DnnlBackend.instance().compile(spec);
+            if (e instanceof DnnlRecurrentExecutor fused) {
+                fused.batchSplitForTests(null);
+            }
             compiled.add(e);
             return e;
         }
@@ -327,5 +334,6 @@ class DnnlBackendTest {
         assertTrue(d.startsWith("oneDNN 3."), d);
         assertTrue(d.contains("ISA ") && d.contains("threads ") && d.contains("weight formats")
                 && d.contains("batch-1 Java step product on the Vector API"), d);
+        assertTrue(d.contains(BatchSplit.describe()), d);
     }
 }
