@@ -31,7 +31,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -41,21 +41,30 @@ import org.junit.jupiter.params.provider.MethodSource;
 class BatchSplitTest {
     private static final DnnlBackend CPU = DnnlBackend.instance();
     /** One worker: two parts. */
-    private static final BatchSplit TWO = BatchSplit.forTests(1);
+    private static BatchSplit TWO;
     /** Two workers: up to three parts. */
-    private static final BatchSplit THREE = BatchSplit.forTests(2);
+    private static BatchSplit THREE;
 
-    @AfterAll
-    static void noPartWasLeftToTheCallerUnexpectedly() {
-        // Not an assertion on timing: only that the counter is readable and never negative.
-        assertTrue(TWO.partsTakenOver() >= 0 && THREE.partsTakenOver() >= 0);
+    /**
+     * The build makes {@code libjrnn_openmp.so} when cmake and cc are on PATH (java/pom.xml); then it
+     * must load and find oneDNN's OpenMP runtime. A build without them skips it with a warning, and
+     * so does this class.
+     */
+    @BeforeAll
+    static void theLibraryIsBuiltAndFindsOneDnnsOpenMpRuntime() {
+        String why = OpenMpThreads.unavailableReason();
+        assumeTrue(why == null || !why.contains("is not in the jar") || (onPath("cmake") && onPath("cc")),
+                "libjrnn_openmp.so was not built (the build needs cmake and cc on PATH): " + why);
+        assertNull(why, "libjrnn_openmp.so should be built by Maven and load; see native/README.md");
+        assertTrue(OpenMpThreads.available());
+        TWO = BatchSplit.forTests(1);
+        THREE = BatchSplit.forTests(2);
     }
 
-    @Test
-    void theLibraryIsBuiltAndFindsOneDnnsOpenMpRuntime() {
-        assertNull(OpenMpThreads.unavailableReason(),
-                "libjrnn_openmp.so should be built by Maven (cmake and cc on PATH); see native/README.md");
-        assertTrue(OpenMpThreads.available());
+    private static boolean onPath(String command) {
+        String path = System.getenv("PATH");
+        return path != null && Arrays.stream(path.split(java.io.File.pathSeparator))
+                .anyMatch(dir -> java.nio.file.Files.isExecutable(java.nio.file.Path.of(dir, command)));
     }
 
     @Test
