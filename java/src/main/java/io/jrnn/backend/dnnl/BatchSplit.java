@@ -12,6 +12,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * step. The rows of a batch never interact, so each part is the same computation on fewer rows; a
  * part reads its rows of the caller's input and states and writes its rows of the outputs in place.
  *
+ * <p>Used by {@link DnnlRecurrentExecutor} (one layer) and {@link DnnlBidirectionalExecutor} (both
+ * directions in one primitive; both directions' weights count).
+ *
  * <p>Why: with small weights a step's matrix products are short, and an OpenMP primitive meets its
  * threads at a barrier several times a step. Measured with two threads (2-vCPU Zen 4, probe with
  * interleaved blocks, one-primitive time ÷ split time, median of 21 rounds):
@@ -93,11 +96,17 @@ final class BatchSplit {
      * measured 1.03–1.42 at (128, 32, 50, 64)); it is a parameter so that a later measurement can.
      */
     static int parts(RnnPrimitive kind, int batch, int inputSize, int units, Precision precision, int threads) {
-        if (threads < 2) {
-            return 1;
-        }
-        long weightBytes = (long) kind.gateCount * units * ((long) inputSize + units) * Float.BYTES;
-        if (weightBytes > MAX_WEIGHT_BYTES) {
+        return parts(weightBytes(kind, inputSize, units), batch, threads);
+    }
+
+    /** Both weight matrices of one direction in fp32: {@code G·H·(C + H)·4} bytes. */
+    static long weightBytes(RnnPrimitive kind, int inputSize, int units) {
+        return (long) kind.gateCount * units * ((long) inputSize + units) * Float.BYTES;
+    }
+
+    /** The rule on the weights the primitive reads ({@code weightBytes}; a bidirectional primitive reads both directions'). */
+    static int parts(long weightBytes, int batch, int threads) {
+        if (threads < 2 || weightBytes > MAX_WEIGHT_BYTES) {
             return 1;
         }
         return Math.max(1, Math.min(threads, batch / MIN_PART_ROWS));
@@ -147,8 +156,8 @@ final class BatchSplit {
     /** For {@code describe()}: whether and when batches split here. */
     static String describe() {
         return OFF_REASON == null
-                ? "batch split on (single layers with at most "
-                        + (MAX_WEIGHT_BYTES >> 20) + " MiB of weights: one part of at least " + MIN_PART_ROWS
+                ? "batch split on (single layers and bidirectional primitives with at most "
+                        + (MAX_WEIGHT_BYTES >> 20) + " MiB of fp32 weights: one part of at least " + MIN_PART_ROWS
                         + " rows per thread, one OpenMP thread each)"
                 : "batch split off (" + OFF_REASON + ")";
     }

@@ -17,13 +17,15 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_ldigo;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ldnc;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ntc;
 
+import io.jrnn.NativeResources;
 import io.jrnn.Tensor;
 import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
 import io.jrnn.weights.OneDnnRnnWeights;
 import java.nio.FloatBuffer;
-import io.jrnn.NativeResources;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
@@ -79,6 +81,9 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
     private volatile String executionPath;
     private final CallGate gate = new CallGate();
     private final NativeResources.Registration registration;
+    /** Tests: the batch split's workers to use instead of {@link BatchSplit#shared()} (when {@link #splitOverridden}). */
+    private volatile BatchSplit splitForTests;
+    private volatile boolean splitOverridden;
 
     private record Shape(int batch, int steps) {
     }
@@ -161,6 +166,15 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
         gate.enter("Bidirectional(" + forward.describe() + "): oneDNN executor is closed");
         try {
             Shape shape = validate(input, initialStates);
+            BatchSplit split = splitOverridden ? splitForTests : BatchSplit.shared();
+            int parts = split != null ? splitParts(shape.batch(), split.workers() + 1) : 1;
+            if (parts > 1 && split.tryAcquire()) {
+                try {
+                    return runSplit(split, parts, input, initialStates, shape);
+                } finally {
+                    split.release();
+                }
+            }
             try (ShapeCache<Shape, ShapePlan>.Lease lease = plans.acquire(shape)) {
                 ShapePlan plan = lease.plan();
                 executionPath = plan.path;
@@ -168,6 +182,68 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
             }
         } finally {
             gate.exit();
+        }
+    }
+
+    /** How many parts a call of {@code batch} rows runs as with {@code threads} threads ({@link BatchSplit}; both directions' weights count). */
+    int splitParts(int batch, int threads) {
+        return BatchSplit.parts(DIRECTIONS * BatchSplit.weightBytes(kind, inputSize, hiddenSize), batch, threads);
+    }
+
+    /** Tests: split batches over {@code split}'s workers whatever this process's settings; {@code null}: never split. */
+    void batchSplitForTests(BatchSplit split) {
+        this.splitForTests = split;
+        this.splitOverridden = true;
+    }
+
+    /** As {@code DnnlRecurrentExecutor.runSplit}: parts of consecutive rows, each on its own plan and thread, in place. */
+    private Tensor[] runSplit(BatchSplit split, int parts, Tensor input, Tensor[] initialStates, Shape shape) {
+        int n = shape.batch();
+        List<ShapeCache<Shape, ShapePlan>.Lease> leases = new ArrayList<>(parts);
+        Tensor[] result = new Tensor[1 + DIRECTIONS * stateCount()];
+        boolean done = false;
+        try {
+            allocateResult(result, n, shape.steps());
+            Runnable[] tasks = new Runnable[parts];
+            for (int i = 0; i < parts; i++) {
+                ShapeCache<Shape, ShapePlan>.Lease lease = plans.acquire(new Shape(BatchSplit.rows(n, parts, i),
+                        shape.steps()));
+                leases.add(lease);
+                ShapePlan plan = lease.plan();
+                int firstRow = BatchSplit.firstRow(n, parts, i);
+                tasks[i] = () -> plan.runRows(input, initialStates, result, firstRow);
+            }
+            split.run(tasks);
+            executionPath = leases.get(0).plan().path + ", batch split: " + parts + " parts of "
+                    + BatchSplit.rows(n, parts, parts - 1) + (n % parts == 0 ? "" : "-" + BatchSplit.rows(n, parts, 0))
+                    + " rows on " + parts + " threads, one OpenMP thread each";
+            done = true;
+            return result;
+        } finally {
+            for (ShapeCache<Shape, ShapePlan>.Lease lease : leases) {
+                lease.close();
+            }
+            if (!done) {
+                for (Tensor r : result) {
+                    if (r != null) {
+                        r.close();
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Fills {@code result} with a call's outputs for {@code n} rows, zeroed: the merged output
+     * ({@code [N, T, 2H]} or {@code [N, T, H]} with return_sequences, else {@code [N, 2H]} or
+     * {@code [N, H]}), then the forward and the backward final states {@code [N, H]}.
+     */
+    private void allocateResult(Tensor[] result, int n, int t) {
+        int h = hiddenSize;
+        int width = sum ? h : DIRECTIONS * h;
+        result[0] = forward.returnSequences() ? Tensor.zeros(n, t, width) : Tensor.zeros(n, width);
+        for (int s = 1; s < result.length; s++) {
+            result[s] = Tensor.zeros(n, h);
         }
     }
 
@@ -253,40 +329,11 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
         }
 
         Tensor[] run(Tensor input, Tensor[] initialStates) {
-            int n = shape.batch();
-            int t = shape.steps();
-            int h = hiddenSize;
-            int nh = n * h;
-            int states = stateCount();
-            int width = sum ? h : DIRECTIONS * h;
-            // Initial states: ldnc {1, 2, N, H} = forward [N, H] then backward [N, H].
-            BytePointer[] src = srcIterC == null ? new BytePointer[] {srcIter} : new BytePointer[] {srcIter, srcIterC};
-            BytePointer[] dst = dstIterC == null ? new BytePointer[] {dstIter} : new BytePointer[] {dstIter, dstIterC};
-            for (int k = 0; k < states; k++) {
-                FloatBuffer staged = Dnnl.floats(src[k]);
-                if (initialStates == null) {
-                    staged.put(new float[DIRECTIONS * nh]);
-                } else {
-                    initialStates[k].copyTo(staged);
-                    initialStates[states + k].copyTo(staged);
-                }
-            }
-            Tensor[] result = new Tensor[1 + DIRECTIONS * states];
+            Tensor[] result = new Tensor[1 + DIRECTIONS * stateCount()];
             boolean done = false;
             try {
-                Tensor sequence = sequenceScratch == null ? Tensor.zeros(n, t, width) : null;
-                result[0] = sequence;
-                Dnnl.setHandle(srcLayer, input.pointer());
-                Dnnl.setHandle(dstLayer, sequence != null ? sequence.pointer() : sequenceScratch);
-                Dnnl.execute(primitive, stream, argCount, args);
-                for (int k = 0; k < states; k++) {
-                    FloatBuffer out = Dnnl.floats(dst[k]);
-                    result[1 + k] = Tensor.of(out.slice(0, nh), n, h);
-                    result[1 + states + k] = Tensor.of(out.slice(nh, nh), n, h);
-                }
-                if (sequence == null) {
-                    result[0] = mergedLast(Dnnl.floats(dstIter), n, h);
-                }
+                allocateResult(result, shape.batch(), shape.steps());
+                runRows(input, initialStates, result, 0);
                 done = true;
                 return result;
             } finally {
@@ -300,24 +347,62 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
             }
         }
 
-        /** Without return_sequences: forward h after {@code x[T−1]} merged with backward h after {@code x[0]}. */
-        private Tensor mergedLast(FloatBuffer finalH, int n, int h) {
-            float[] f = new float[n * h];
-            float[] b = new float[n * h];
-            finalH.get(0, f);
-            finalH.get(n * h, b);
-            if (sum) {
-                for (int i = 0; i < f.length; i++) {
-                    f[i] += b[i];
+        /**
+         * Runs this plan's {@code N} rows of a larger batch, from row {@code firstRow}: reads them from
+         * the caller's {@code input} ({@code [B, T, C]}) and {@code initialStates} ({@code null}: zeros)
+         * and writes them into {@code result}, allocated for the whole batch ({@link #allocateResult}).
+         */
+        void runRows(Tensor input, Tensor[] initialStates, Tensor[] result, int firstRow) {
+            int n = shape.batch();
+            int t = shape.steps();
+            int h = hiddenSize;
+            int nh = n * h;
+            int states = stateCount();
+            int width = sum ? h : DIRECTIONS * h;
+            // Initial states: ldnc {1, 2, N, H} = forward [N, H] then backward [N, H].
+            BytePointer[] src = srcIterC == null ? new BytePointer[] {srcIter} : new BytePointer[] {srcIter, srcIterC};
+            BytePointer[] dst = dstIterC == null ? new BytePointer[] {dstIter} : new BytePointer[] {dstIter, dstIterC};
+            for (int k = 0; k < states; k++) {
+                FloatBuffer staged = Dnnl.floats(src[k]);
+                if (initialStates == null) {
+                    staged.put(0, new float[DIRECTIONS * nh]);
+                } else {
+                    staged.put(0, initialStates[k].view(), firstRow * h, nh);
+                    staged.put(nh, initialStates[states + k].view(), firstRow * h, nh);
                 }
-                return Tensor.of(f, n, h);
             }
-            float[] out = new float[2 * n * h];
+            Tensor sequence = sequenceScratch == null ? result[0] : null;
+            Dnnl.setHandle(srcLayer, new BytePointer(input.pointer()).position((long) firstRow * t * inputSize
+                    * Float.BYTES));
+            Dnnl.setHandle(dstLayer, sequence != null
+                    ? new BytePointer(sequence.pointer()).position((long) firstRow * t * width * Float.BYTES)
+                    : sequenceScratch);
+            Dnnl.execute(primitive, stream, argCount, args);
+            for (int k = 0; k < states; k++) {
+                FloatBuffer out = Dnnl.floats(dst[k]);
+                result[1 + k].view().put(firstRow * h, out, 0, nh);
+                result[1 + states + k].view().put(firstRow * h, out, nh, nh);
+            }
+            if (sequence == null) {
+                mergeLast(Dnnl.floats(dstIter), n, h, result[0].view(), firstRow);
+            }
+        }
+
+        /**
+         * Without return_sequences: forward h after {@code x[T−1]} merged with backward h after
+         * {@code x[0]}, into rows {@code firstRow…} of {@code to} ({@code [B, 2H]} or {@code [B, H]}).
+         */
+        private void mergeLast(FloatBuffer finalH, int n, int h, FloatBuffer to, int firstRow) {
+            if (sum) {
+                for (int i = 0; i < n * h; i++) {
+                    to.put(firstRow * h + i, finalH.get(i) + finalH.get(n * h + i));
+                }
+                return;
+            }
             for (int s = 0; s < n; s++) {
-                System.arraycopy(f, s * h, out, s * 2 * h, h);
-                System.arraycopy(b, s * h, out, s * 2 * h + h, h);
+                to.put((firstRow + s) * 2 * h, finalH, s * h, h);
+                to.put((firstRow + s) * 2 * h + h, finalH, n * h + s * h, h);
             }
-            return Tensor.of(out, n, 2 * h);
         }
 
         @Override

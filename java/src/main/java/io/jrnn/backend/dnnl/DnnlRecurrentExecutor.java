@@ -311,11 +311,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         Tensor[] result = new Tensor[1 + spec.stateCount()];
         boolean done = false;
         try {
-            // Every part writes every element of its rows: no zero-fill needed.
-            for (int s = 1; s < result.length; s++) {
-                result[s] = Tensor.uninitialized(n, h);
-            }
-            result[0] = spec.returnSequences() ? Tensor.uninitialized(n, t, h) : Tensor.uninitialized(n, h);
+            allocateResult(result, n, t);
             Runnable[] tasks = new Runnable[parts];
             for (int i = 0; i < parts; i++) {
                 ShapeCache<Shape, ShapePlan>.Lease lease = plans.acquire(new Shape(BatchSplit.rows(n, parts, i), t));
@@ -348,6 +344,20 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     void batchSplitForTests(BatchSplit split) {
         this.splitForTests = split;
         this.splitOverridden = true;
+    }
+
+    /**
+     * Fills {@code result} (length 1 + states) with the outputs of a single-layer call of {@code n}
+     * rows: the output ({@code [N, T, H]} with return_sequences, else {@code [N, H]}), then the final
+     * states {@code [N, H]}. Uninitialised: oneDNN and {@link ShapePlan#runRows} write every element.
+     * On failure the tensors allocated so far stay in {@code result} for the caller to close.
+     */
+    private void allocateResult(Tensor[] result, int n, int t) {
+        int h = hiddenSize;
+        for (int s = 1; s < result.length; s++) {
+            result[s] = Tensor.uninitialized(n, h);
+        }
+        result[0] = spec.returnSequences() ? Tensor.uninitialized(n, t, h) : Tensor.uninitialized(n, h);
     }
 
     /** A pointer {@code bytes} into {@code tensor}'s data (no copy). */
@@ -718,31 +728,11 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             if (layers > 1) {
                 return runStack(input, initialStates);
             }
-            int n = shape.batch();
-            int t = shape.steps();
-            int h = hiddenSize;
             Tensor[] result = new Tensor[1 + spec.stateCount()];
             boolean done = false;
             try {
-                // oneDNN writes every element of dst_layer and dst_iter(_c): no zero-fill needed.
-                for (int s = 1; s < result.length; s++) {
-                    result[s] = Tensor.uninitialized(n, h);
-                }
-                Tensor sequence = sequenceScratch == null ? Tensor.uninitialized(n, t, h) : null;
-                result[0] = sequence;
-                Dnnl.setHandle(srcLayer, input.pointer());
-                Dnnl.setHandle(srcIter, initialStates != null ? initialStates[0].pointer() : zeroState);
-                Dnnl.setHandle(dstLayer, sequence != null ? sequence.pointer() : sequenceScratch);
-                Dnnl.setHandle(dstIter, result[1].pointer());
-                if (srcIterC != null) {
-                    Dnnl.setHandle(srcIterC, initialStates != null ? initialStates[1].pointer() : zeroState);
-                    Dnnl.setHandle(dstIterC, result[2].pointer());
-                }
-                executeAll();
-                if (sequence == null) {
-                    // No return_sequences: the output is the final h. go_backwards: flip oneDNN's input-time order.
-                    result[0] = spec.returnSequences() ? flippedInTime(n, t, h) : result[1].copy();
-                }
+                allocateResult(result, shape.batch(), shape.steps());
+                runRows(input, initialStates, result, 0);
                 done = true;
                 return result;
             } finally {
@@ -865,19 +855,6 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                 Dnnl.setHandle(dstIterC, dstStates[1]);
             }
             executeAll();
-        }
-
-        /** The scratch sequence {@code [N, T, H]} with its time axis reversed, as a new tensor. */
-        private Tensor flippedInTime(int n, int t, int h) {
-            Tensor out = Tensor.uninitialized(n, t, h);
-            FloatBuffer from = Dnnl.floats(sequenceScratch);
-            FloatBuffer to = out.view();
-            for (int sample = 0; sample < n; sample++) {
-                for (int k = 0; k < t; k++) {
-                    to.put((sample * t + k) * h, from, (sample * t + (t - 1 - k)) * h, h);
-                }
-            }
-            return out;
         }
 
         @Override

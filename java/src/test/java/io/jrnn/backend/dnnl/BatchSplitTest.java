@@ -209,6 +209,83 @@ class BatchSplitTest {
         }
     }
 
+    static Stream<Arguments> bidirectionalCases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Kind kind : Kind.values()) {
+            for (int variant = 0; variant < 4; variant++) {
+                cases.add(Arguments.of(kind, variant, 9, 2));
+                cases.add(Arguments.of(kind, variant, 13, 3));
+            }
+        }
+        return cases.stream();
+    }
+
+    /**
+     * One bidirectional primitive (DnnlBidirectionalExecutor): variant bit 0 = merge sum (else
+     * concat), bit 1 = return_sequences; with and without initial states (forward's, then
+     * backward's). The whole-batch executor is checked against the reference backend in
+     * DnnlBidirectionalExecutorTest.
+     */
+    @ParameterizedTest(name = "{0} variant {1} N{2} parts {3}")
+    @MethodSource("bidirectionalCases")
+    void aSplitBidirectionalBatchEqualsTheWholeBatch(Kind kind, int variant, int batch, int parts) {
+        SplittableRandom rng = new SplittableRandom(kind.ordinal() * 100L + variant * 10L + batch + 7);
+        boolean sum = (variant & 1) != 0;
+        boolean sequences = (variant & 2) != 0;
+        Size size = new Size(batch, 7, 6, 11);
+        RecurrentSpec f = ComposedRecurrentExecutorTest.spec(kind, Activation.TANH, Activation.SIGMOID, true, false,
+                sequences, size, rng);
+        RecurrentSpec b = ComposedRecurrentExecutorTest.spec(kind, Activation.TANH, Activation.SIGMOID, true, true,
+                sequences, size, rng);
+        io.jrnn.layers.Bidirectional.MergeMode mode = sum ? io.jrnn.layers.Bidirectional.MergeMode.SUM
+                : io.jrnn.layers.Bidirectional.MergeMode.CONCAT;
+        Tensor[] init = new Tensor[2 * f.stateCount()];
+        for (int s = 0; s < init.length; s++) {
+            init[s] = random(rng, 1f, batch, size.units());
+        }
+        try (Tensor x = random(rng, 1f, batch, size.steps(), size.features());
+                DnnlBidirectionalExecutor split = (DnnlBidirectionalExecutor) CPU.compileBidirectional(f, b, mode);
+                DnnlBidirectionalExecutor whole = (DnnlBidirectionalExecutor) CPU.compileBidirectional(f, b, mode)) {
+            split.batchSplitForTests(parts == 2 ? TWO : THREE);
+            whole.batchSplitForTests(null);
+            assertEquals(parts, split.splitParts(batch, parts));
+            for (Tensor[] states : Arrays.asList(null, init)) {
+                Tensor[] a = split.run(x, states);
+                assertTrue(split.executionPath().endsWith("both directions in one primitive, batch split: " + parts
+                        + " parts of 4-5 rows on " + parts + " threads, one OpenMP thread each"), split.executionPath());
+                Tensor[] w = whole.run(x, states);
+                assertFalse(whole.executionPath().contains("batch split"), whole.executionPath());
+                try {
+                    assertEquals(w.length, a.length);
+                    for (int o = 0; o < a.length; o++) {
+                        assertArrayEquals(w[o].shape(), a[o].shape());
+                        assertClose(w[o], a[o], "split vs whole, output " + o);
+                    }
+                } finally {
+                    Stream.of(a, w).flatMap(Arrays::stream).forEach(Tensor::close);
+                }
+            }
+        } finally {
+            Arrays.stream(init).forEach(Tensor::close);
+        }
+    }
+
+    @Test
+    void bidirectionalWeightsCountBothDirections() {
+        SplittableRandom rng = new SplittableRandom(23);
+        // LSTM (C 200, H 200): 1.22 MiB a direction splits as one layer; 2.44 MiB for two directions does not.
+        Size size = new Size(8, 3, 200, 200);
+        RecurrentSpec f = ComposedRecurrentExecutorTest.spec(Kind.LSTM, Activation.TANH, Activation.SIGMOID, true,
+                false, true, size, rng);
+        RecurrentSpec b = ComposedRecurrentExecutorTest.spec(Kind.LSTM, Activation.TANH, Activation.SIGMOID, true,
+                true, true, size, rng);
+        try (DnnlBidirectionalExecutor both = (DnnlBidirectionalExecutor) CPU.compileBidirectional(f, b,
+                io.jrnn.layers.Bidirectional.MergeMode.CONCAT); DnnlRecurrentExecutor one = fused(f)) {
+            assertEquals(2, one.splitParts(8, 2));
+            assertEquals(1, both.splitParts(8, 2));
+        }
+    }
+
     /** bf16: the split runs the same bf16 plans per part; within bf16's bound of the reference and of the whole batch. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("bf16Kinds")
