@@ -12,8 +12,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * step. The rows of a batch never interact, so each part is the same computation on fewer rows; a
  * part reads its rows of the caller's input and states and writes its rows of the outputs in place.
  *
- * <p>Used by {@link DnnlRecurrentExecutor} (one layer) and {@link DnnlBidirectionalExecutor} (both
- * directions in one primitive; both directions' weights count).
+ * <p>Used by {@link DnnlRecurrentExecutor} (one layer), {@link DnnlBidirectionalExecutor} (both
+ * directions in one primitive; both directions' weights count) and {@link RowSplitExecutor} (the
+ * composed path, by copying rows).
  *
  * <p>Why: with small weights a step's matrix products are short, and an OpenMP primitive meets its
  * threads at a barrier several times a step. Measured with two threads (2-vCPU Zen 4, probe with
@@ -156,7 +157,7 @@ final class BatchSplit {
     /** For {@code describe()}: whether and when batches split here. */
     static String describe() {
         return OFF_REASON == null
-                ? "batch split on (single layers and bidirectional primitives with at most "
+                ? "batch split on (single layers, fused or composed, and bidirectional primitives with at most "
                         + (MAX_WEIGHT_BYTES >> 20) + " MiB of fp32 weights: one part of at least " + MIN_PART_ROWS
                         + " rows per thread, one OpenMP thread each)"
                 : "batch split off (" + OFF_REASON + ")";

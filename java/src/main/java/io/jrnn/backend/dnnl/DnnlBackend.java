@@ -199,7 +199,7 @@ public final class DnnlBackend implements Backend {
         checkWeights(spec);
         String unsupported = unsupportedReason(spec);
         if (unsupported != null) {
-            return composed(spec, unsupported);
+            return splitting(composed(spec, unsupported), spec);
         }
         RnnPrimitive primitive = primitiveFor(spec);
         try {
@@ -214,8 +214,8 @@ public final class DnnlBackend implements Backend {
             if (e.status() != dnnl_unimplemented) {
                 throw e;
             }
-            return composed(spec, "oneDNN " + primitive.primitiveName
-                    + " has no implementation for this configuration (" + e.getMessage() + ")");
+            return splitting(composed(spec, "oneDNN " + primitive.primitiveName
+                    + " has no implementation for this configuration (" + e.getMessage() + ")"), spec);
         }
     }
 
@@ -351,6 +351,11 @@ public final class DnnlBackend implements Backend {
             LOG.log(System.Logger.Level.INFO, "jrnn: " + spec.describe() + " runs on the " + executor.executionPath());
         }
         return executor;
+    }
+
+    /** A layer's composed executor with the batch split ({@link RowSplitExecutor}: parts of the batch on separate threads). */
+    private static RecurrentExecutor splitting(RecurrentExecutor composed, RecurrentSpec spec) {
+        return new RowSplitExecutor(composed, BatchSplit.weightBytes(primitiveFor(spec), spec.inputSize(), spec.units()));
     }
 
     /**

@@ -286,6 +286,90 @@ class BatchSplitTest {
         }
     }
 
+    /**
+     * The composed path (configurations no fused primitive expresses) splits by copying rows
+     * (RowSplitExecutor): hard_sigmoid gates for LSTM and both GRUs, a linear SimpleRNN;
+     * variant bit 0 = go_backwards, bit 1 = return_sequences; with and without initial states.
+     */
+    @ParameterizedTest(name = "{0} variant {1} N{2} parts {3}")
+    @MethodSource("cases")
+    void aSplitComposedBatchMatchesTheReference(Kind kind, int variant, int batch, int parts) {
+        SplittableRandom rng = new SplittableRandom(kind.ordinal() * 100L + variant * 10L + batch + 3);
+        boolean back = (variant & 1) != 0;
+        boolean sequences = (variant & 2) != 0;
+        Size size = new Size(batch, 7, 6, 11);
+        Activation activation = kind == Kind.SIMPLE_RNN ? Activation.LINEAR : Activation.TANH;
+        RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(kind, activation, Activation.HARD_SIGMOID_KERAS2, true,
+                back, sequences, size, rng);
+        Tensor[] init = new Tensor[spec.stateCount()];
+        for (int s = 0; s < init.length; s++) {
+            init[s] = random(rng, 1f, batch, size.units());
+        }
+        try (Tensor x = random(rng, 1f, batch, size.steps(), size.features());
+                RecurrentExecutor compiled = CPU.compile(spec);
+                RecurrentExecutor reference = ReferenceBackend.instance().compile(spec)) {
+            RowSplitExecutor split = (RowSplitExecutor) compiled;
+            assertTrue(split.inner() instanceof ComposedRecurrentExecutor, split.executionPath());
+            split.batchSplitForTests(parts == 2 ? TWO : THREE);
+            assertEquals(parts, split.splitParts(batch, parts));
+            for (Tensor[] states : Arrays.asList(null, init)) {
+                Tensor[] a = split.run(x, states);
+                String rows = BatchSplit.rows(batch, parts, parts - 1) + "-" + BatchSplit.rows(batch, parts, 0);
+                assertTrue(split.executionPath().startsWith(ComposedRecurrentExecutor.PATH_PREFIX)
+                        && split.executionPath().endsWith(", batch split: " + parts + " parts of " + rows + " rows on "
+                        + parts + " threads, one OpenMP thread each"), split.executionPath());
+                Tensor[] w = split.inner().run(x, states);
+                Tensor[] r = reference.run(x, states);
+                try {
+                    assertEquals(w.length, a.length);
+                    for (int o = 0; o < a.length; o++) {
+                        assertArrayEquals(w[o].shape(), a[o].shape());
+                        assertClose(w[o], a[o], "split vs whole, output " + o);
+                        assertClose(r[o], a[o], "split vs reference, output " + o);
+                    }
+                } finally {
+                    Stream.of(a, w, r).flatMap(Arrays::stream).forEach(Tensor::close);
+                }
+            }
+        } finally {
+            Arrays.stream(init).forEach(Tensor::close);
+        }
+    }
+
+    @Test
+    void aSplitComposedLayerRunsMasksWholeNamesBadStatesAndClosesItsInnerExecutor() {
+        SplittableRandom rng = new SplittableRandom(29);
+        int batch = 10;
+        Size size = new Size(batch, 6, 5, 9);
+        RecurrentSpec spec = ComposedRecurrentExecutorTest.spec(Kind.LSTM, Activation.TANH,
+                Activation.HARD_SIGMOID_KERAS2, true, false, true, size, rng);
+        RowSplitExecutor split = (RowSplitExecutor) CPU.compile(spec);
+        split.batchSplitForTests(TWO);
+        try (Tensor x = random(rng, 1f, batch, size.steps(), size.features());
+                RecurrentExecutor reference = ReferenceBackend.instance().compile(spec)) {
+            io.jrnn.Mask mask = ComposedRecurrentExecutorTest.mixedMask(batch, size.steps(), rng);
+            Tensor[] masked = split.run(x, null, mask);
+            Tensor[] expected = reference.run(x, null, mask);
+            try {
+                assertFalse(split.executionPath().contains("batch split"), split.executionPath());
+                for (int o = 0; o < masked.length; o++) {
+                    assertClose(expected[o], masked[o], "masked output " + o);
+                }
+            } finally {
+                Stream.of(masked, expected).flatMap(Arrays::stream).forEach(Tensor::close);
+            }
+            // States with the wrong number of rows: the inner executor's own error, naming the layer.
+            try (Tensor h = random(rng, 1f, batch - 1, size.units()); Tensor c = random(rng, 1f, batch - 1, size.units())) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> split.run(x, new Tensor[] {h, c}));
+                assertTrue(e.getMessage().contains(spec.describe()), e.getMessage());
+            }
+            split.close();
+            split.close();
+            assertThrows(IllegalStateException.class, () -> split.run(x, null));
+        }
+    }
+
     /** bf16: the split runs the same bf16 plans per part; within bf16's bound of the reference and of the whole batch. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("bf16Kinds")

@@ -185,7 +185,8 @@ class DnnlBf16Test {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = Cell.class, names = {"LSTM", "GRU", "SIMPLE_RNN_TANH"})
     void composedLayersAtLargeBatchesRunTheirBf16GateMatmulsWithActivationPostOps(Cell cell, TestReporter reporter) {
-        Size size = new Size(ComposedRecurrentExecutor.ACTIVATED_STEP_FROM_BATCH + 1, 6, 24, 32);
+        // Large enough that every part of a split batch (BatchSplit: one per thread) still has the post-ops' rows.
+        Size size = new Size(ComposedRecurrentExecutor.ACTIVATED_STEP_FROM_BATCH * WeightFormat.THREADS + 1, 6, 24, 32);
         RecurrentSpec spec = spec(cell, Activation.HARD_SIGMOID_KERAS2, true, true, size, new SplittableRandom(29));
         if (cell.type == CellType.SIMPLE_RNN) {
             // elu: the fused vanilla_rnn_forward has no elu, so the layer runs composed.
