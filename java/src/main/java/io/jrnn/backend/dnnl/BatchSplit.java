@@ -1,10 +1,15 @@
 package io.jrnn.backend.dnnl;
 
 import io.jrnn.Precision;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import java.util.function.IntFunction;
+import java.util.function.ObjIntConsumer;
 
 /**
  * Runs a batch as parts on separate Java threads, each part a fused oneDNN primitive on one OpenMP
@@ -183,6 +188,41 @@ final class BatchSplit {
             throw new IllegalStateException(OpenMpThreads.unavailableReason());
         }
         return new BatchSplit(workers);
+    }
+
+    /** What an execution path adds for a split call: {@code ", batch split: 2 parts of 16 rows on 2 threads, …"}. */
+    static String pathSuffix(int batch, int parts) {
+        int least = rows(batch, parts, parts - 1);
+        return ", batch split: " + parts + " parts of " + least + (batch % parts == 0 ? "" : "-" + rows(batch, parts, 0))
+                + " rows on " + parts + " threads, one OpenMP thread each";
+    }
+
+    /**
+     * Runs a {@code batch}-row call as {@code parts} parts ({@link #run}; the caller holds the workers),
+     * each on a plan of its own checked out of {@code plans} under {@code keyOfRows.apply(rows)}:
+     * {@code body.accept(plan, firstRow)} runs part's rows in place. The plans go back to the pool
+     * afterwards, also on failure. Returns the execution path: part 0's plan's ({@code path}) with
+     * {@link #pathSuffix}.
+     */
+    <K, P extends ShapeCache.Plan> String runOnPlans(ShapeCache<K, P> plans, IntFunction<K> keyOfRows,
+            Function<P, String> path, int batch, int parts, ObjIntConsumer<P> body) {
+        List<ShapeCache<K, P>.Lease> leases = new ArrayList<>(parts);
+        try {
+            Runnable[] tasks = new Runnable[parts];
+            for (int i = 0; i < parts; i++) {
+                ShapeCache<K, P>.Lease lease = plans.acquire(keyOfRows.apply(rows(batch, parts, i)));
+                leases.add(lease);
+                P plan = lease.plan();
+                int firstRow = firstRow(batch, parts, i);
+                tasks[i] = () -> body.accept(plan, firstRow);
+            }
+            run(tasks);
+            return path.apply(leases.get(0).plan()) + pathSuffix(batch, parts);
+        } finally {
+            for (ShapeCache<K, P>.Lease lease : leases) {
+                lease.close();
+            }
+        }
     }
 
     /** Takes the workers for one call; false when another call has them (that call then runs unsplit). */

@@ -327,4 +327,15 @@ final class Dnnl {
             await(stream);
         }
     }
+
+    /** Closes every tensor of {@code tensors} that is not null (a call's outputs after a failure); null is allowed. */
+    static void closeAll(io.jrnn.Tensor[] tensors) {
+        if (tensors != null) {
+            for (io.jrnn.Tensor t : tensors) {
+                if (t != null) {
+                    t.close();
+                }
+            }
+        }
+    }
 }

@@ -23,9 +23,7 @@ import io.jrnn.backend.RecurrentExecutor;
 import io.jrnn.backend.RecurrentSpec;
 import io.jrnn.weights.OneDnnRnnWeights;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
@@ -198,37 +196,18 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
 
     /** As {@code DnnlRecurrentExecutor.runSplit}: parts of consecutive rows, each on its own plan and thread, in place. */
     private Tensor[] runSplit(BatchSplit split, int parts, Tensor input, Tensor[] initialStates, Shape shape) {
-        int n = shape.batch();
-        List<ShapeCache<Shape, ShapePlan>.Lease> leases = new ArrayList<>(parts);
+        int t = shape.steps();
         Tensor[] result = new Tensor[1 + DIRECTIONS * stateCount()];
         boolean done = false;
         try {
-            allocateResult(result, n, shape.steps());
-            Runnable[] tasks = new Runnable[parts];
-            for (int i = 0; i < parts; i++) {
-                ShapeCache<Shape, ShapePlan>.Lease lease = plans.acquire(new Shape(BatchSplit.rows(n, parts, i),
-                        shape.steps()));
-                leases.add(lease);
-                ShapePlan plan = lease.plan();
-                int firstRow = BatchSplit.firstRow(n, parts, i);
-                tasks[i] = () -> plan.runRows(input, initialStates, result, firstRow);
-            }
-            split.run(tasks);
-            executionPath = leases.get(0).plan().path + ", batch split: " + parts + " parts of "
-                    + BatchSplit.rows(n, parts, parts - 1) + (n % parts == 0 ? "" : "-" + BatchSplit.rows(n, parts, 0))
-                    + " rows on " + parts + " threads, one OpenMP thread each";
+            allocateResult(result, shape.batch(), t);
+            executionPath = split.runOnPlans(plans, rows -> new Shape(rows, t), plan -> plan.path, shape.batch(), parts,
+                    (plan, firstRow) -> plan.runRows(input, initialStates, result, firstRow));
             done = true;
             return result;
         } finally {
-            for (ShapeCache<Shape, ShapePlan>.Lease lease : leases) {
-                lease.close();
-            }
             if (!done) {
-                for (Tensor r : result) {
-                    if (r != null) {
-                        r.close();
-                    }
-                }
+                Dnnl.closeAll(result);
             }
         }
     }
@@ -338,11 +317,7 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
                 return result;
             } finally {
                 if (!done) {
-                    for (Tensor r : result) {
-                        if (r != null) {
-                            r.close();
-                        }
-                    }
+                    Dnnl.closeAll(result);
                 }
             }
         }

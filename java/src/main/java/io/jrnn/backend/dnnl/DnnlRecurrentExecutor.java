@@ -304,38 +304,18 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
      * of the caller's tensors and writing its rows of the result in place.
      */
     private Tensor[] runSplit(BatchSplit split, int parts, Tensor input, Tensor[] initialStates, Shape shape) {
-        int n = shape.batch();
         int t = shape.steps();
-        int h = hiddenSize;
-        List<ShapeCache<Shape, ShapePlan>.Lease> leases = new ArrayList<>(parts);
         Tensor[] result = new Tensor[1 + spec.stateCount()];
         boolean done = false;
         try {
-            allocateResult(result, n, t);
-            Runnable[] tasks = new Runnable[parts];
-            for (int i = 0; i < parts; i++) {
-                ShapeCache<Shape, ShapePlan>.Lease lease = plans.acquire(new Shape(BatchSplit.rows(n, parts, i), t));
-                leases.add(lease);
-                ShapePlan plan = lease.plan();
-                int firstRow = BatchSplit.firstRow(n, parts, i);
-                tasks[i] = () -> plan.runRows(input, initialStates, result, firstRow);
-            }
-            split.run(tasks);
-            executionPath = leases.get(0).plan().path + ", batch split: " + parts + " parts of " + BatchSplit.rows(n,
-                    parts, parts - 1) + (n % parts == 0 ? "" : "-" + BatchSplit.rows(n, parts, 0))
-                    + " rows on " + parts + " threads, one OpenMP thread each";
+            allocateResult(result, shape.batch(), t);
+            executionPath = split.runOnPlans(plans, rows -> new Shape(rows, t), plan -> plan.path, shape.batch(), parts,
+                    (plan, firstRow) -> plan.runRows(input, initialStates, result, firstRow));
             done = true;
             return result;
         } finally {
-            for (ShapeCache<Shape, ShapePlan>.Lease lease : leases) {
-                lease.close();
-            }
             if (!done) {
-                for (Tensor r : result) {
-                    if (r != null) {
-                        r.close();
-                    }
-                }
+                Dnnl.closeAll(result);
             }
         }
     }
@@ -517,11 +497,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                 t.close();
             }
             if (!done) {
-                for (Tensor r : result) {
-                    if (r != null) {
-                        r.close();
-                    }
-                }
+                Dnnl.closeAll(result);
             }
         }
     }
@@ -737,11 +713,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                 return result;
             } finally {
                 if (!done) {
-                    for (Tensor r : result) {
-                        if (r != null) {
-                            r.close();
-                        }
-                    }
+                    Dnnl.closeAll(result);
                 }
             }
         }
@@ -831,11 +803,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
                 return result;
             } finally {
                 if (!done) {
-                    for (Tensor r : result) {
-                        if (r != null) {
-                            r.close();
-                        }
-                    }
+                    Dnnl.closeAll(result);
                 }
             }
         }

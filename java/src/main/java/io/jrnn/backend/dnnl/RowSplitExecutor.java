@@ -112,20 +112,18 @@ final class RowSplitExecutor implements RecurrentExecutor {
                             BatchSplit.rows(n, parts, i) * rowSize);
                 }
             }
-            executionPath = inner.executionPath() + ", batch split: " + parts + " parts of "
-                    + BatchSplit.rows(n, parts, parts - 1) + (n % parts == 0 ? "" : "-" + BatchSplit.rows(n, parts, 0))
-                    + " rows on " + parts + " threads, one OpenMP thread each";
+            executionPath = inner.executionPath() + BatchSplit.pathSuffix(n, parts);
             done = true;
             return result;
         } finally {
             for (Tensor[] group : partInputs) {
-                closeAll(group);
+                Dnnl.closeAll(group);
             }
             for (Tensor[] group : partOutputs) {
-                closeAll(group);
+                Dnnl.closeAll(group);
             }
             if (!done) {
-                closeAll(result);
+                Dnnl.closeAll(result);
             }
         }
     }
@@ -151,16 +149,6 @@ final class RowSplitExecutor implements RecurrentExecutor {
         Tensor part = Tensor.uninitialized(shape);
         part.view().put(0, t.view(), first * rowSize, count * rowSize);
         return part;
-    }
-
-    private static void closeAll(Tensor[] tensors) {
-        if (tensors != null) {
-            for (Tensor t : tensors) {
-                if (t != null) {
-                    t.close();
-                }
-            }
-        }
     }
 
     @Override
