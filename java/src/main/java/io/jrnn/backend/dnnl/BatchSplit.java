@@ -17,7 +17,8 @@ import java.util.function.ObjIntConsumer;
  * step. The rows of a batch never interact, so each part is the same computation on fewer rows; a
  * part reads its rows of the caller's input and states and writes its rows of the outputs in place.
  *
- * <p>Used by {@link DnnlRecurrentExecutor} (one layer), {@link DnnlBidirectionalExecutor} (both
+ * <p>Used by {@link DnnlRecurrentExecutor} (one layer, or a stack on one primitive: every layer's
+ * weights count), {@link DnnlBidirectionalExecutor} (both
  * directions in one primitive; both directions' weights count) and {@link RowSplitExecutor} (the
  * composed path, by copying rows).
  *
@@ -162,7 +163,7 @@ final class BatchSplit {
     /** For {@code describe()}: whether and when batches split here. */
     static String describe() {
         return OFF_REASON == null
-                ? "batch split on (single layers, fused or composed, and bidirectional primitives with at most "
+                ? "batch split on (layers, fused or composed, stack and bidirectional primitives with at most "
                         + (MAX_WEIGHT_BYTES >> 20) + " MiB of fp32 weights: one part of at least " + MIN_PART_ROWS
                         + " rows per thread, one OpenMP thread each)"
                 : "batch split off (" + OFF_REASON + ")";

@@ -266,7 +266,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             return faster.run(input, initialStates);
         }
         BatchSplit split = splitOverridden ? splitForTests : BatchSplit.shared();
-        int parts = layers == 1 && split != null ? splitParts(shape.batch(), split.workers() + 1) : 1;
+        int parts = split != null ? splitParts(shape.batch(), split.workers() + 1) : 1;
         if (parts > 1) {
             if (split.tryAcquire()) {
                 try {
@@ -284,15 +284,15 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     }
 
     /**
-     * How many parts an unmasked single-layer call of {@code batch} rows runs as with {@code threads}
-     * threads ({@link BatchSplit}):
+     * How many parts an unmasked call of {@code batch} rows runs as with {@code threads} threads
+     * ({@link BatchSplit}; a stack's weights count every layer):
      * 1 unless {@link BatchSplit#parts} splits it and every part still runs the fused primitive on
      * one OpenMP thread.
      */
     int splitParts(int batch, int threads) {
-        int parts = BatchSplit.parts(kind, batch, inputSize, hiddenSize, precision, threads);
-        if (parts > 1 && WeightFormat.composedFaster(kind, BatchSplit.rows(batch, parts, parts - 1), inputSize,
-                hiddenSize, precision, 1)) {
+        int parts = BatchSplit.parts(layers * BatchSplit.weightBytes(kind, inputSize, hiddenSize), batch, threads);
+        if (parts > 1 && layers == 1 && WeightFormat.composedFaster(kind, BatchSplit.rows(batch, parts, parts - 1),
+                inputSize, hiddenSize, precision, 1)) {
             return 1;
         }
         return parts;
@@ -305,7 +305,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
      */
     private Tensor[] runSplit(BatchSplit split, int parts, Tensor input, Tensor[] initialStates, Shape shape) {
         int t = shape.steps();
-        Tensor[] result = new Tensor[1 + spec.stateCount()];
+        Tensor[] result = new Tensor[1 + layers * spec.stateCount()];
         boolean done = false;
         try {
             allocateResult(result, shape.batch(), t);
@@ -327,9 +327,9 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     }
 
     /**
-     * Fills {@code result} (length 1 + states) with the outputs of a single-layer call of {@code n}
-     * rows: the output ({@code [N, T, H]} with return_sequences, else {@code [N, H]}), then the final
-     * states {@code [N, H]}. Uninitialised: oneDNN and {@link ShapePlan#runRows} write every element.
+     * Fills {@code result} (length 1 + layers × states) with the outputs of a call of {@code n} rows:
+     * the (last layer's) output ({@code [N, T, H]} with return_sequences, else {@code [N, H]}), then
+     * the final states {@code [N, H]}, layer by layer. Uninitialised: oneDNN and {@link ShapePlan#runRows} write every element.
      * On failure the tensors allocated so far stay in {@code result} for the caller to close.
      */
     private void allocateResult(Tensor[] result, int n, int t) {
@@ -337,7 +337,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         for (int s = 1; s < result.length; s++) {
             result[s] = Tensor.uninitialized(n, h);
         }
-        result[0] = spec.returnSequences() ? Tensor.uninitialized(n, t, h) : Tensor.uninitialized(n, h);
+        result[0] = returnSequences ? Tensor.uninitialized(n, t, h) : Tensor.uninitialized(n, h);
     }
 
     /** A pointer {@code bytes} into {@code tensor}'s data (no copy). */
@@ -701,10 +701,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         }
 
         Tensor[] run(Tensor input, Tensor[] initialStates) {
-            if (layers > 1) {
-                return runStack(input, initialStates);
-            }
-            Tensor[] result = new Tensor[1 + spec.stateCount()];
+            Tensor[] result = new Tensor[1 + layers * spec.stateCount()];
             boolean done = false;
             try {
                 allocateResult(result, shape.batch(), shape.steps());
@@ -722,9 +719,13 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
          * Runs this plan's {@code N} rows of a larger batch, from row {@code firstRow}: reads them from
          * the caller's {@code input} ({@code [B, T, C]}) and {@code initialStates} ({@code [B, H]} each,
          * {@code null} for zeros) and writes them into {@code result}, allocated for the whole batch
-         * (output {@code [B, T, H]} or {@code [B, H]}, then the final states). One layer only.
+         * (output {@code [B, T, H]} or {@code [B, H]}, then the final states; a stack: {@link #runStackRows}).
          */
         void runRows(Tensor input, Tensor[] initialStates, Tensor[] result, int firstRow) {
+            if (layers > 1) {
+                runStackRows(input, initialStates, result, firstRow);
+                return;
+            }
             int n = shape.batch();
             int t = shape.steps();
             int h = hiddenSize;
@@ -757,54 +758,43 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         }
 
         /**
-         * A stack: the caller's states (layer by layer, each layer's own order) are copied into the
-         * staged {@code ldnc {L, 1, N, H}} buffers and the final ones out of them; the output is
-         * {@code dst_layer} (the last layer's sequence) or the last layer's final {@code h}.
+         * A stack's rows from {@code firstRow} (as {@link #runRows}): the caller's states (layer by
+         * layer, each layer's own order) are copied into the staged {@code ldnc {L, 1, N, H}} buffers
+         * and the final ones out of them; the output is {@code dst_layer} (the last layer's sequence)
+         * or the last layer's final {@code h}.
          */
-        private Tensor[] runStack(Tensor input, Tensor[] initialStates) {
+        private void runStackRows(Tensor input, Tensor[] initialStates, Tensor[] result, int firstRow) {
             int n = shape.batch();
             int t = shape.steps();
             int h = hiddenSize;
             int stateCount = spec.stateCount();
             int layerFloats = n * h;
-            Tensor[] result = new Tensor[1 + layers * stateCount];
-            boolean done = false;
-            try {
-                for (int s = 1; s < result.length; s++) {
-                    result[s] = Tensor.zeros(n, h);
+            int rowOffset = firstRow * h;
+            for (int s = 0; initialStates != null && s < stateCount; s++) {
+                FloatBuffer staged = Dnnl.floats(stagedStates[2 * s]);
+                for (int k = 0; k < layers; k++) {
+                    staged.put(k * layerFloats, initialStates[k * stateCount + s].view(), rowOffset, layerFloats);
                 }
-                Tensor sequence = sequenceScratch == null ? Tensor.zeros(n, t, h) : null;
-                result[0] = sequence;
-                for (int s = 0; initialStates != null && s < stateCount; s++) {
-                    FloatBuffer staged = Dnnl.floats(stagedStates[2 * s]);
-                    for (int k = 0; k < layers; k++) {
-                        staged.put(k * layerFloats, initialStates[k * stateCount + s].view(), 0, layerFloats);
-                    }
+            }
+            Tensor sequence = sequenceScratch == null ? result[0] : null;
+            Dnnl.setHandle(srcLayer, rows(input, (long) firstRow * t * inputSize * Float.BYTES));
+            Dnnl.setHandle(srcIter, initialStates != null ? stagedStates[0] : zeroState);
+            Dnnl.setHandle(dstLayer, sequence != null ? rows(sequence, (long) rowOffset * t * Float.BYTES)
+                    : sequenceScratch);
+            Dnnl.setHandle(dstIter, stagedStates[1]);
+            if (srcIterC != null) {
+                Dnnl.setHandle(srcIterC, initialStates != null ? stagedStates[2] : zeroState);
+                Dnnl.setHandle(dstIterC, stagedStates[3]);
+            }
+            executeAll();
+            for (int s = 0; s < stateCount; s++) {
+                FloatBuffer staged = Dnnl.floats(stagedStates[2 * s + 1]);
+                for (int k = 0; k < layers; k++) {
+                    result[1 + k * stateCount + s].view().put(rowOffset, staged, k * layerFloats, layerFloats);
                 }
-                Dnnl.setHandle(srcLayer, input.pointer());
-                Dnnl.setHandle(srcIter, initialStates != null ? stagedStates[0] : zeroState);
-                Dnnl.setHandle(dstLayer, sequence != null ? sequence.pointer() : sequenceScratch);
-                Dnnl.setHandle(dstIter, stagedStates[1]);
-                if (srcIterC != null) {
-                    Dnnl.setHandle(srcIterC, initialStates != null ? stagedStates[2] : zeroState);
-                    Dnnl.setHandle(dstIterC, stagedStates[3]);
-                }
-                executeAll();
-                for (int s = 0; s < stateCount; s++) {
-                    FloatBuffer staged = Dnnl.floats(stagedStates[2 * s + 1]);
-                    for (int k = 0; k < layers; k++) {
-                        result[1 + k * stateCount + s].view().put(0, staged, k * layerFloats, layerFloats);
-                    }
-                }
-                if (sequence == null) {
-                    result[0] = result[1 + (layers - 1) * stateCount].copy();
-                }
-                done = true;
-                return result;
-            } finally {
-                if (!done) {
-                    Dnnl.closeAll(result);
-                }
+            }
+            if (sequence == null) {
+                result[0].view().put(rowOffset, result[1 + (layers - 1) * stateCount].view(), rowOffset, layerFloats);
             }
         }
 

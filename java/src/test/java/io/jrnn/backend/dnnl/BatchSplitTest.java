@@ -270,6 +270,80 @@ class BatchSplitTest {
         }
     }
 
+    /**
+     * A stack on one multi-layer primitive (three layers, C = H): variant bit 0 = the last layer
+     * returns sequences; with and without initial states (layer by layer). Against the same
+     * executor unsplit (StackPrimitiveTest checks the whole stack against the layers run one by one).
+     */
+    @ParameterizedTest(name = "{0} sequences={1} N{2} parts {3}")
+    @MethodSource("stackCases")
+    void aSplitStackEqualsTheWholeBatch(Kind kind, boolean sequences, int batch, int parts) {
+        SplittableRandom rng = new SplittableRandom(kind.ordinal() * 10L + batch + (sequences ? 1 : 0));
+        int layers = 3;
+        Size size = new Size(batch, 7, 11, 11);
+        List<RecurrentSpec> specs = new ArrayList<>();
+        for (int k = 0; k < layers; k++) {
+            specs.add(ComposedRecurrentExecutorTest.spec(kind, Activation.TANH, Activation.SIGMOID, true, false,
+                    k < layers - 1 || sequences, size, rng));
+        }
+        Tensor[] init = new Tensor[layers * specs.get(0).stateCount()];
+        for (int s = 0; s < init.length; s++) {
+            init[s] = random(rng, 1f, batch, size.units());
+        }
+        try (Tensor x = random(rng, 1f, batch, size.steps(), size.features());
+                DnnlRecurrentExecutor split = (DnnlRecurrentExecutor) CPU.compileStack(specs);
+                DnnlRecurrentExecutor whole = (DnnlRecurrentExecutor) CPU.compileStack(specs)) {
+            split.batchSplitForTests(parts == 2 ? TWO : THREE);
+            whole.batchSplitForTests(null);
+            assertEquals(parts, split.splitParts(batch, parts));
+            for (Tensor[] states : Arrays.asList(null, init)) {
+                Tensor[] a = split.run(x, states);
+                assertTrue(split.executionPath().contains(layers + " layers in one primitive")
+                        && split.executionPath().contains(", batch split: " + parts + " parts"), split.executionPath());
+                Tensor[] w = whole.run(x, states);
+                try {
+                    assertEquals(w.length, a.length);
+                    for (int o = 0; o < a.length; o++) {
+                        assertArrayEquals(w[o].shape(), a[o].shape());
+                        assertClose(w[o], a[o], "split vs whole, output " + o);
+                    }
+                } finally {
+                    Stream.of(a, w).flatMap(Arrays::stream).forEach(Tensor::close);
+                }
+            }
+        } finally {
+            Arrays.stream(init).forEach(Tensor::close);
+        }
+    }
+
+    static Stream<Arguments> stackCases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Kind kind : Kind.values()) {
+            for (boolean sequences : new boolean[] {false, true}) {
+                cases.add(Arguments.of(kind, sequences, 9, 2));
+                cases.add(Arguments.of(kind, sequences, 13, 3));
+            }
+        }
+        return cases.stream();
+    }
+
+    @Test
+    void aStacksWeightsCountEveryLayer() {
+        SplittableRandom rng = new SplittableRandom(31);
+        // LSTM (C = H = 256): 2 MiB a layer splits alone; two layers (4 MiB) do not.
+        Size size = new Size(8, 3, 256, 256);
+        List<RecurrentSpec> specs = List.of(
+                ComposedRecurrentExecutorTest.spec(Kind.LSTM, Activation.TANH, Activation.SIGMOID, true, false, true,
+                        size, rng),
+                ComposedRecurrentExecutorTest.spec(Kind.LSTM, Activation.TANH, Activation.SIGMOID, true, false, true,
+                        size, rng));
+        try (DnnlRecurrentExecutor stack = (DnnlRecurrentExecutor) CPU.compileStack(specs);
+                DnnlRecurrentExecutor one = fused(specs.get(0))) {
+            assertEquals(2, one.splitParts(8, 2));
+            assertEquals(1, stack.splitParts(8, 2));
+        }
+    }
+
     @Test
     void bidirectionalWeightsCountBothDirections() {
         SplittableRandom rng = new SplittableRandom(23);
