@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.IntFunction;
@@ -51,7 +50,7 @@ import java.util.function.ObjIntConsumer;
  * set their own OpenMP count to 1 once): a call takes them with {@link #tryAcquire} (a call that
  * finds them busy runs unsplit), runs part 0 on the calling thread (its OpenMP count set to 1 for
  * the call, then restored) and the others on workers; a part whose worker has not started by the
- * time the caller has finished its own runs on the caller instead ({@link Worker#claim}). Workers
+ * time the caller has finished its own runs on the caller instead ({@link PhaseWorker#claim}). Workers
  * spin for {@link #SPIN_NANOS} after a part, then park.
  *
  * <p>Off: {@code -Djrnn.dnnl.batchSplit=false}; also off where {@link OpenMpThreads} is unavailable
@@ -271,10 +270,7 @@ final class BatchSplit {
             int p = phase + 1;
             phase = p;
             for (int i = 1; i < parts.length; i++) {
-                Worker w = workers[i - 1];
-                if (w.parked) {
-                    LockSupport.unpark(w.thread);
-                }
+                workers[i - 1].wake();
             }
             try {
                 parts[0].run();
@@ -293,12 +289,10 @@ final class BatchSplit {
                     }
                     continue;
                 }
-                w.awaitDone(p);
-                if (w.failure != null && failure == null) {
-                    failure = new IllegalStateException("batch part " + i + " failed on " + w.thread.getName(),
-                            w.failure);
+                Throwable f = w.awaitDone(p);
+                if (f != null && failure == null) {
+                    failure = new IllegalStateException("batch part " + i + " failed on " + w.thread.getName(), f);
                 }
-                w.failure = null;
             }
         } finally {
             OpenMpThreads.set(previous);
@@ -311,87 +305,40 @@ final class BatchSplit {
         }
     }
 
-    private final class Worker implements Runnable {
+    private final class Worker extends PhaseWorker {
         /** The part this worker runs. */
         final int index;
-        final Thread thread;
-        volatile int done;
-        /** The last phase whose part someone (this worker or the caller) took. */
-        private final AtomicInteger claimed = new AtomicInteger();
-        volatile boolean parked;
-        volatile Throwable failure;
 
         Worker(int index) {
+            super("jrnn-batch-split-" + index, SPIN_NANOS);
             this.index = index;
-            this.thread = new Thread(this, "jrnn-batch-split-" + index);
-            thread.setDaemon(true);
         }
 
         @Override
-        public void run() {
+        void started() {
             OpenMpThreads.set(1);
-            int seen = 0; // phase 0 is the state at construction (see JavaRecurrentStep.Worker)
-            while (true) {
-                int p = next(seen);
-                seen = p;
-                CountDownLatch hold = holdWorkersForTests;
-                if (hold != null) {
-                    try {
-                        hold.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-                if (!claim(p)) {
-                    continue; // the caller ran this part
-                }
-                Runnable[] parts = current;
-                try {
-                    if (parts != null && index < parts.length) {
-                        parts[index].run();
-                    }
-                } catch (Throwable e) {
-                    failure = e;
-                }
-                done = p;
-            }
         }
 
-        /** Takes this worker's part for phase {@code p}; false when someone took it already (phases wrap: signed difference). */
-        boolean claim(int p) {
-            int c = claimed.get();
-            return p - c > 0 && claimed.compareAndSet(c, p);
+        @Override
+        int phase() {
+            return phase;
         }
 
-        void awaitDone(int p) {
-            int spins = 0;
-            while (done != p) {
-                if (++spins < 4096) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
-            }
+        @Override
+        boolean closed() {
+            return false; // the process's workers live as long as the process
         }
 
-        private int next(int seen) {
-            long start = System.nanoTime();
-            int spins = 0;
-            while (true) {
-                int p = phase;
-                if (p != seen) {
-                    return p;
-                }
-                if ((++spins & 255) != 0 || System.nanoTime() - start < SPIN_NANOS) {
-                    Thread.onSpinWait();
-                    continue;
-                }
-                parked = true;
-                if (phase == seen) {
-                    LockSupport.park(this);
-                }
-                parked = false;
-                start = System.nanoTime();
+        @Override
+        CountDownLatch hold() {
+            return holdWorkersForTests;
+        }
+
+        @Override
+        void work() {
+            Runnable[] parts = current;
+            if (parts != null && index < parts.length) {
+                parts[index].run();
             }
         }
     }

@@ -3,7 +3,6 @@ package io.jrnn.backend.dnnl;
 import io.jrnn.layers.Activation;
 import java.nio.FloatBuffer;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -28,7 +27,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * threads each core reads only its half of the weights (its own L2). The caller runs range 0;
  * ranges 1.. run on worker threads owned by this object, started once and ended by {@link #close}.
  * Workers spin briefly between steps, then park; a range whose worker has not started by the time
- * the caller has finished its own is run by the caller ({@link Worker#claim}): a parked worker
+ * the caller has finished its own is run by the caller ({@link PhaseWorker#claim}): a parked worker
  * woke up to 0.3 ms late at the first step of a call (after the input projection, on oneDNN's
  * threads). Only one call at a time uses the workers (a call
  * that finds them busy runs every range itself); per-call scratch is the caller's ({@link Scratch}).
@@ -333,9 +332,7 @@ final class JavaRecurrentStep implements AutoCloseable {
         int p = phase + 1;
         phase = p;
         for (Worker w : workers) {
-            if (w.parked) {
-                LockSupport.unpark(w.thread);
-            }
+            w.wake();
         }
         run(chunks[0], task.scratch[0], task);
         for (Worker w : workers) {
@@ -346,18 +343,7 @@ final class JavaRecurrentStep implements AutoCloseable {
                 rangesTakenOver++;
                 continue;
             }
-            int spins = 0;
-            while (w.done != p) {
-                if (closed) {
-                    throw new IllegalStateException("Java recurrent step closed during a call");
-                }
-                if (++spins < 4096) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
-            }
-            Throwable failure = w.failure;
+            Throwable failure = w.awaitDone(p);
             if (failure != null) {
                 throw new IllegalStateException("Java recurrent step failed on " + w.thread.getName(), failure);
             }
@@ -531,90 +517,35 @@ final class JavaRecurrentStep implements AutoCloseable {
         }
     }
 
-    private final class Worker implements Runnable {
+    private final class Worker extends PhaseWorker {
         /** The index of this worker's unit range in {@link #chunks}. */
         final int index;
-        final Thread thread;
-        volatile int done;
-        /** The last phase whose range someone (this worker or the caller) took. */
-        private final AtomicInteger claimed = new AtomicInteger();
-        volatile boolean parked;
-        volatile Throwable failure;
 
         Worker(int index, String name) {
+            super(name, SPIN_NANOS);
             this.index = index;
-            this.thread = new Thread(this, name);
-            thread.setDaemon(true);
         }
 
         @Override
-        public void run() {
-            // Phase 0 is the state at construction: a step published before this thread first runs
-            // must still be seen as new (reading phase here instead lost that step and deadlocked).
-            int seen = 0;
-            while (true) {
-                int p = next(seen);
-                if (p == seen) {
-                    return;
-                }
-                seen = p;
-                CountDownLatch hold = holdWorkersForTests;
-                if (hold != null) {
-                    try {
-                        hold.await();
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-                if (!claim(p)) {
-                    continue; // the caller ran this step's range
-                }
-                Task task = current;
-                try {
-                    if (task != null) {
-                        JavaRecurrentStep.this.run(chunks[index], task.scratch[index], task);
-                    }
-                } catch (Throwable e) {
-                    failure = e;
-                }
-                done = p;
-            }
+        int phase() {
+            return phase;
         }
 
-        /**
-         * Takes this worker's range for phase {@code p}; false when it was taken for {@code p} (or a
-         * later phase) already. The worker and the caller both try, so a worker that wakes late (a
-         * parked thread takes tens to hundreds of µs to get a core back on a busy machine) never
-         * holds the step up, and a worker that reads a stale phase never runs it twice. Phases
-         * wrap around, so "later" is a signed difference.
-         */
-        boolean claim(int p) {
-            int c = claimed.get();
-            return p - c > 0 && claimed.compareAndSet(c, p);
+        @Override
+        boolean closed() {
+            return closed;
         }
 
-        /** The next phase after {@code seen}, or {@code seen} once closed. */
-        private int next(int seen) {
-            long start = System.nanoTime();
-            int spins = 0;
-            while (true) {
-                int p = phase;
-                if (p != seen) {
-                    return p;
-                }
-                if (closed) {
-                    return seen;
-                }
-                if ((++spins & 255) != 0 || System.nanoTime() - start < SPIN_NANOS) {
-                    Thread.onSpinWait();
-                    continue;
-                }
-                parked = true;
-                if (phase == seen && !closed) {
-                    LockSupport.park(this);
-                }
-                parked = false;
-                start = System.nanoTime();
+        @Override
+        CountDownLatch hold() {
+            return holdWorkersForTests;
+        }
+
+        @Override
+        void work() {
+            Task task = current;
+            if (task != null) {
+                JavaRecurrentStep.this.run(chunks[index], task.scratch[index], task);
             }
         }
     }
