@@ -193,16 +193,7 @@ class BatchSplitTest {
                 Tensor[] b = whole.run(x, states);
                 assertFalse(whole.executionPath().contains("batch split"), whole.executionPath());
                 Tensor[] r = reference.run(x, states);
-                try {
-                    assertEquals(b.length, a.length);
-                    for (int o = 0; o < a.length; o++) {
-                        assertArrayEquals(b[o].shape(), a[o].shape());
-                        assertClose(b[o], a[o], "split vs whole, output " + o);
-                        assertClose(r[o], a[o], "split vs reference, output " + o);
-                    }
-                } finally {
-                    Stream.of(a, b, r).flatMap(Arrays::stream).forEach(Tensor::close);
-                }
+                assertSplitOutputs(a, b, r);
             }
         } finally {
             Arrays.stream(init).forEach(Tensor::close);
@@ -255,15 +246,7 @@ class BatchSplitTest {
                         + " parts of 4-5 rows on " + parts + " threads, one OpenMP thread each"), split.executionPath());
                 Tensor[] w = whole.run(x, states);
                 assertFalse(whole.executionPath().contains("batch split"), whole.executionPath());
-                try {
-                    assertEquals(w.length, a.length);
-                    for (int o = 0; o < a.length; o++) {
-                        assertArrayEquals(w[o].shape(), a[o].shape());
-                        assertClose(w[o], a[o], "split vs whole, output " + o);
-                    }
-                } finally {
-                    Stream.of(a, w).flatMap(Arrays::stream).forEach(Tensor::close);
-                }
+                assertSplitOutputs(a, w, null);
             }
         } finally {
             Arrays.stream(init).forEach(Tensor::close);
@@ -301,15 +284,7 @@ class BatchSplitTest {
                 assertTrue(split.executionPath().contains(layers + " layers in one primitive")
                         && split.executionPath().contains(", batch split: " + parts + " parts"), split.executionPath());
                 Tensor[] w = whole.run(x, states);
-                try {
-                    assertEquals(w.length, a.length);
-                    for (int o = 0; o < a.length; o++) {
-                        assertArrayEquals(w[o].shape(), a[o].shape());
-                        assertClose(w[o], a[o], "split vs whole, output " + o);
-                    }
-                } finally {
-                    Stream.of(a, w).flatMap(Arrays::stream).forEach(Tensor::close);
-                }
+                assertSplitOutputs(a, w, null);
             }
         } finally {
             Arrays.stream(init).forEach(Tensor::close);
@@ -394,16 +369,7 @@ class BatchSplitTest {
                         + parts + " threads, one OpenMP thread each"), split.executionPath());
                 Tensor[] w = split.inner().run(x, states);
                 Tensor[] r = reference.run(x, states);
-                try {
-                    assertEquals(w.length, a.length);
-                    for (int o = 0; o < a.length; o++) {
-                        assertArrayEquals(w[o].shape(), a[o].shape());
-                        assertClose(w[o], a[o], "split vs whole, output " + o);
-                        assertClose(r[o], a[o], "split vs reference, output " + o);
-                    }
-                } finally {
-                    Stream.of(a, w, r).flatMap(Arrays::stream).forEach(Tensor::close);
-                }
+                assertSplitOutputs(a, w, r);
             }
         } finally {
             Arrays.stream(init).forEach(Tensor::close);
@@ -651,6 +617,26 @@ class BatchSplitTest {
             assertEquals(WeightFormat.THREADS - 1, shared.workers());
         } else {
             assertNull(shared, BatchSplit.offReason());
+        }
+    }
+
+    /**
+     * Asserts that a split call's outputs have the shapes of the whole call's and are close to them
+     * and to the reference's ({@code null}: not compared), then closes all three.
+     */
+    private static void assertSplitOutputs(Tensor[] split, Tensor[] whole, Tensor[] reference) {
+        try {
+            assertEquals(whole.length, split.length);
+            for (int o = 0; o < split.length; o++) {
+                assertArrayEquals(whole[o].shape(), split[o].shape());
+                assertClose(whole[o], split[o], "split vs whole, output " + o);
+                if (reference != null) {
+                    assertClose(reference[o], split[o], "split vs reference, output " + o);
+                }
+            }
+        } finally {
+            Stream.of(split, whole, reference).filter(java.util.Objects::nonNull).flatMap(Arrays::stream)
+                    .forEach(Tensor::close);
         }
     }
 
