@@ -1,6 +1,5 @@
 package io.jrnn.backend.dnnl;
 
-import io.jrnn.Precision;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -11,9 +10,8 @@ import java.util.function.IntFunction;
 import java.util.function.ObjIntConsumer;
 
 /**
- * Runs a batch as parts on separate Java threads, each part a fused oneDNN primitive on one OpenMP
- * thread ({@link OpenMpThreads}), instead of one primitive whose OpenMP threads share every time
- * step. The rows of a batch never interact, so each part is the same computation on fewer rows; a
+ * Runs a batch as parts on separate Java threads, each part on one OpenMP thread
+ * ({@link OpenMpThreads}), instead of one oneDNN call whose OpenMP threads share every time step. The rows of a batch never interact, so each part is the same computation on fewer rows; a
  * part reads its rows of the caller's input and states and writes its rows of the outputs in place.
  *
  * <p>Used by {@link DnnlRecurrentExecutor} (one layer, or a stack on one primitive: every layer's
@@ -94,23 +92,19 @@ final class BatchSplit {
         return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim());
     }
 
-    /**
-     * How many parts a single-layer call of this shape runs as with {@code threads} OpenMP threads:
-     * 1 (no split) unless the weights, counted in fp32 (also for bf16), are at most
-     * {@link #MAX_WEIGHT_BYTES} and at least two parts of {@link #MIN_PART_ROWS} rows fit; then
-     * {@code min(threads, batch / MIN_PART_ROWS)}. {@code precision} does not change the rule (bf16
-     * measured 1.03–1.42 at (128, 32, 50, 64)); it is a parameter so that a later measurement can.
-     */
-    static int parts(RnnPrimitive kind, int batch, int inputSize, int units, Precision precision, int threads) {
-        return parts(weightBytes(kind, inputSize, units), batch, threads);
-    }
-
     /** Both weight matrices of one direction in fp32: {@code G·H·(C + H)·4} bytes. */
     static long weightBytes(RnnPrimitive kind, int inputSize, int units) {
         return (long) kind.gateCount * units * ((long) inputSize + units) * Float.BYTES;
     }
 
-    /** The rule on the weights the primitive reads ({@code weightBytes}; a bidirectional primitive reads both directions'). */
+    /**
+     * How many parts a call of {@code batch} rows runs as with {@code threads} OpenMP threads, for
+     * a primitive (or composed layer) that reads {@code weightBytes} of weights, counted in fp32 also
+     * for bf16 ({@link #weightBytes}; times the layers of a stack or the two directions of a
+     * bidirectional primitive): 1 (no split) unless they are at most {@link #MAX_WEIGHT_BYTES} and at
+     * least two parts of {@link #MIN_PART_ROWS} rows fit; then {@code min(threads, batch / MIN_PART_ROWS)}.
+     * bf16 takes the same rule (measured 1.03–1.42 at (128, 32, 50, 64)).
+     */
     static int parts(long weightBytes, int batch, int threads) {
         if (threads < 2 || weightBytes > MAX_WEIGHT_BYTES) {
             return 1;

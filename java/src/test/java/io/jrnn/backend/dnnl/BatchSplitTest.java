@@ -90,21 +90,18 @@ class BatchSplitTest {
     @Test
     void theRuleSplitsSmallWeightsIntoPartsOfAtLeastFourRows() {
         // (H 128, C 64) LSTM: 393 KiB of weights.
-        assertEquals(2, BatchSplit.parts(RnnPrimitive.LSTM, 32, 64, 128, Precision.FP32, 2));
-        assertEquals(1, BatchSplit.parts(RnnPrimitive.LSTM, 32, 64, 128, Precision.FP32, 1), "one thread");
-        assertEquals(2, BatchSplit.parts(RnnPrimitive.LBR_GRU, 8, 64, 128, Precision.FP32, 2));
-        assertEquals(1, BatchSplit.parts(RnnPrimitive.LBR_GRU, 7, 64, 128, Precision.FP32, 2), "7 rows: one part of 4");
-        assertEquals(3, BatchSplit.parts(RnnPrimitive.VANILLA_RNN, 12, 64, 128, Precision.FP32, 4), "12 rows, 4 threads");
-        assertEquals(4, BatchSplit.parts(RnnPrimitive.VANILLA_RNN, 64, 64, 128, Precision.FP32, 4));
-        assertEquals(2, BatchSplit.parts(RnnPrimitive.GRU, 32, 64, 128, Precision.FP32, 2));
-        assertEquals(2, BatchSplit.parts(RnnPrimitive.LSTM, 32, 64, 128, Precision.BF16, 2), "bf16 too");
-        assertEquals(1, BatchSplit.parts(RnnPrimitive.LSTM, 32, 512, 512, Precision.BF16, 2),
-                "bf16 weights are counted in fp32");
+        assertEquals(2, parts(RnnPrimitive.LSTM, 32, 64, 128, 2));
+        assertEquals(1, parts(RnnPrimitive.LSTM, 32, 64, 128, 1), "one thread");
+        assertEquals(2, parts(RnnPrimitive.LBR_GRU, 8, 64, 128, 2));
+        assertEquals(1, parts(RnnPrimitive.LBR_GRU, 7, 64, 128, 2), "7 rows: one part of 4");
+        assertEquals(3, parts(RnnPrimitive.VANILLA_RNN, 12, 64, 128, 4), "12 rows, 4 threads");
+        assertEquals(4, parts(RnnPrimitive.VANILLA_RNN, 64, 64, 128, 4));
+        assertEquals(2, parts(RnnPrimitive.GRU, 32, 64, 128, 2));
         // LSTM (256, 256): exactly 2 MiB splits; (512, 512): 8 MiB does not.
-        assertEquals(2, BatchSplit.parts(RnnPrimitive.LSTM, 32, 256, 256, Precision.FP32, 2));
-        assertEquals(1, BatchSplit.parts(RnnPrimitive.LSTM, 32, 257, 256, Precision.FP32, 2));
-        assertEquals(1, BatchSplit.parts(RnnPrimitive.LSTM, 64, 512, 512, Precision.FP32, 2));
-        assertEquals(2, BatchSplit.parts(RnnPrimitive.VANILLA_RNN, 32, 512, 512, Precision.FP32, 2), "2 MiB");
+        assertEquals(2, parts(RnnPrimitive.LSTM, 32, 256, 256, 2));
+        assertEquals(1, parts(RnnPrimitive.LSTM, 32, 257, 256, 2));
+        assertEquals(1, parts(RnnPrimitive.LSTM, 64, 512, 512, 2));
+        assertEquals(2, parts(RnnPrimitive.VANILLA_RNN, 32, 512, 512, 2), "2 MiB");
     }
 
     @Test
@@ -638,6 +635,11 @@ class BatchSplitTest {
             Stream.of(split, whole, reference).filter(java.util.Objects::nonNull).flatMap(Arrays::stream)
                     .forEach(Tensor::close);
         }
+    }
+
+    /** The rule for one layer of {@code kind} with input size {@code c} and {@code h} units. */
+    private static int parts(RnnPrimitive kind, int batch, int c, int h, int threads) {
+        return BatchSplit.parts(BatchSplit.weightBytes(kind, c, h), batch, threads);
     }
 
     private static DnnlRecurrentExecutor fused(RecurrentSpec spec) {
