@@ -11,13 +11,13 @@ import java.util.function.ObjIntConsumer;
 
 /**
  * Runs a batch as parts on separate Java threads, each part on one OpenMP thread
- * ({@link OpenMpThreads}), instead of one oneDNN call whose OpenMP threads share every time step. The rows of a batch never interact, so each part is the same computation on fewer rows; a
- * part reads its rows of the caller's input and states and writes its rows of the outputs in place.
+ * ({@link OpenMpThreads}), instead of one oneDNN call whose OpenMP threads share every time step.
+ * The rows of a batch never interact, so each part is the same computation on fewer rows; a part
+ * reads its rows of the caller's input and states and writes its rows of the outputs in place.
  *
  * <p>Used by {@link DnnlRecurrentExecutor} (one layer, or a stack on one primitive: every layer's
- * weights count), {@link DnnlBidirectionalExecutor} (both
- * directions in one primitive; both directions' weights count) and {@link RowSplitExecutor} (the
- * composed path, by copying rows).
+ * weights count), {@link DnnlBidirectionalExecutor} (both directions in one primitive: both
+ * directions' weights count) and {@link RowSplitExecutor} (the composed path, by copying rows).
  *
  * <p>Why: with small weights a step's matrix products are short, and an OpenMP primitive meets its
  * threads at a barrier several times a step. Measured with two threads (2-vCPU Zen 4, probe with

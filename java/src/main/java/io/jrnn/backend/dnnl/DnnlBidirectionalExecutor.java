@@ -183,7 +183,10 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
         }
     }
 
-    /** How many parts a call of {@code batch} rows runs as with {@code threads} threads ({@link BatchSplit}; both directions' weights count). */
+    /**
+     * How many parts a call of {@code batch} rows runs as with {@code threads} threads
+     * ({@link BatchSplit}; both directions' weights count).
+     */
     int splitParts(int batch, int threads) {
         return BatchSplit.parts(DIRECTIONS * BatchSplit.weightBytes(kind, inputSize, hiddenSize), batch, threads);
     }

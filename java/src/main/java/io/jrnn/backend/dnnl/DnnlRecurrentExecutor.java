@@ -329,7 +329,8 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     /**
      * Fills {@code result} (length 1 + layers × states) with the outputs of a call of {@code n} rows:
      * the (last layer's) output ({@code [N, T, H]} with return_sequences, else {@code [N, H]}), then
-     * the final states {@code [N, H]}, layer by layer. Uninitialised: oneDNN and {@link ShapePlan#runRows} write every element.
+     * the final states {@code [N, H]}, layer by layer. Uninitialised: oneDNN and
+     * {@link ShapePlan#runRows} write every element.
      * On failure the tensors allocated so far stay in {@code result} for the caller to close.
      */
     private void allocateResult(Tensor[] result, int n, int t) {
