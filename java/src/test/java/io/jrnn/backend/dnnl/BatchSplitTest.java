@@ -31,6 +31,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,6 +60,33 @@ class BatchSplitTest {
         assertTrue(OpenMpThreads.available());
         TWO = BatchSplit.forTests(1);
         THREE = BatchSplit.forTests(2);
+        leaksBefore = settledLeakCount();
+    }
+
+    /** Native objects collected unclosed before this class: every tensor a split call made or took was closed. */
+    private static long leaksBefore;
+
+    @AfterAll
+    static void noTensorOfASplitCallWasLeftForTheCleaner() {
+        assertEquals(leaksBefore, settledLeakCount(), "tensors garbage-collected without close() during BatchSplitTest");
+    }
+
+    /** {@link io.jrnn.NativeResources#leakCount()} once garbage collection and the cleaner have settled. */
+    private static long settledLeakCount() {
+        long count = -1;
+        for (int stable = 0, i = 0; stable < 3 && i < 50; i++) {
+            System.gc();
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            long now = io.jrnn.NativeResources.leakCount();
+            stable = now == count ? stable + 1 : 0;
+            count = now;
+        }
+        return count;
     }
 
     private static boolean onPath(String command) {
