@@ -328,6 +328,26 @@ final class Dnnl {
         }
     }
 
+    /**
+     * A call's outputs: {@code count} tensors that {@code allocate} creates and {@code fill} computes;
+     * if either throws, the tensors created so far are closed.
+     */
+    static io.jrnn.Tensor[] outputs(int count, java.util.function.Consumer<io.jrnn.Tensor[]> allocate,
+            java.util.function.Consumer<io.jrnn.Tensor[]> fill) {
+        io.jrnn.Tensor[] result = new io.jrnn.Tensor[count];
+        boolean done = false;
+        try {
+            allocate.accept(result);
+            fill.accept(result);
+            done = true;
+            return result;
+        } finally {
+            if (!done) {
+                closeAll(result);
+            }
+        }
+    }
+
     /** Closes every tensor of {@code tensors} that is not null (a call's outputs after a failure); null is allowed. */
     static void closeAll(io.jrnn.Tensor[] tensors) {
         if (tensors != null) {

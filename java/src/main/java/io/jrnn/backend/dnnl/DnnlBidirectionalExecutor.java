@@ -200,19 +200,9 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
     /** As {@code DnnlRecurrentExecutor.runSplit}: parts of consecutive rows, each on its own plan and thread, in place. */
     private Tensor[] runSplit(BatchSplit split, int parts, Tensor input, Tensor[] initialStates, Shape shape) {
         int t = shape.steps();
-        Tensor[] result = new Tensor[1 + DIRECTIONS * stateCount()];
-        boolean done = false;
-        try {
-            allocateResult(result, shape.batch(), t);
-            executionPath = split.runOnPlans(plans, rows -> new Shape(rows, t), plan -> plan.path, shape.batch(), parts,
-                    (plan, firstRow) -> plan.runRows(input, initialStates, result, firstRow));
-            done = true;
-            return result;
-        } finally {
-            if (!done) {
-                Dnnl.closeAll(result);
-            }
-        }
+        return Dnnl.outputs(1 + DIRECTIONS * stateCount(), result -> allocateResult(result, shape.batch(), t),
+                result -> executionPath = split.runOnPlans(plans, rows -> new Shape(rows, t), plan -> plan.path,
+                        shape.batch(), parts, (plan, firstRow) -> plan.runRows(input, initialStates, result, firstRow)));
     }
 
     /**
@@ -311,18 +301,9 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
         }
 
         Tensor[] run(Tensor input, Tensor[] initialStates) {
-            Tensor[] result = new Tensor[1 + DIRECTIONS * stateCount()];
-            boolean done = false;
-            try {
-                allocateResult(result, shape.batch(), shape.steps());
-                runRows(input, initialStates, result, 0);
-                done = true;
-                return result;
-            } finally {
-                if (!done) {
-                    Dnnl.closeAll(result);
-                }
-            }
+            return Dnnl.outputs(1 + DIRECTIONS * stateCount(),
+                    result -> allocateResult(result, shape.batch(), shape.steps()),
+                    result -> runRows(input, initialStates, result, 0));
         }
 
         /**

@@ -305,19 +305,9 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
      */
     private Tensor[] runSplit(BatchSplit split, int parts, Tensor input, Tensor[] initialStates, Shape shape) {
         int t = shape.steps();
-        Tensor[] result = new Tensor[1 + layers * spec.stateCount()];
-        boolean done = false;
-        try {
-            allocateResult(result, shape.batch(), t);
-            executionPath = split.runOnPlans(plans, rows -> new Shape(rows, t), plan -> plan.path, shape.batch(), parts,
-                    (plan, firstRow) -> plan.runRows(input, initialStates, result, firstRow));
-            done = true;
-            return result;
-        } finally {
-            if (!done) {
-                Dnnl.closeAll(result);
-            }
-        }
+        return Dnnl.outputs(1 + layers * spec.stateCount(), result -> allocateResult(result, shape.batch(), t),
+                result -> executionPath = split.runOnPlans(plans, rows -> new Shape(rows, t), plan -> plan.path,
+                        shape.batch(), parts, (plan, firstRow) -> plan.runRows(input, initialStates, result, firstRow)));
     }
 
     /** Tests: split batches over {@code split}'s workers whatever this process's settings; {@code null}: never split. */
@@ -702,18 +692,9 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
         }
 
         Tensor[] run(Tensor input, Tensor[] initialStates) {
-            Tensor[] result = new Tensor[1 + layers * spec.stateCount()];
-            boolean done = false;
-            try {
-                allocateResult(result, shape.batch(), shape.steps());
-                runRows(input, initialStates, result, 0);
-                done = true;
-                return result;
-            } finally {
-                if (!done) {
-                    Dnnl.closeAll(result);
-                }
-            }
+            return Dnnl.outputs(1 + layers * spec.stateCount(),
+                    result -> allocateResult(result, shape.batch(), shape.steps()),
+                    result -> runRows(input, initialStates, result, 0));
         }
 
         /**
