@@ -176,6 +176,26 @@ final class BatchSplit {
         }
     }
 
+    /**
+     * Which workers an executor's calls split over: the process's ({@link #shared()}), unless a test
+     * chose others or none ({@link #overrideForTests}).
+     */
+    static final class Choice {
+        private volatile BatchSplit override;
+        private volatile boolean overridden;
+
+        /** The workers for the next call, or {@code null}: run whole. */
+        BatchSplit workers() {
+            return overridden ? override : shared();
+        }
+
+        /** Tests: {@code split}'s workers whatever this process's settings; {@code null}: never split. */
+        void overrideForTests(BatchSplit split) {
+            override = split;
+            overridden = true;
+        }
+    }
+
     /** Tests: a set of {@code workers} workers of its own, whatever this process's settings (needs {@link OpenMpThreads}). */
     static BatchSplit forTests(int workers) {
         if (!OpenMpThreads.available()) {

@@ -79,9 +79,8 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
     private volatile String executionPath;
     private final CallGate gate = new CallGate();
     private final NativeResources.Registration registration;
-    /** Tests: the batch split's workers to use instead of {@link BatchSplit#shared()} (when {@link #splitOverridden}). */
-    private volatile BatchSplit splitForTests;
-    private volatile boolean splitOverridden;
+    /** The batch split's workers for this executor's calls. */
+    private final BatchSplit.Choice splits = new BatchSplit.Choice();
 
     private record Shape(int batch, int steps) {
     }
@@ -164,7 +163,7 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
         gate.enter("Bidirectional(" + forward.describe() + "): oneDNN executor is closed");
         try {
             Shape shape = validate(input, initialStates);
-            BatchSplit split = splitOverridden ? splitForTests : BatchSplit.shared();
+            BatchSplit split = splits.workers();
             int parts = split != null ? splitParts(shape.batch(), split.workers() + 1) : 1;
             if (parts > 1 && split.tryAcquire()) {
                 try {
@@ -193,8 +192,7 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
 
     /** Tests: split batches over {@code split}'s workers whatever this process's settings; {@code null}: never split. */
     void batchSplitForTests(BatchSplit split) {
-        this.splitForTests = split;
-        this.splitOverridden = true;
+        splits.overrideForTests(split);
     }
 
     /** As {@code DnnlRecurrentExecutor.runSplit}: parts of consecutive rows, each on its own plan and thread, in place. */
@@ -259,6 +257,8 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
         final BytePointer srcIterC;
         final BytePointer dstIter;
         final BytePointer dstIterC;
+        /** Zeros for the staged states of a call without initial states ({@code [2, N, H]}), allocated once. */
+        final float[] zeroStates;
         /** {@code dst_layer} when the caller gets no sequence. */
         final BytePointer sequenceScratch;
         final dnnl_exec_arg_t args;
@@ -283,6 +283,7 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
             this.dstLayer = Dnnl.memory(planScope, Dnnl.queryArgDesc(pd, DNNL_ARG_DST_LAYER), engine, null);
             long stateBytes = (long) DIRECTIONS * shape.batch() * hiddenSize * Float.BYTES;
             this.srcIter = Dnnl.alignedBuffer(planScope, stateBytes);
+            this.zeroStates = new float[DIRECTIONS * shape.batch() * hiddenSize];
             this.dstIter = Dnnl.alignedBuffer(planScope, stateBytes);
             this.srcIterC = lstm ? Dnnl.alignedBuffer(planScope, stateBytes) : null;
             this.dstIterC = lstm ? Dnnl.alignedBuffer(planScope, stateBytes) : null;
@@ -324,7 +325,7 @@ final class DnnlBidirectionalExecutor implements RecurrentExecutor {
             for (int k = 0; k < states; k++) {
                 FloatBuffer staged = Dnnl.floats(src[k]);
                 if (initialStates == null) {
-                    staged.put(0, new float[DIRECTIONS * nh]);
+                    staged.put(0, zeroStates);
                 } else {
                     staged.put(0, initialStates[k].view(), firstRow * h, nh);
                     staged.put(nh, initialStates[states + k].view(), firstRow * h, nh);

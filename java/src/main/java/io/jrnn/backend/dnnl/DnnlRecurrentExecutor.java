@@ -121,9 +121,8 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
     private final AtomicInteger primitivesCreated = new AtomicInteger();
     private volatile String executionPath;
     private final CallGate gate = new CallGate();
-    /** Tests: the batch split's workers to use instead of {@link BatchSplit#shared()} (when {@link #splitOverridden}). */
-    private volatile BatchSplit splitForTests;
-    private volatile boolean splitOverridden;
+    /** The batch split's workers for this executor's calls. */
+    private final BatchSplit.Choice splits = new BatchSplit.Choice();
     private final String closedMessage;
     /** Releases {@link #scope} (weights, and the plans still open) if this executor is collected unclosed. */
     private final NativeResources.Registration registration;
@@ -265,7 +264,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
             executionPath = faster.executionPath();
             return faster.run(input, initialStates);
         }
-        BatchSplit split = splitOverridden ? splitForTests : BatchSplit.shared();
+        BatchSplit split = splits.workers();
         int parts = split != null ? splitParts(shape.batch(), split.workers() + 1) : 1;
         if (parts > 1) {
             if (split.tryAcquire()) {
@@ -312,8 +311,7 @@ final class DnnlRecurrentExecutor implements RecurrentExecutor {
 
     /** Tests: split batches over {@code split}'s workers whatever this process's settings; {@code null}: never split. */
     void batchSplitForTests(BatchSplit split) {
-        this.splitForTests = split;
-        this.splitOverridden = true;
+        splits.overrideForTests(split);
     }
 
     /**

@@ -24,9 +24,8 @@ final class RowSplitExecutor implements RecurrentExecutor {
     private final RecurrentExecutor inner;
     /** The weights the inner executor reads per call, in fp32 bytes. */
     private final long weightBytes;
-    /** Tests: the workers to use instead of {@link BatchSplit#shared()} (when {@link #splitOverridden}). */
-    private volatile BatchSplit splitForTests;
-    private volatile boolean splitOverridden;
+    /** The batch split's workers for this executor's calls. */
+    private final BatchSplit.Choice splits = new BatchSplit.Choice();
     private volatile String executionPath;
     private volatile boolean closed;
 
@@ -48,13 +47,12 @@ final class RowSplitExecutor implements RecurrentExecutor {
 
     /** Tests: split batches over {@code split}'s workers whatever this process's settings; {@code null}: never split. */
     void batchSplitForTests(BatchSplit split) {
-        this.splitForTests = split;
-        this.splitOverridden = true;
+        splits.overrideForTests(split);
     }
 
     @Override
     public Tensor[] run(Tensor input, Tensor[] initialStates) {
-        BatchSplit split = splitOverridden ? splitForTests : BatchSplit.shared();
+        BatchSplit split = splits.workers();
         int n = input.shape().length == 3 ? input.shape()[0] : 0;
         int parts = split != null && !closed && rowsAgree(initialStates, n) ? splitParts(n, split.workers() + 1) : 1;
         if (parts < 2 || !split.tryAcquire()) {
